@@ -1,0 +1,88 @@
+//! The shared `int` the racing programs fight over.
+//!
+//! In C the article writes `interval = *shm_p; interval++; usleep(1);
+//! *shm_p = interval;`. Done with a plain `i32` in Rust, two processes
+//! reading and writing it at once would be a **data race**: undefined
+//! behaviour, where the compiler may assume it never happens and the program
+//! means nothing at all. `read_volatile` does not change that.
+//!
+//! So the word is viewed as an [`AtomicI32`]. Every load and store is then
+//! one indivisible machine access and the program is defined. What remains
+//! is a **race condition**: a load, a pause, and a store are three separate
+//! steps, and another child can store between our load and our store. Its
+//! update is then overwritten and lost — exactly the article's experiment,
+//! now with a meaning. A `fetch_add`, or a lock around the three steps,
+//! closes the window.
+
+use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::mapping::Mapping;
+
+/// An `i32` at the start of shared memory, safe to touch from many processes.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedCounter<'m> {
+    value: &'m AtomicI32,
+}
+
+impl<'m> SharedCounter<'m> {
+    /// The article's `int *shm_p = mmap(...)`: the first four bytes of `memory`.
+    pub fn at_start_of(memory: &'m Mapping) -> Self {
+        let start = memory.start().cast::<i32>();
+        assert!(
+            memory.len() >= size_of::<i32>() && start.is_aligned(),
+            "the counter needs 4 aligned bytes; mappings are page-aligned"
+        );
+        // SAFETY: `start` is non-null, aligned (checked above; mappings are
+        // page-aligned) and valid for 4 bytes for as long as `memory` lives,
+        // which the lifetime 'm ties the reference to. Every process that
+        // touches these bytes does so through this atomic view, so all
+        // concurrent accesses are atomic, as `from_ptr` requires.
+        let value = unsafe { AtomicI32::from_ptr(start.as_ptr()) };
+        SharedCounter { value }
+    }
+
+    /// `*shm_p = value;`
+    pub fn set(&self, value: i32) {
+        self.value.store(value, Relaxed);
+    }
+
+    /// `*shm_p`
+    pub fn get(&self) -> i32 {
+        self.value.load(Relaxed)
+    }
+
+    /// The article's critical section, unprotected: read the value, pause,
+    /// write back the value read plus one. Children that read before another
+    /// child's write overwrite that write: the update is lost.
+    pub fn racy_increment(&self, pause: Duration) {
+        let seen = self.value.load(Relaxed);
+        if !pause.is_zero() {
+            std::thread::sleep(pause); // usleep(1)
+        }
+        self.value.store(seen.wrapping_add(1), Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::Sharing;
+
+    #[test]
+    fn a_new_mapping_reads_zero_and_keeps_what_is_set() {
+        let memory = Mapping::anonymous(size_of::<i32>(), Sharing::Shared).unwrap();
+        let counter = SharedCounter::at_start_of(&memory);
+        assert_eq!(counter.get(), 0);
+        counter.set(41);
+        counter.racy_increment(Duration::ZERO);
+        assert_eq!(counter.get(), 42);
+    }
+
+    #[test]
+    fn a_mapping_of_zero_bytes_is_refused_with_einval() {
+        let err = Mapping::anonymous(0, Sharing::Private).unwrap_err();
+        assert_eq!(err.errno(), nix::errno::Errno::EINVAL);
+        assert!(err.to_string().starts_with("mmap(NULL, 0, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) failed: EINVAL"), "{err}");
+    }
+}

@@ -1,0 +1,226 @@
+//! Errors a student can act on, and the `main` that prints them.
+//!
+//! The article's C programs call `perror("shmget()")` and `exit(1)`, which
+//! prints `shmget(): File exists` — no arguments, no errno name, no idea what
+//! to do next. Ours print one line that names the call, its arguments and the
+//! errno by name, then a hint with the command that fixes it:
+//!
+//! ```text
+//! racing_mmap: mmap(NULL, 4, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0) failed: ENOMEM (Cannot allocate memory)
+//! hint: ...
+//! ```
+//!
+//! Two error types carry a hint: [`SysError`] for a failed system call and
+//! [`Failure`] for everything else (a child that died, a limit we check
+//! ourselves). Programs return them inside `anyhow::Error`, and [`run`] finds
+//! the hint wherever it sits in the chain.
+
+use std::fmt;
+use std::process::ExitCode;
+use std::sync::OnceLock;
+
+use nix::errno::Errno;
+
+/// A system call that failed, described the way its C call would be written.
+#[derive(Debug)]
+pub struct SysError {
+    call: String,
+    detail: Option<String>,
+    errno: Errno,
+    hint: Option<String>,
+}
+
+impl SysError {
+    /// `call` is the call as C would write it, with its arguments:
+    /// `"mmap(NULL, 4, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0)"`.
+    pub fn new(call: impl Into<String>, errno: Errno) -> Self {
+        SysError {
+            call: call.into(),
+            detail: None,
+            errno,
+            hint: None,
+        }
+    }
+
+    /// Where in the program it failed, printed after "failed":
+    /// `fork() failed after 37 of 100 children had started: EAGAIN (...)`.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// What the user can do about it; printed on its own `hint:` line(s).
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The errno, for callers that explain some errnos better than others.
+    pub fn errno(&self) -> Errno {
+        self.errno
+    }
+}
+
+impl fmt::Display for SysError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.call)?;
+        if let Some(detail) = &self.detail {
+            write!(f, " {detail}")?;
+        }
+        write!(f, ": {}", errno_text(self.errno))
+    }
+}
+
+/// `EEXIST (File exists)`: the errno's name, then the C library's message for
+/// it — the same words `perror` prints in the article's programs.
+pub fn errno_text(errno: Errno) -> String {
+    let code = errno as i32;
+    // std's message for an OS error is strerror's text plus " (os error N)".
+    let full = std::io::Error::from_raw_os_error(code).to_string();
+    let message = full
+        .strip_suffix(&format!(" (os error {code})"))
+        .unwrap_or(&full);
+    // Errno's Debug is its name: EEXIST, ENOMEM, EAGAIN.
+    format!("{errno:?} ({message})")
+}
+
+impl std::error::Error for SysError {}
+
+/// An error that is not one system call, with an optional hint.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The first hint anywhere in the error's chain.
+pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
+    err.chain().find_map(|cause| {
+        if let Some(sys) = cause.downcast_ref::<SysError>() {
+            sys.hint.as_deref()
+        } else if let Some(failure) = cause.downcast_ref::<Failure>() {
+            failure.hint.as_deref()
+        } else {
+            None
+        }
+    })
+}
+
+static PROGRAM: OnceLock<String> = OnceLock::new();
+
+/// The running program's name, as [`run`] set it (`"racing_mmap"`).
+pub fn program_name() -> &'static str {
+    PROGRAM.get().map_or("shm-demo", String::as_str)
+}
+
+/// Print `PROGRAM: error` and its hint to stderr, the way every program and
+/// every child reports a failure. A hint of several lines is indented under
+/// the first so it reads as one block.
+pub fn report(err: &anyhow::Error) {
+    use std::io::Write;
+    let mut text = format!("{}: {err:#}\n", program_name());
+    if let Some(hint) = hint_of(err) {
+        text.push_str("hint: ");
+        text.push_str(&hint.replace('\n', "\n      "));
+        text.push('\n');
+    }
+    // One write, so lines from several processes do not interleave mid-line.
+    // If stderr itself is gone there is nobody left to tell.
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// The `main` of every program: parse the flags, run, report.
+///
+/// - `--help` prints to stdout and exits 0; a usage error prints clap's
+///   message (which names the flag and the rule) to stderr and exits 2,
+///   before the program has created anything.
+/// - An error from `program` is printed by [`report`] and exits 1.
+///
+/// ```no_run
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {}
+///
+/// fn main() -> std::process::ExitCode {
+///     common::run(|_args: Args| Ok(()))
+/// }
+/// ```
+pub fn run<A: clap::Parser>(program: impl FnOnce(A) -> anyhow::Result<()>) -> ExitCode {
+    let name = A::command().get_name().to_owned();
+    let _ = PROGRAM.set(name);
+    let args = match A::try_parse() {
+        Ok(args) => args,
+        Err(usage) => {
+            let _ = usage.print();
+            return ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2));
+        }
+    };
+    match program(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            report(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sys_error_names_the_call_its_arguments_and_the_errno() {
+        let err = SysError::new(
+            "shmget(key=0xd20002e1, size=4, IPC_CREAT|IPC_EXCL|0600)",
+            Errno::EEXIST,
+        );
+        assert_eq!(
+            err.to_string(),
+            "shmget(key=0xd20002e1, size=4, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST (File exists)"
+        );
+    }
+
+    #[test]
+    fn a_detail_goes_between_failed_and_the_errno() {
+        let err =
+            SysError::new("fork()", Errno::EAGAIN).detail("after 3 of 10 children had started");
+        assert_eq!(
+            err.to_string(),
+            "fork() failed after 3 of 10 children had started: EAGAIN (Resource temporarily unavailable)"
+        );
+    }
+
+    #[test]
+    fn the_hint_is_found_under_added_context() {
+        let err = anyhow::Error::new(SysError::new("mmap()", Errno::ENOMEM).hint("use less"))
+            .context("mapping the counter");
+        assert_eq!(hint_of(&err), Some("use less"));
+        let plain = anyhow::anyhow!("no hint here");
+        assert_eq!(hint_of(&plain), None);
+        let failure = anyhow::Error::new(Failure::new("3 children failed").hint("look above"));
+        assert_eq!(hint_of(&failure), Some("look above"));
+    }
+}

@@ -1,0 +1,39 @@
+//! Everything the teaching programs share, and the only crate of the workspace
+//! that talks to the kernel through `unsafe`.
+//!
+//! Each program's `main.rs` should read like the article's C program, one step
+//! per line. The steps that need care in Rust live here, once, each explained
+//! where it is written:
+//!
+//! - [`run`]: the `main` every program uses. Usage errors exit 2, runtime
+//!   errors print one line and a hint and exit 1; no backtraces for users.
+//! - [`error`]: a failed system call carries its call, its arguments, the errno
+//!   *name* (`EEXIST`, not `17`) and a hint, like TLPI's `errExit`.
+//! - [`process`]: fork N children that each run a closure and end with
+//!   `_exit`; wait for every one of them and say which failed.
+//! - [`mapping`]: an anonymous mapping that `munmap`s itself when dropped.
+//! - [`counter`]: the article's `int *shm_p`, viewed as an `AtomicI32` so two
+//!   processes touching it is a race *condition* (lost updates) and never a
+//!   data race (undefined behaviour).
+//! - [`cli`]: the flags the racing programs share.
+//! - [`output`]: the result line on stdout and the explanation on stderr,
+//!   without the panics `println!` has on a closed pipe.
+//!
+//! The `unsafe` blocks are here and nowhere else: the workspace denies
+//! `unsafe_code`, and only this crate allows it again. Each block carries a
+//! `// SAFETY:` comment (clippy's `undocumented_unsafe_blocks` is an error).
+
+#![allow(unsafe_code)]
+
+pub mod cli;
+pub mod counter;
+pub mod error;
+pub mod mapping;
+pub mod output;
+pub mod process;
+
+pub use counter::SharedCounter;
+pub use error::{Failure, SysError, run};
+pub use mapping::{Mapping, Sharing};
+pub use output::{note, result_line};
+pub use process::{Children, fork_children};

@@ -1,0 +1,108 @@
+//! An anonymous memory mapping that unmaps itself.
+//!
+//! The article's first method: `mmap(NULL, size, PROT_READ|PROT_WRITE,
+//! MAP_SHARED|MAP_ANONYMOUS, -1, 0)` gives memory backed by no file. Because
+//! it is `MAP_SHARED`, a child made by `fork` sees the *same* pages, not a
+//! copy-on-write copy, so what one process writes the others read. Only
+//! related processes can share it this way: nobody else can name it.
+//!
+//! With `MAP_PRIVATE` instead, a child's first write to a page gives it its
+//! own copy of that page (copy-on-write) and nobody else sees the write:
+//! racing_mmap's `--private` shows that.
+//!
+//! [`Mapping`] owns the mapping and calls `munmap` when dropped, on every
+//! path out of the program, so no `munmap` line is needed in `main`.
+
+use std::num::NonZeroUsize;
+use std::ptr::NonNull;
+
+use nix::errno::Errno;
+use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+
+use crate::error::SysError;
+
+/// Whether forked children share the pages or get their own copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// `MAP_SHARED`: one set of pages; every process sees every write.
+    Shared,
+    /// `MAP_PRIVATE`: copy-on-write; each process's writes stay its own.
+    Private,
+}
+
+/// Memory this process can read and write; with [`Sharing::Shared`], its
+/// forked children read and write the same bytes.
+#[derive(Debug)]
+pub struct Mapping {
+    start: NonNull<libc::c_void>,
+    len: usize,
+}
+
+impl Mapping {
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0)`
+    /// (or `MAP_PRIVATE`).
+    ///
+    /// The memory starts zeroed, page-aligned, and is not yet backed by RAM:
+    /// the kernel allocates each page the first time it is touched.
+    pub fn anonymous(len: usize, sharing: Sharing) -> Result<Self, SysError> {
+        let (flags, flag_names) = match sharing {
+            Sharing::Shared => (MapFlags::MAP_SHARED, "MAP_SHARED|MAP_ANONYMOUS"),
+            Sharing::Private => (MapFlags::MAP_PRIVATE, "MAP_PRIVATE|MAP_ANONYMOUS"),
+        };
+        let call = format!("mmap(NULL, {len}, PROT_READ|PROT_WRITE, {flag_names}, -1, 0)");
+        let Some(size) = NonZeroUsize::new(len) else {
+            return Err(
+                SysError::new(call, Errno::EINVAL).hint("a mapping needs at least one byte.")
+            );
+        };
+        // SAFETY: with no address hint the kernel picks a range that overlaps
+        // nothing this process already uses, so no existing Rust object is
+        // affected. The new memory is owned by the returned value alone.
+        let start = unsafe {
+            mmap_anonymous(
+                None,
+                size,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                flags,
+            )
+        }
+        .map_err(|errno| {
+            let err = SysError::new(call, errno);
+            match errno {
+                Errno::ENOMEM => err.hint(
+                    "the kernel would not reserve that much address space or memory.\n\
+                     See MemAvailable in /proc/meminfo and `ulimit -v`.",
+                ),
+                _ => err,
+            }
+        })?;
+        Ok(Mapping { start, len })
+    }
+
+    /// The mapping's length in bytes, as asked for.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Never true: a mapping has at least one byte.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first byte. Valid for reads and writes of `len()` bytes while
+    /// `self` lives; other processes may write it at the same time, so
+    /// access it only through atomics (see [`crate::counter`]).
+    pub(crate) fn start(&self) -> NonNull<u8> {
+        self.start.cast()
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `start`/`len` describe exactly the mapping made in
+        // `anonymous`, and nothing borrows it any more (borrows of `self`
+        // have ended). munmap can only fail for a range that is not a
+        // mapping, which cannot happen here; there is nothing to do if it did.
+        let _ = unsafe { munmap(self.start, self.len) };
+    }
+}

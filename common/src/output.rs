@@ -1,0 +1,30 @@
+//! Where the programs write: the result on stdout, the explanation on stderr.
+//!
+//! stdout carries exactly what the article's program prints (`shm_p: 17`), so
+//! `racing_mmap 2>/dev/null` looks like the article's terminal and a script
+//! can read the number. Everything said *about* the result goes to stderr.
+//!
+//! `println!` panics when stdout is a closed pipe (`racing_mmap | true`);
+//! [`result_line`] returns that as an error instead, and [`note`] gives up
+//! quietly, because a lost explanation is no reason to fail.
+
+use std::fmt::Display;
+use std::io::Write;
+
+use anyhow::Context;
+
+/// Write one result line to stdout and flush it.
+///
+/// The flush matters when the program forks afterwards: a line still in
+/// the buffer would be copied into every child.
+pub fn result_line(line: impl Display) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("writing the result to stdout")
+}
+
+/// Write one explanation line to stderr (best effort).
+pub fn note(line: impl Display) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
