@@ -2,6 +2,7 @@
 //!
 //! A program includes them with `#[command(flatten)] race: RaceArgs`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::output::note;
@@ -78,6 +79,42 @@ impl RaceArgs {
     }
 }
 
+/// The two halves of a System V key that every process must agree on:
+/// `ftok(--path, --proj-id)`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyArgs {
+    /// An existing file to make the System V key from. ftok uses the file's
+    /// inode and device numbers, not its name.
+    #[arg(long, value_name = "PATH", default_value = "/etc/passwd")]
+    pub path: PathBuf,
+
+    /// The project id mixed into the key. ftok keeps only its low 8 bits
+    /// (1234 → 0xd2), which must not all be zero.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1234,
+        value_parser = parse_proj_id,
+        allow_negative_numbers = true
+    )]
+    pub proj_id: i32,
+}
+
+/// A proj_id: an int whose low 8 bits are not all zero (ftok's rule).
+fn parse_proj_id(text: &str) -> Result<i32, String> {
+    let n: i32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a whole number (an int)"))?;
+    if n & 0xff == 0 {
+        return Err(format!(
+            "ftok keeps only the low 8 bits of proj_id, and those of {n} are 0x00; pick one that is not a multiple of 256, e.g. {}",
+            n.wrapping_add(1)
+        ));
+    }
+    Ok(n)
+}
+
 /// A child count: a whole number from 1 up (the counter is an `i32`, so at
 /// most `i32::MAX`; the machine's process limits stop far below that).
 fn parse_count(text: &str) -> Result<usize, String> {
@@ -106,7 +143,20 @@ fn parse_micros(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_count, parse_micros};
+    use super::{parse_count, parse_micros, parse_proj_id};
+
+    #[test]
+    fn proj_ids_need_a_non_zero_low_byte() {
+        assert_eq!(parse_proj_id("1234"), Ok(1234));
+        assert_eq!(parse_proj_id("-1"), Ok(-1));
+        assert!(parse_proj_id("256").unwrap_err().contains("0x00"));
+        assert!(parse_proj_id("0").unwrap_err().contains("e.g. 1"));
+        assert!(
+            parse_proj_id("x")
+                .unwrap_err()
+                .contains("not a whole number")
+        );
+    }
 
     #[test]
     fn counts_are_whole_numbers_from_one() {

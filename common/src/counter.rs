@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::mapping::Mapping;
+use crate::memory::SharedMemory;
 
 /// An `i32` at the start of shared memory, safe to touch from many processes.
 #[derive(Debug, Clone, Copy)]
@@ -26,8 +26,9 @@ pub struct SharedCounter<'m> {
 }
 
 impl<'m> SharedCounter<'m> {
-    /// The article's `int *shm_p = mmap(...)`: the first four bytes of `memory`.
-    pub fn at_start_of(memory: &'m Mapping) -> Self {
+    /// The article's `int *shm_p`: the first four bytes of `memory` (a
+    /// mapping, a System V attachment, a mapped POSIX object).
+    pub fn at_start_of(memory: &'m impl SharedMemory) -> Self {
         let start = memory.start().cast::<i32>();
         assert!(
             memory.len() >= size_of::<i32>() && start.is_aligned(),
@@ -67,7 +68,7 @@ impl<'m> SharedCounter<'m> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::Sharing;
+    use crate::mapping::{Mapping, Sharing};
 
     #[test]
     fn a_new_mapping_reads_zero_and_keeps_what_is_set() {

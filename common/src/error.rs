@@ -21,6 +21,8 @@ use std::sync::OnceLock;
 
 use nix::errno::Errno;
 
+use crate::signals::{self, Interrupted};
+
 /// A system call that failed, described the way its C call would be written.
 #[derive(Debug)]
 pub struct SysError {
@@ -156,7 +158,9 @@ pub fn report(err: &anyhow::Error) {
 /// - `--help` prints to stdout and exits 0; a usage error prints clap's
 ///   message (which names the flag and the rule) to stderr and exits 2,
 ///   before the program has created anything.
-/// - An error from `program` is printed by [`report`] and exits 1.
+/// - SIGINT and SIGTERM are caught (see [`crate::signals`]); a run they
+///   stop exits 128 + the signal number after everything is released.
+/// - Any other error from `program` is printed by [`report`] and exits 1.
 ///
 /// ```no_run
 /// use clap::Parser;
@@ -178,11 +182,18 @@ pub fn run<A: clap::Parser>(program: impl FnOnce(A) -> anyhow::Result<()>) -> Ex
             return ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2));
         }
     };
+    if let Err(err) = signals::install() {
+        report(&err.into());
+        return ExitCode::FAILURE;
+    }
     match program(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             report(&err);
-            ExitCode::FAILURE
+            match err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
+                Some(interrupted) => ExitCode::from(interrupted.exit_status()),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -12,9 +12,14 @@
 //! - [`process`]: fork N children that each run a closure and end with
 //!   `_exit`; wait for every one of them and say which failed.
 //! - [`mapping`]: an anonymous mapping that `munmap`s itself when dropped.
+//! - [`xsi`]: System V keys (`ftok`), segments (`shmget`; the creator's
+//!   value removes it with `IPC_RMID`) and attachments (`shmat`/`shmdt`).
+//! - [`posix`]: `shm_open` objects, files in /dev/shm (the creator's value
+//!   `shm_unlink`s it).
 //! - [`counter`]: the article's `int *shm_p`, viewed as an `AtomicI32` so two
 //!   processes touching it is a race *condition* (lost updates) and never a
 //!   data race (undefined behaviour).
+//! - [`signals`]: Ctrl-C and SIGTERM stop a run cleanly, exit 130/143.
 //! - [`cli`]: the flags the racing programs share.
 //! - [`output`]: the result line on stdout and the explanation on stderr,
 //!   without the panics `println!` has on a closed pipe.
@@ -29,11 +34,16 @@ pub mod cli;
 pub mod counter;
 pub mod error;
 pub mod mapping;
+pub mod memory;
 pub mod output;
+pub mod posix;
 pub mod process;
+pub mod signals;
+pub mod xsi;
 
 pub use counter::SharedCounter;
 pub use error::{Failure, SysError, run};
 pub use mapping::{Mapping, Sharing};
+pub use memory::SharedMemory;
 pub use output::{note, result_line};
 pub use process::{Children, fork_children};

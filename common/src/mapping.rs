@@ -17,9 +17,12 @@ use std::num::NonZeroUsize;
 use std::ptr::NonNull;
 
 use nix::errno::Errno;
-use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
 use crate::error::SysError;
+use crate::memory::{SharedMemory, sealed};
 
 /// Whether forked children share the pages or get their own copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,28 +82,55 @@ impl Mapping {
         Ok(Mapping { start, len })
     }
 
-    /// The mapping's length in bytes, as asked for.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Never true: a mapping has at least one byte.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The first byte. Valid for reads and writes of `len()` bytes while
-    /// `self` lives; other processes may write it at the same time, so
-    /// access it only through atomics (see [`crate::counter`]).
-    pub(crate) fn start(&self) -> NonNull<u8> {
-        self.start.cast()
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`: map the
+    /// first `len` bytes of an open file — a POSIX shared memory object is
+    /// one, in the tmpfs at /dev/shm. The mapping stays valid after `fd` is
+    /// closed.
+    pub fn shared_file(fd: BorrowedFd<'_>, len: usize) -> Result<Self, SysError> {
+        let call = format!(
+            "mmap(NULL, {len}, PROT_READ|PROT_WRITE, MAP_SHARED, {}, 0)",
+            fd.as_raw_fd()
+        );
+        let Some(size) = NonZeroUsize::new(len) else {
+            return Err(
+                SysError::new(call, Errno::EINVAL).hint("a mapping needs at least one byte.")
+            );
+        };
+        // SAFETY: as in `anonymous`, the kernel picks a fresh address range.
+        // The file's pages may change under us (other processes write them);
+        // the memory is only ever accessed through atomics, never through
+        // references to plain data, so that is not undefined behaviour.
+        let start = unsafe {
+            mmap(
+                None,
+                size,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+                fd,
+                0,
+            )
+        }
+        .map_err(|errno| SysError::new(call, errno))?;
+        Ok(Mapping { start, len })
     }
 }
+
+impl SharedMemory for Mapping {
+    fn start(&self) -> NonNull<u8> {
+        self.start.cast()
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl sealed::Sealed for Mapping {}
 
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: `start`/`len` describe exactly the mapping made in
-        // `anonymous`, and nothing borrows it any more (borrows of `self`
+        // `anonymous` or `shared_file`, and nothing borrows it any more (borrows of `self`
         // have ended). munmap can only fail for a range that is not a
         // mapping, which cannot happen here; there is nothing to do if it did.
         let _ = unsafe { munmap(self.start, self.len) };

@@ -19,6 +19,10 @@
 //!    init. We stop forking, wait for the children already started, and
 //!    return an error that says how many ran.
 //!
+//! SIGINT and SIGTERM (see [`crate::signals`]) stop the fork loop; the
+//! parent passes the signal on to its children, still waits for every one,
+//! and returns [`Interrupted`].
+//!
 //! The parent must be single-threaded when it forks: the child gets a copy of
 //! only the calling thread, and a lock another thread held at that instant
 //! stays locked forever in the child. The programs never start a thread.
@@ -28,11 +32,12 @@ use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use nix::errno::Errno;
-use nix::sys::signal::Signal;
+use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
 use crate::error::{Failure, SysError, errno_text, report};
+use crate::signals::{self, Interrupted};
 
 /// The exit status of a child whose closure panicked (the same number Rust
 /// uses for a panicking `main`).
@@ -68,6 +73,17 @@ where
         running: Vec::with_capacity(count),
     };
     for number in 1..=count {
+        if let Some(signal) = signals::caught() {
+            let started = children.running.len();
+            children.reap();
+            return Err(Interrupted::new(
+                signal,
+                format!(
+                    "after {started} of {count} children had started; all {started} were waited for"
+                ),
+            )
+            .into());
+        }
         // SAFETY: these programs are single-threaded when they fork (see the
         // module comment), so the child's copy of the address space has no
         // lock held by a thread that does not exist in it. The child branch
@@ -87,6 +103,7 @@ where
 
 /// The child's side: run `work`, then `_exit` with a status the parent reads.
 fn run_child(work: impl FnOnce() -> anyhow::Result<()>) -> ! {
+    signals::restore_default_in_child();
     let status = match catch_unwind(AssertUnwindSafe(work)) {
         Ok(Ok(())) => 0,
         Ok(Err(err)) => {
@@ -114,10 +131,20 @@ impl Children {
 
     /// Wait for every child. `Ok` if all exited with status 0; otherwise an
     /// error naming each child that exited non-zero or was killed.
+    ///
+    /// If SIGINT or SIGTERM arrives meanwhile, it is passed on to the
+    /// children still running, all of them are still waited for, and the
+    /// result is an [`Interrupted`] error.
     pub fn wait_all(mut self) -> anyhow::Result<()> {
         let total = self.running.len();
         let failures = self.reap();
-        if failures.is_empty() {
+        if let Some(signal) = signals::caught() {
+            Err(Interrupted::new(
+                signal,
+                format!("while {total} children ran; all were waited for"),
+            )
+            .into())
+        } else if failures.is_empty() {
             Ok(())
         } else {
             Err(children_failed(total, &failures).into())
@@ -125,10 +152,25 @@ impl Children {
     }
 
     /// Wait for each child still running; return how the unsuccessful ones ended.
+    ///
+    /// Once a stopping signal has been caught, it is sent on to every child
+    /// not yet waited for, so none of them runs on for long.
     fn reap(&mut self) -> Vec<ChildFailure> {
         let mut failures = Vec::new();
-        for (number, pid) in self.running.drain(..) {
+        let mut passed_on = false;
+        let running = std::mem::take(&mut self.running);
+        for (i, &(number, pid)) in running.iter().enumerate() {
             let ended = loop {
+                if !passed_on {
+                    if let Some(signal) = signals::caught() {
+                        for &(_, later) in &running[i..] {
+                            // A child that already exited is a zombie until
+                            // we wait for it: the pid cannot be reused yet.
+                            let _ = kill(later, signal);
+                        }
+                        passed_on = true;
+                    }
+                }
                 match waitpid(pid, None) {
                     Ok(WaitStatus::Exited(_, 0)) => break None,
                     Ok(WaitStatus::Exited(_, status)) => break Some(Ending::Status(status)),

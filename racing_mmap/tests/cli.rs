@@ -7,64 +7,31 @@ use std::fs::File;
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
 
+use testkit::{AsNobody, shm_p, text};
+
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("racing_mmap runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The value of the one `shm_p: N` line that must be all of stdout.
-fn shm_p(stdout: &str) -> i64 {
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "stdout must be exactly one line, got {stdout:?}"
-    );
-    assert!(
-        stdout.ends_with('\n'),
-        "the line ends with a newline: {stdout:?}"
-    );
-    lines[0]
-        .strip_prefix("shm_p: ")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not a `shm_p: N` line: {stdout:?}"))
+    testkit::run(BIN, args)
 }
 
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment() {
-    let out = run(&[]);
-    assert!(out.status.success(), "{out:?}");
-    let n = shm_p(&text(&out.stdout));
-    assert!((1..=100).contains(&n), "shm_p {n} outside 1..=100");
-    let stderr = text(&out.stderr);
+    let (n, stderr) = testkit::race(BIN, &[], 100);
     assert!(
-        stderr.contains(&format!("expected 100, got {n}, so {} ", 100 - n)),
-        "stderr explains expected vs got: {stderr}"
+        stderr.contains(&format!("got {n}, so {} ", 100 - n)),
+        "lost updates counted: {stderr}"
     );
 }
 
 #[test]
 fn one_child_cannot_race_so_the_result_is_exactly_one() {
-    let out = run(&["--count", "1"]);
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(shm_p(&text(&out.stdout)), 1);
+    assert_eq!(testkit::race(BIN, &["--count", "1"], 1).0, 1);
 }
 
 #[test]
 fn five_hundred_children_without_a_pause_stay_in_range() {
-    let out = run(&["--count", "500", "--sleep-us", "0"]);
-    assert!(out.status.success(), "{out:?}");
-    let n = shm_p(&text(&out.stdout));
-    assert!((1..=500).contains(&n), "shm_p {n} outside 1..=500");
+    testkit::race(BIN, &["--count", "500", "--sleep-us", "0"], 500);
 }
 
 #[test]
@@ -91,10 +58,8 @@ fn stdout_redirected_to_a_file_holds_the_line_once() {
 
 #[test]
 fn stdout_into_a_pipe_holds_the_line_once() {
-    let out = run(&["--count", "50"]);
-    assert!(out.status.success(), "{out:?}");
-    let n = shm_p(&text(&out.stdout));
-    assert!((1..=50).contains(&n));
+    // testkit::run pipes stdout; `race` asserts the one line.
+    testkit::race(BIN, &["--count", "50"], 50);
 }
 
 #[test]
@@ -113,16 +78,7 @@ fn bad_counts_and_unknown_flags_are_usage_errors() {
         ),
         (&["--bogus"][..], "unexpected argument '--bogus'"),
     ] {
-        let out = run(args);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
-        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(says),
-            "{args:?} should say {says:?}: {stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{stderr}");
+        testkit::assert_usage_error(args, &run(args), says);
     }
 }
 
@@ -146,36 +102,17 @@ fn help_names_the_article_section_and_the_flags() {
 /// program runs as `nobody` with a process limit of 8 (setpriv, prlimit).
 #[test]
 fn a_fork_that_fails_part_way_reports_how_many_children_ran() {
-    if !nix_is_root() || !has("setpriv") || !has("prlimit") {
+    let Some(nobody) = AsNobody::new(BIN) else {
         eprintln!(
             "skipped: needs root, setpriv and prlimit to run as nobody with a low RLIMIT_NPROC"
         );
         return;
-    }
-    // `nobody` must be able to reach the binary; target/ may sit under a
-    // private home. A world-readable copy in a fresh temp dir always works.
-    let dir = std::env::temp_dir().join(format!("racing_mmap-nproc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let copy = dir.join("racing_mmap");
-    std::fs::copy(BIN, &copy).unwrap();
-    set_mode(&dir, 0o755);
-    set_mode(&copy, 0o755);
-    let out = Command::new("prlimit")
-        .args([
-            "--nproc=8:8",
-            "--",
-            "setpriv",
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "--",
-        ])
-        .arg(&copy)
+    };
+    let out = nobody
+        .command(Some(8))
         .args(["--count", "100", "--sleep-us", "100000"])
-        .stdin(Stdio::null())
         .output()
         .unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -202,28 +139,6 @@ fn a_fork_that_fails_part_way_reports_how_many_children_ran() {
     );
     assert!(stderr.contains("ulimit -u"), "{stderr}");
 }
-
-fn nix_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| text(&o.stdout).trim() == "0")
-}
-
-fn has(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-fn set_mode(path: &std::path::Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
 #[test]
 fn a_private_mapping_is_not_shared_so_the_parent_reads_zero() {
     // MAP_PRIVATE gives each child a copy-on-write copy: the article's point
@@ -232,4 +147,18 @@ fn a_private_mapping_is_not_shared_so_the_parent_reads_zero() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(shm_p(&text(&out.stdout)), 0);
     assert!(text(&out.stderr).contains("MAP_PRIVATE"));
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM while the children run: the parent passes
+/// the signal on, waits for every child, prints no result, and exits with
+/// 128 + the signal number, promptly even though each child would sleep 5 s.
+#[test]
+fn sigint_and_sigterm_while_children_run_exit_130_and_143() {
+    testkit::assert_signals_end_the_run_cleanly(
+        BIN,
+        &["--count", "20", "--sleep-us", "5000000"],
+        |pid| testkit::children_of(pid) >= 20,
+        "while 20 children ran; all were waited for",
+        || true,
+    );
 }

@@ -1,0 +1,297 @@
+//! POSIX shared memory: a named object that is really a file in /dev/shm.
+//!
+//! On Linux, `shm_open("/shm", ...)` is `open("/dev/shm/shm", ...)` with a
+//! check on the name, and `/dev/shm` is a tmpfs: a file system whose files
+//! live in memory. So the object is an ordinary file (`ls -l /dev/shm`,
+//! `stat`, `rm` all work on it); `ftruncate` sets its size, `mmap` with
+//! `MAP_SHARED` maps it, `close` closes it, and `shm_unlink` is `unlink`.
+//! Like a System V segment it outlives its processes until it is unlinked,
+//! so the value that created it unlinks it when dropped.
+//!
+//! Names: POSIX asks for one leading `/` and no other. glibc strips any
+//! leading slashes, so the article's `"shm"` and our `/shm` are the same
+//! object, `/dev/shm/shm`.
+
+use std::fmt;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::mman::{shm_open, shm_unlink};
+use nix::sys::stat::{Mode, fstat};
+use nix::unistd::{Uid, ftruncate};
+
+use crate::error::SysError;
+use crate::mapping::Mapping;
+use crate::xsi::user_name;
+
+/// Where glibc keeps POSIX shared memory objects.
+pub const DEV_SHM: &str = "/dev/shm";
+
+/// The longest name, in bytes, after the leading `/` (a file name in /dev/shm).
+pub const NAME_MAX: usize = 255;
+
+/// A valid POSIX shared memory name, kept with its one leading `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShmName(String);
+
+impl ShmName {
+    /// Check a name as glibc's shm_open will: after an optional leading
+    /// `/`, 1 to 255 bytes, no `/`, and not `.` or `..`. The message states
+    /// the rule, for use as a flag's usage error.
+    pub fn parse(text: &str) -> Result<ShmName, String> {
+        let rule = "a POSIX shared memory name is '/' then 1 to 255 bytes with no other '/' (it becomes /dev/shm/NAME)";
+        let bare = text.strip_prefix('/').unwrap_or(text);
+        if bare.is_empty() {
+            return Err(format!("the name is empty; {rule}"));
+        }
+        if bare.contains('/') {
+            return Err(format!("'{text}' has a '/' inside; {rule}"));
+        }
+        if bare.len() > NAME_MAX {
+            return Err(format!("the name is {} bytes long; {rule}", bare.len()));
+        }
+        if bare == "." || bare == ".." || bare.contains('\0') {
+            return Err(format!("'{text}' is not a file name; {rule}"));
+        }
+        Ok(ShmName(format!("/{bare}")))
+    }
+
+    /// `/shm`
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `/dev/shm/shm`
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(format!("{DEV_SHM}{}", self.0))
+    }
+}
+
+impl fmt::Display for ShmName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An open POSIX shared memory object. If this value created it, dropping
+/// the value unlinks the name (the memory goes once nobody maps it).
+#[derive(Debug)]
+pub struct PosixShm {
+    name: ShmName,
+    fd: OwnedFd,
+    owned: bool,
+}
+
+impl PosixShm {
+    /// `shm_open(name, O_CREAT|O_EXCL|O_RDWR, mode)`: a new object, or
+    /// `EEXIST` if the name is taken. (The article's `O_TRUNC` instead of
+    /// `O_EXCL` would quietly zero whatever object already had the name.)
+    pub fn create_exclusive(name: &ShmName, mode: u32) -> Result<PosixShm, SysError> {
+        let call = format!("shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, {mode:04o})");
+        let fd = shm_open(
+            name.as_str(),
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+            Mode::from_bits_truncate(mode),
+        )
+        .map_err(|errno| explain_open(call, errno, name))?;
+        Ok(PosixShm {
+            name: name.clone(),
+            fd,
+            owned: true,
+        })
+    }
+
+    /// `shm_open(name, O_RDWR, 0)`: the object another process created.
+    pub fn open(name: &ShmName) -> Result<PosixShm, SysError> {
+        let call = format!("shm_open(\"{name}\", O_RDWR, 0)");
+        let fd = shm_open(name.as_str(), OFlag::O_RDWR, Mode::empty())
+            .map_err(|errno| explain_open(call, errno, name))?;
+        Ok(PosixShm {
+            name: name.clone(),
+            fd,
+            owned: false,
+        })
+    }
+
+    pub fn name(&self) -> &ShmName {
+        &self.name
+    }
+
+    /// `ftruncate(fd, len)`: a new object is 0 bytes long; this sets its size.
+    pub fn set_len(&self, len: usize) -> Result<(), SysError> {
+        let call = format!("ftruncate({}, {len})", raw(&self.fd));
+        let len_t =
+            libc::off_t::try_from(len).map_err(|_| SysError::new(call.clone(), Errno::EFBIG))?;
+        ftruncate(&self.fd, len_t).map_err(|errno| {
+            let err = SysError::new(call, errno);
+            match errno {
+                Errno::ENOSPC | Errno::EFBIG => {
+                    err.hint("the tmpfs at /dev/shm has no room for that size: see df -h /dev/shm.")
+                }
+                _ => err,
+            }
+        })
+    }
+
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`.
+    pub fn map(&self, len: usize) -> Result<Mapping, SysError> {
+        Mapping::shared_file(self.fd.as_fd(), len)
+    }
+
+    /// `shm_unlink(name)`: remove the name now. Processes that have the
+    /// object mapped keep their memory until they unmap it.
+    pub fn unlink(mut self) -> Result<(), SysError> {
+        self.owned = false;
+        shm_unlink(self.name.as_str())
+            .map_err(|errno| SysError::new(format!("shm_unlink(\"{}\")", self.name), errno))
+    }
+}
+
+impl Drop for PosixShm {
+    fn drop(&mut self) {
+        // Unlink only if the name still leads to *our* object: if someone
+        // removed it and another run created a new one meanwhile, that one
+        // is not ours to delete.
+        if self.owned && still_ours(&self.fd, &self.name) {
+            let _ = shm_unlink(self.name.as_str());
+        }
+    }
+}
+
+fn still_ours(fd: &OwnedFd, name: &ShmName) -> bool {
+    match (fstat(fd), std::fs::metadata(name.path())) {
+        (Ok(mine), Ok(there)) => mine.st_ino == there.ino() && mine.st_dev == there.dev(),
+        _ => false,
+    }
+}
+
+fn raw(fd: &OwnedFd) -> i32 {
+    use std::os::fd::AsRawFd;
+    fd.as_raw_fd()
+}
+
+/// What /dev/shm says about the file behind a name.
+fn describe(name: &ShmName) -> Option<(u32, String)> {
+    let meta = std::fs::metadata(name.path()).ok()?;
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .map_or_else(String::new, |d| {
+            format!(", last written {} ago", human_age(d.as_secs()))
+        });
+    Some((
+        meta.uid(),
+        format!(
+            "owner {}, mode {:04o}, {} bytes{age}",
+            user_name(meta.uid()),
+            meta.mode() & 0o777,
+            meta.len()
+        ),
+    ))
+}
+
+fn human_age(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs / 60),
+        7200..=172_799 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86400),
+    }
+}
+
+/// A name like this one that no object has yet, to offer when it is taken.
+fn free_neighbour(name: &ShmName) -> Option<ShmName> {
+    (2..100)
+        .filter_map(|n| ShmName::parse(&format!("{name}-{n}")).ok())
+        .find(|candidate| !candidate.path().exists())
+}
+
+fn explain_open(call: String, errno: Errno, name: &ShmName) -> SysError {
+    let err = SysError::new(call, errno);
+    let path = name.path();
+    let another = free_neighbour(name).map_or_else(
+        || String::from("another name with --name"),
+        |n| format!("another name: --name {n}"),
+    );
+    match errno {
+        Errno::EEXIST => {
+            let Some((uid, facts)) = describe(name) else {
+                return err.hint(format!("{} exists already. Use {another}", path.display()));
+            };
+            let me = Uid::effective();
+            let hint = if uid != me.as_raw() && !me.is_root() {
+                format!(
+                    "{} already exists ({facts}).\nIt belongs to {}: only they or root can remove it \
+                     (/dev/shm is sticky, like /tmp).\nUse {another}",
+                    path.display(),
+                    user_name(uid)
+                )
+            } else {
+                format!(
+                    "{} already exists ({facts}),\nprobably left by an earlier run, or another run is still going on.\n\
+                     Remove it with: rm {}\nor use {another}",
+                    path.display(),
+                    path.display()
+                )
+            };
+            err.hint(hint)
+        }
+        Errno::EACCES => {
+            let whose = describe(name).map_or_else(|| String::from("another user's"), |(_, facts)| facts);
+            err.hint(format!(
+                "{} may not be opened for reading and writing by this user ({whose}).\nUse {another}",
+                path.display()
+            ))
+        }
+        Errno::ENOENT => err.hint(format!(
+            "{} does not exist: it was never created, or it was removed (rm, shm_unlink) meanwhile.",
+            path.display()
+        )),
+        Errno::ENAMETOOLONG | Errno::EINVAL => err.hint(
+            "a POSIX shared memory name is '/' then 1 to 255 bytes with no other '/'.",
+        ),
+        _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_get_one_leading_slash() {
+        assert_eq!(ShmName::parse("shm").unwrap().as_str(), "/shm");
+        assert_eq!(ShmName::parse("/shm").unwrap().as_str(), "/shm");
+        assert_eq!(
+            ShmName::parse("/shm").unwrap().path(),
+            PathBuf::from("/dev/shm/shm")
+        );
+    }
+
+    #[test]
+    fn bad_names_are_refused_with_the_rule() {
+        for bad in ["", "/", "/a/b", "a/b", ".", "/.."] {
+            let msg = ShmName::parse(bad).unwrap_err();
+            assert!(msg.contains("'/' then 1 to 255 bytes"), "{bad:?}: {msg}");
+        }
+        let long = "x".repeat(256);
+        assert!(
+            ShmName::parse(&long)
+                .unwrap_err()
+                .contains("256 bytes long")
+        );
+        assert!(ShmName::parse(&"x".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn ages_read_like_a_person_would_say_them() {
+        assert_eq!(human_age(5), "5 s");
+        assert_eq!(human_age(600), "10 min");
+        assert_eq!(human_age(3 * 86400), "3 days");
+    }
+}

@@ -1,0 +1,101 @@
+//! `racing_posix_shm` — the article's racing_posix_shm.c, section "POSIX共享内存".
+//!
+//! The race of racing_mmap, through POSIX shared memory. The parent creates
+//! the object `/shm` with `shm_open` — a file in the tmpfs at /dev/shm —
+//! sizes it to one int with `ftruncate`, maps it `MAP_SHARED`, sets the int
+//! to 0 and forks 100 children. Each child opens the object again *by name*,
+//! maps it, does the racy increment and unmaps it. The parent prints the
+//! int, unmaps, and unlinks the name:
+//!
+//! ```text
+//! $ racing_posix_shm 2>/dev/null
+//! shm_p: 22
+//! ```
+//!
+//! Takeaway: POSIX shared memory is a file you `mmap`; its name is a path,
+//! its handle a file descriptor. The chapter is docs/racing_posix_shm.md.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use common::cli::RaceArgs;
+use common::posix::{PosixShm, ShmName};
+use common::{SharedCounter, fork_children};
+
+/// Race forked children on one int in a POSIX shared memory object.
+///
+/// Port of racing_posix_shm.c from the article "Linux进程间通信-共享内存",
+/// section "POSIX共享内存". The parent creates --name with
+/// shm_open(O_CREAT|O_EXCL|O_RDWR, 0600), sizes it with ftruncate, maps it
+/// MAP_SHARED and forks --count children that each shm_open the name again,
+/// map it, read the int, pause and write back the value + 1. The parent
+/// prints `shm_p: N` on stdout, unmaps and shm_unlinks the name. While it
+/// runs, the object is the file /dev/shm/NAME.
+#[derive(Debug, Parser)]
+#[command(name = "racing_posix_shm", version)]
+struct Args {
+    #[command(flatten)]
+    race: RaceArgs,
+
+    /// The object's name: '/' then up to 255 bytes with no other '/'. It is
+    /// the file /dev/shm/NAME (the article uses "shm"; glibc treats "shm"
+    /// and "/shm" alike).
+    #[arg(long, value_name = "NAME", default_value = "/shm", value_parser = ShmName::parse)]
+    name: ShmName,
+}
+
+fn main() -> ExitCode {
+    common::run(racing_posix_shm)
+}
+
+fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
+    let Args { race, name } = args;
+
+    // shmfd = shm_open(SHMPATH, O_RDWR|O_CREAT|O_TRUNC, 0600);  (O_EXCL here: see the docs)
+    let shm = PosixShm::create_exclusive(&name, 0o600)?;
+    common::note(format!("created {} as {}", name, name.path().display()));
+
+    // ftruncate(shmfd, sizeof(int));
+    shm.set_len(size_of::<i32>())?;
+
+    // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
+    let memory = shm.map(size_of::<i32>())?;
+    let shm_p = SharedCounter::at_start_of(&memory);
+
+    // *shm_p = 0;
+    shm_p.set(0);
+
+    // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
+    let children = fork_children(race.count, |_| do_child(&name, race.pause()))?;
+
+    // for (count = 0; count < COUNT; count++) wait(NULL);
+    children.wait_all()?;
+
+    // printf("shm_p: %d\n", *shm_p);
+    common::result_line(format!("shm_p: {}", shm_p.get()))?;
+    race.explain(shm_p.get());
+
+    // munmap(shm_p, sizeof(int));
+    drop(memory);
+
+    // close(shmfd); shm_unlink(SHMPATH);
+    shm.unlink()?;
+    Ok(())
+}
+
+/// do_child(): open the parent's object by name, map it, race.
+fn do_child(name: &ShmName, pause: Duration) -> anyhow::Result<()> {
+    // shmfd = shm_open(shmpath, O_RDWR, 0600);
+    let shm = PosixShm::open(name)?;
+
+    // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
+    let memory = shm.map(size_of::<i32>())?;
+    let shm_p = SharedCounter::at_start_of(&memory);
+
+    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;
+    shm_p.racy_increment(pause);
+
+    // munmap(shm_p, sizeof(int)); close(shmfd);  — both dropped here
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `racing_xsi_shm` — the article's racing_xsi_shm.c, section "XSI共享内存".
+//!
+//! The race of racing_mmap, through System V shared memory. The parent turns
+//! a path and a project id into a key with `ftok`, creates a 4-byte segment
+//! under that key, attaches it, sets the int to 0 and forks 100 children.
+//! Each child finds the segment again *by key* — as an unrelated process
+//! would — attaches it, does the racy increment and detaches. The parent
+//! prints the int, detaches, and removes the segment:
+//!
+//! ```text
+//! $ racing_xsi_shm 2>/dev/null
+//! shm_p: 27
+//! ```
+//!
+//! Takeaway: a key is a system-wide name, so processes that share no
+//! ancestry can meet at the same memory; and the segment outlives them all
+//! until someone removes it. The chapter is docs/racing_xsi_shm.md.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use common::cli::{KeyArgs, RaceArgs};
+use common::xsi::{Key, Segment};
+use common::{SharedCounter, fork_children};
+
+/// Race forked children on one int in a System V shared memory segment.
+///
+/// Port of racing_xsi_shm.c from the article "Linux进程间通信-共享内存",
+/// section "XSI共享内存". The parent makes a key with ftok(--path,
+/// --proj-id), creates a segment with shmget(IPC_CREAT|IPC_EXCL|0600) and
+/// forks --count children that each find it again by key (shmget, shmat),
+/// read the int, pause, write back the value + 1 and detach. The parent
+/// prints `shm_p: N` on stdout, detaches and removes the segment
+/// (IPC_RMID). While it runs, `ipcs -m` lists the segment.
+#[derive(Debug, Parser)]
+#[command(name = "racing_xsi_shm", version)]
+struct Args {
+    #[command(flatten)]
+    race: RaceArgs,
+
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+fn main() -> ExitCode {
+    common::run(racing_xsi_shm)
+}
+
+fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
+    let Args { race, key } = args;
+    let KeyArgs { path, proj_id } = key;
+
+    // shm_key = ftok(PATHNAME, proj_id);
+    let shm_key = Key::ftok(&path, proj_id)?;
+    common::note(shm_key.explain());
+
+    // shm_id = shmget(shm_key, sizeof(int), IPC_CREAT|IPC_EXCL|0600);
+    let segment = Segment::create_exclusive(shm_key, size_of::<i32>(), 0o600)?;
+
+    // shm_p = shmat(shm_id, NULL, 0);
+    let attachment = segment.attach()?;
+    let shm_p = SharedCounter::at_start_of(&attachment);
+
+    // *shm_p = 0;
+    shm_p.set(0);
+
+    // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
+    let children = fork_children(race.count, |_| do_child(&path, proj_id, race.pause()))?;
+
+    // for (count = 0; count < COUNT; count++) wait(NULL);
+    children.wait_all()?;
+
+    // printf("shm_p: %d\n", *shm_p);
+    common::result_line(format!("shm_p: {}", shm_p.get()))?;
+    race.explain(shm_p.get());
+
+    // shmdt(shm_p);
+    attachment.detach()?;
+
+    // shmctl(shm_id, IPC_RMID, NULL);
+    segment.remove()?;
+    Ok(())
+}
+
+/// do_child(): find the parent's segment by key, race, detach.
+fn do_child(path: &Path, proj_id: i32, pause: Duration) -> anyhow::Result<()> {
+    // shm_key = ftok(PATHNAME, proj_id);
+    let shm_key = Key::ftok(path, proj_id)?;
+
+    // shm_id = shmget(shm_key, sizeof(int), 0);
+    let segment = Segment::open(shm_key, size_of::<i32>())?;
+
+    // shm_p = shmat(shm_id, NULL, 0);
+    let attachment = segment.attach()?;
+    let shm_p = SharedCounter::at_start_of(&attachment);
+
+    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;
+    shm_p.racy_increment(pause);
+
+    // shmdt(shm_p);
+    attachment.detach()?;
+    Ok(())
+}

@@ -1,0 +1,502 @@
+//! What every test that touches machine-wide shared-memory state needs.
+//!
+//! System V segments and semaphore sets, files in /dev/shm and
+//! `vm.nr_hugepages` belong to the whole machine, not to one test. Two
+//! tests running at once would see each other's objects (and a test that
+//! asserts "nothing was left behind" would blame the wrong one), and two
+//! runs of a program with the same default key would collide. So:
+//!
+//! - [`Machine::lock`] takes an exclusive `flock` on one lock file in the
+//!   temp directory. Tests in one binary, in several binaries, and under
+//!   cargo-nextest's one-process-per-test all queue on it.
+//! - It also snapshots the machine's IPC objects. [`Machine::assert_unchanged`]
+//!   compares with a new snapshot: anything added is removed (so one
+//!   failing test does not poison the next) and the test fails naming it.
+//!   If the test panics first, `Drop` still removes what was added.
+//!
+//! Beside that, the few things every program's tests do: run the binary,
+//! read its `shm_p: N` line, run it as an unprivileged user, signal it.
+//!
+//! This crate is a dev-dependency only; the programs never link it.
+
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{Flock, FlockArg};
+pub use nix::sys::signal::Signal;
+use nix::sys::signal::kill;
+pub use nix::unistd::Pid;
+
+/// The lock file every test queues on.
+pub fn lock_path() -> PathBuf {
+    std::env::temp_dir().join("shm-lessons-tests.lock")
+}
+
+/// The machine-wide IPC state: what `ipcs -m`, `ipcs -s`, `ls /dev/shm` and
+/// `/proc/sys/vm/nr_hugepages` show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// System V shared memory: (key as ipcs prints it, shmid).
+    pub segments: BTreeSet<(String, i64)>,
+    /// System V semaphore sets: (key, semid).
+    pub semaphores: BTreeSet<(String, i64)>,
+    /// Names in /dev/shm.
+    pub dev_shm: BTreeSet<String>,
+    pub nr_hugepages: u64,
+}
+
+impl Snapshot {
+    pub fn take() -> Snapshot {
+        Snapshot {
+            segments: sysvipc("/proc/sysvipc/shm", "shmid"),
+            semaphores: sysvipc("/proc/sysvipc/sem", "semid"),
+            dev_shm: std::fs::read_dir("/dev/shm")
+                .map(|dir| {
+                    dir.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            nr_hugepages: nr_hugepages(),
+        }
+    }
+
+    /// What `now` has that `self` had not, described one object per line,
+    /// with the command that removes it.
+    fn added_in(&self, now: &Snapshot) -> Vec<Leftover> {
+        let mut added = Vec::new();
+        for (key, id) in now.segments.difference(&self.segments) {
+            added.push(Leftover::Segment(key.clone(), *id));
+        }
+        for (key, id) in now.semaphores.difference(&self.semaphores) {
+            added.push(Leftover::Semaphore(key.clone(), *id));
+        }
+        for name in now.dev_shm.difference(&self.dev_shm) {
+            added.push(Leftover::DevShm(name.clone()));
+        }
+        if now.nr_hugepages != self.nr_hugepages {
+            added.push(Leftover::HugePages(self.nr_hugepages, now.nr_hugepages));
+        }
+        added
+    }
+}
+
+/// One object a test left on the machine.
+#[derive(Debug)]
+enum Leftover {
+    Segment(String, i64),
+    Semaphore(String, i64),
+    DevShm(String),
+    HugePages(u64, u64),
+}
+
+impl Leftover {
+    fn describe(&self) -> String {
+        match self {
+            Leftover::Segment(key, id) => {
+                format!("System V segment key {key} shmid {id} (ipcrm -m {id})")
+            }
+            Leftover::Semaphore(key, id) => {
+                format!("System V semaphore set key {key} semid {id} (ipcrm -s {id})")
+            }
+            Leftover::DevShm(name) => format!("/dev/shm/{name} (rm /dev/shm/{name})"),
+            Leftover::HugePages(was, now) => {
+                format!(
+                    "vm.nr_hugepages is {now}, was {was} (echo {was} > /proc/sys/vm/nr_hugepages)"
+                )
+            }
+        }
+    }
+
+    fn remove(&self) {
+        let _ = match self {
+            Leftover::Segment(_, id) => Command::new("ipcrm")
+                .args(["-m", &id.to_string()])
+                .output()
+                .map(drop),
+            Leftover::Semaphore(_, id) => Command::new("ipcrm")
+                .args(["-s", &id.to_string()])
+                .output()
+                .map(drop),
+            Leftover::DevShm(name) => std::fs::remove_file(format!("/dev/shm/{name}")),
+            Leftover::HugePages(was, _) => {
+                std::fs::write("/proc/sys/vm/nr_hugepages", was.to_string())
+            }
+        };
+    }
+}
+
+/// Exclusive use of the machine's IPC state for one test.
+#[derive(Debug)]
+pub struct Machine {
+    _lock: Flock<File>,
+    before: Snapshot,
+    checked: bool,
+}
+
+impl Machine {
+    /// Wait for every other test holding the lock, then snapshot.
+    pub fn lock() -> Machine {
+        let path = lock_path();
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("cannot open the test lock {}: {e}", path.display()));
+        let lock = Flock::lock(file, FlockArg::LockExclusive)
+            .unwrap_or_else(|(_, errno)| panic!("cannot flock {}: {errno}", path.display()));
+        Machine {
+            _lock: lock,
+            before: Snapshot::take(),
+            checked: false,
+        }
+    }
+
+    /// The state when the lock was taken.
+    pub fn before(&self) -> &Snapshot {
+        &self.before
+    }
+
+    /// Fail, after removing them, if IPC objects were added or
+    /// nr_hugepages changed since [`Machine::lock`].
+    pub fn assert_unchanged(mut self) {
+        self.checked = true;
+        let added = self.before.added_in(&Snapshot::take());
+        for leftover in &added {
+            leftover.remove();
+        }
+        let lines: Vec<String> = added.iter().map(Leftover::describe).collect();
+        assert!(
+            lines.is_empty(),
+            "the test left behind (now removed):\n  {}",
+            lines.join("\n  ")
+        );
+    }
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        // A test that panicked before its check: clean up quietly so the
+        // next test starts from the same state; the panic already failed it.
+        if !self.checked {
+            for leftover in self.before.added_in(&Snapshot::take()) {
+                leftover.remove();
+            }
+        }
+    }
+}
+
+/// (key, id) pairs from /proc/sysvipc/{shm,sem}; keys printed as ipcs does.
+fn sysvipc(path: &str, id_column: &str) -> BTreeSet<(String, i64)> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeSet::new();
+    };
+    let mut lines = text.lines();
+    let columns: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let (Some(k), Some(i)) = (
+        columns.iter().position(|c| *c == "key"),
+        columns.iter().position(|c| *c == id_column),
+    ) else {
+        return BTreeSet::new();
+    };
+    lines
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let key: i32 = fields.get(k)?.parse().ok()?;
+            let id: i64 = fields.get(i)?.parse().ok()?;
+            Some((format!("{:#010x}", key as u32), id))
+        })
+        .collect()
+}
+
+pub fn nr_hugepages() -> u64 {
+    std::fs::read_to_string("/proc/sys/vm/nr_hugepages")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Run `bin` with `args`, stdin closed, and collect everything.
+pub fn run(bin: &str, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"))
+}
+
+/// Bytes as text, for messages and matching.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The value of the one `shm_p: N` line that must be all of stdout.
+pub fn shm_p(stdout: &str) -> i64 {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "stdout must be exactly one line, got {stdout:?}"
+    );
+    assert!(
+        stdout.ends_with('\n'),
+        "the line ends with a newline: {stdout:?}"
+    );
+    lines[0]
+        .strip_prefix("shm_p: ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not a `shm_p: N` line: {stdout:?}"))
+}
+
+/// A usage error, as every program must give one: exit status 2, nothing
+/// on stdout, clap's `error:` line on stderr saying `says`, no panic.
+pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} printed to stdout: {}",
+        text(&out.stdout)
+    );
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(says),
+        "{args:?} should say {says:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+}
+
+/// Run a racing program expected to succeed with `count` children, and
+/// check what every one of them promises: exit 0, stdout exactly one
+/// `shm_p: N` line with 1 ≤ N ≤ count (the race is nondeterministic: a
+/// range, never a value), stderr stating expected vs got. Returns N and
+/// stderr.
+pub fn race(bin: &str, args: &[&str], count: i64) -> (i64, String) {
+    let out = run(bin, args);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {:?}\n{stderr}", out.status);
+    let n = shm_p(&text(&out.stdout));
+    assert!(
+        (1..=count).contains(&n),
+        "{args:?}: shm_p {n} outside 1..={count}"
+    );
+    assert!(
+        stderr.contains(&format!("expected {count}, got {n}")),
+        "{args:?}: {stderr}"
+    );
+    (n, stderr)
+}
+
+/// Whether this test runs as root (CI does).
+pub fn is_root() -> bool {
+    nix::unistd::Uid::effective().is_root()
+}
+
+/// Whether a command-line tool is installed.
+pub fn has(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// A copy of a program that user `nobody` can run, in a fresh temp dir
+/// (the build's target/ may sit under a home `nobody` cannot enter).
+/// Removed on drop.
+#[derive(Debug)]
+pub struct AsNobody {
+    dir: PathBuf,
+    bin: PathBuf,
+}
+
+impl AsNobody {
+    /// `None` unless root with setpriv and prlimit (util-linux) available:
+    /// only root can switch to another user.
+    pub fn new(bin: &str) -> Option<AsNobody> {
+        use std::os::unix::fs::PermissionsExt;
+        if !is_root() || !has("setpriv") || !has("prlimit") {
+            return None;
+        }
+        let name = std::path::Path::new(bin).file_name()?.to_owned();
+        let dir = std::env::temp_dir().join(format!(
+            "shm-lessons-nobody-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        std::fs::create_dir_all(&dir).ok()?;
+        let copy = dir.join(name);
+        std::fs::copy(bin, &copy).ok()?;
+        for path in [&dir, &copy] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).ok()?;
+        }
+        Some(AsNobody { dir, bin: copy })
+    }
+
+    /// The program, run as nobody/nogroup, with at most `nproc` processes
+    /// for that user if given (RLIMIT_NPROC, which root ignores).
+    pub fn command(&self, nproc: Option<u32>) -> Command {
+        let mut cmd = Command::new("prlimit");
+        if let Some(n) = nproc {
+            cmd.arg(format!("--nproc={n}:{n}"));
+        }
+        cmd.args([
+            "--",
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--",
+        ])
+        .arg(&self.bin)
+        .stdin(Stdio::null());
+        cmd
+    }
+}
+
+impl Drop for AsNobody {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// How many child processes `pid` has right now.
+pub fn children_of(pid: Pid) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .map(|s| s.split_whitespace().count())
+        .unwrap_or(0)
+}
+
+/// Start `bin args`, wait until `ready(pid)` says it has reached the phase to
+/// interrupt (polling for up to 10 s), send `signal` to it alone, and
+/// collect its output. Also returns how long it took to exit after the
+/// signal. Panics (after killing it) if it never gets ready or does not
+/// exit within 10 s of the signal.
+pub fn interrupt_when(
+    bin: &str,
+    args: &[&str],
+    ready: impl Fn(Pid) -> bool,
+    signal: Signal,
+) -> (Output, Duration) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+    let pid = Pid::from_raw(child.id() as i32);
+    let start = Instant::now();
+    while !ready(pid) {
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("{bin} never got ready: {}", text(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    kill(pid, signal).expect("signal the program");
+    let sent = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if sent.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let took = sent.elapsed();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        took < Duration::from_secs(10),
+        "{bin} did not exit within 10 s of {signal}"
+    );
+    (out, took)
+}
+
+/// The promise every program makes about Ctrl-C and SIGTERM: run `bin
+/// args` twice, interrupting it with SIGINT and then SIGTERM once
+/// `ready(pid)`; each time it must exit 130 / 143 within 3 s, print nothing
+/// on stdout, say `interrupted by SIG… {during}` on stderr, and leave
+/// `released()` true (its objects are gone).
+pub fn assert_signals_end_the_run_cleanly(
+    bin: &str,
+    args: &[&str],
+    ready: impl Fn(Pid) -> bool,
+    during: &str,
+    released: impl Fn() -> bool,
+) {
+    for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
+        let (out, took) = interrupt_when(bin, args, &ready, signal);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{signal}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "no result after {signal}: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            stderr.contains(&format!("interrupted by {signal} {during}")),
+            "{signal}: {stderr}"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "{signal}: took {took:?} to exit"
+        );
+        assert!(released(), "{signal}: what the run created is still there");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_left_behind_is_named_removed_and_fails_the_check() {
+        let machine = Machine::lock();
+        let out = Command::new("ipcmk")
+            .args(["-M", "4096"])
+            .output()
+            .expect("ipcmk (util-linux)");
+        assert!(out.status.success());
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| machine.assert_unchanged()));
+        let message = result.expect_err("a leftover must fail the check");
+        let text = message
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(text.contains("System V segment key 0x"), "{text}");
+        // ...and it was removed: no segment now is the one named.
+        let now = Snapshot::take();
+        assert!(
+            now.segments
+                .iter()
+                .all(|(_, id)| !text.contains(&format!("shmid {id} "))),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_clean_test_passes_the_check() {
+        let machine = Machine::lock();
+        machine.assert_unchanged();
+    }
+}
