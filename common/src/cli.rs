@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::hold::Hold;
 use crate::output::note;
 
 /// The article's experiment: `--count` children each add 1 to a shared int.
@@ -79,6 +80,70 @@ impl RaceArgs {
     }
 }
 
+/// What the memory demos (mmap_mem, xsi_shm_mem, xsi_shm_mem_huge) share:
+/// how much, whether to touch it, how long to hold it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MemArgs {
+    /// How much shared memory to create: bytes, or a number with K, M or G
+    /// (KiB, MiB, GiB). The article's 1024*1024*1023*2 bytes is 2046M.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "2046M",
+        value_parser = parse_size,
+        allow_hyphen_values = true
+    )]
+    pub size: u64,
+
+    /// How long to keep the memory before releasing it: whole seconds, or
+    /// `forever` (until Ctrl-C or SIGTERM). 0 releases it right after the
+    /// report, which is what scripts and tests use.
+    #[arg(
+        long,
+        value_name = "SECONDS|forever",
+        default_value = "forever",
+        value_parser = Hold::parse,
+        allow_hyphen_values = true
+    )]
+    pub hold: Hold,
+
+    /// Create the memory but do not write to it. Linux gives a page real
+    /// memory only when it is first touched, so the table then shows next
+    /// to nothing allocated.
+    #[arg(long)]
+    pub no_touch: bool,
+}
+
+/// A size in bytes: digits, optionally followed by K, M or G (powers of
+/// 1024; `KiB`, `MiB`, `GiB` are accepted too).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(digits_end);
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size: use bytes, or a number with K, M or G, like 64M"
+            ));
+        }
+    };
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("'{text}' is not a size: use bytes, or a number with K, M or G, like 64M")
+    })?;
+    if n == 0 {
+        return Err(String::from(
+            "a size of 0 bytes creates nothing to look at; use at least 1",
+        ));
+    }
+    n.checked_mul(1 << shift)
+        .filter(|bytes| *bytes <= i64::MAX as u64)
+        .ok_or_else(|| format!("'{text}' is more bytes than any machine can map"))
+}
+
 /// The two halves of a System V key that every process must agree on:
 /// `ftok(--path, --proj-id)`.
 #[derive(Debug, Clone, clap::Args)]
@@ -143,7 +208,30 @@ fn parse_micros(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_count, parse_micros, parse_proj_id};
+    use super::{parse_count, parse_micros, parse_proj_id, parse_size};
+
+    #[test]
+    fn sizes_take_k_m_g_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("2046m"), Ok(2046 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("8k"), Ok(8192));
+        assert!(parse_size("0").unwrap_err().contains("at least 1"));
+        assert!(parse_size("0M").unwrap_err().contains("at least 1"));
+        for bad in ["", "M", "-1M", "1.5G", "12X", "lots"] {
+            assert!(
+                parse_size(bad).unwrap_err().contains("is not a size"),
+                "{bad:?}"
+            );
+        }
+        assert!(
+            parse_size("99999999999G")
+                .unwrap_err()
+                .contains("more bytes")
+        );
+    }
 
     #[test]
     fn proj_ids_need_a_non_zero_low_byte() {

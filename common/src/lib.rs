@@ -19,6 +19,10 @@
 //! - [`counter`]: the article's `int *shm_p`, viewed as an `AtomicI32` so two
 //!   processes touching it is a race *condition* (lost updates) and never a
 //!   data race (undefined behaviour).
+//! - [`meminfo`]: /proc/meminfo before and after, as the article reads `free`.
+//! - [`demo`]: the memory demos' before/after report, hold, and release.
+//! - [`hold`]: keep the memory until Ctrl-C, SIGTERM or a timeout.
+//! - [`hugepages`]: the huge page pool: rounding, shortage, `--reserve`.
 //! - [`signals`]: Ctrl-C and SIGTERM stop a run cleanly, exit 130/143.
 //! - [`cli`]: the flags the racing programs share.
 //! - [`output`]: the result line on stdout and the explanation on stderr,
@@ -32,8 +36,12 @@
 
 pub mod cli;
 pub mod counter;
+pub mod demo;
 pub mod error;
+pub mod hold;
+pub mod hugepages;
 pub mod mapping;
+pub mod meminfo;
 pub mod memory;
 pub mod output;
 pub mod posix;

@@ -113,7 +113,13 @@ impl Interrupted {
 
 impl fmt::Display for Interrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "interrupted by {} {}", self.signal, self.during)
+        // By the time this is printed, `main` has returned and every owned
+        // object has been dropped: the claim below is what Drop just did.
+        write!(
+            f,
+            "interrupted by {} {}; everything this run created has been released",
+            self.signal, self.during
+        )
     }
 }
 

@@ -16,6 +16,7 @@
 //! nix has no System V wrappers (nix issue #1718), so this module calls libc.
 //! Every `unsafe` block is one such call.
 
+use std::cell::Cell;
 use std::ffi::CString;
 use std::fmt;
 use std::marker::PhantomData;
@@ -106,8 +107,13 @@ impl Key {
             return format!("key {self}");
         };
         let (proj, dev, ino) = self.ftok_parts();
+        let kept = if i64::from(*proj_id) == i64::from(proj) {
+            ""
+        } else {
+            " (ftok keeps only its low 8 bits)"
+        };
         format!(
-            "key {self} = ftok(\"{}\", {proj_id}): proj_id {proj_id} → {proj:#04x} (ftok keeps only its low 8 bits), \
+            "key {self} = ftok(\"{}\", {proj_id}): proj_id {proj_id} → {proj:#04x}{kept}, \
              device → {dev:#04x}, inode → {ino:#06x}",
             path.display()
         )
@@ -154,6 +160,20 @@ pub struct Segment {
     key: Key,
     size: usize,
     owned: bool,
+    /// IPC_RMID was already asked for (see [`Segment::mark_for_removal`]).
+    marked: Cell<bool>,
+    /// The shmget call that made or found it, for reports.
+    call: String,
+}
+
+/// Whether a new segment uses ordinary pages or huge pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pages {
+    /// 4 KiB pages, swappable, counted in free's "shared".
+    Normal,
+    /// `SHM_HUGETLB`: pages from the reserved huge page pool
+    /// (vm.nr_hugepages), never swapped, invisible to free.
+    Huge,
 }
 
 impl Segment {
@@ -163,13 +183,38 @@ impl Segment {
     pub fn create_exclusive(key: Key, size: usize, mode: u32) -> Result<Segment, SysError> {
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | (mode & 0o777) as libc::c_int;
         let call = format!("shmget(key={key}, size={size}, IPC_CREAT|IPC_EXCL|{mode:04o})");
-        let id =
-            shmget(&key, size, flags).map_err(|errno| explain_shmget(call, errno, &key, size))?;
+        let id = shmget(&key, size, flags)
+            .map_err(|errno| explain_shmget(call.clone(), errno, &key, size, Pages::Normal))?;
         Ok(Segment {
             id,
             key,
             size,
             owned: true,
+            marked: Cell::new(false),
+            call,
+        })
+    }
+
+    /// `shmget(IPC_PRIVATE, size, mode)` (with `SHM_HUGETLB` for huge
+    /// pages): a new segment with no key, reachable only through its shmid.
+    /// The article's memory demos use this.
+    pub fn create_private(size: usize, mode: u32, pages: Pages) -> Result<Segment, SysError> {
+        let (huge_flag, huge_name) = match pages {
+            Pages::Normal => (0, ""),
+            Pages::Huge => (libc::SHM_HUGETLB, "SHM_HUGETLB|"),
+        };
+        let flags = libc::IPC_CREAT | huge_flag | (mode & 0o777) as libc::c_int;
+        let call = format!("shmget(IPC_PRIVATE, {size}, {huge_name}{mode:04o})");
+        let key = Key::PRIVATE;
+        let id = shmget(&key, size, flags)
+            .map_err(|errno| explain_shmget(call.clone(), errno, &key, size, pages))?;
+        Ok(Segment {
+            id,
+            key,
+            size,
+            owned: true,
+            marked: Cell::new(false),
+            call,
         })
     }
 
@@ -177,13 +222,26 @@ impl Segment {
     /// article's children find the parent's segment this way.
     pub fn open(key: Key, size: usize) -> Result<Segment, SysError> {
         let call = format!("shmget(key={key}, size={size}, 0)");
-        let id = shmget(&key, size, 0).map_err(|errno| explain_shmget(call, errno, &key, size))?;
+        let id = shmget(&key, size, 0)
+            .map_err(|errno| explain_shmget(call.clone(), errno, &key, size, Pages::Normal))?;
         Ok(Segment {
             id,
             key,
             size,
             owned: false,
+            marked: Cell::new(false),
+            call,
         })
+    }
+
+    /// `shmget(IPC_PRIVATE, 67108864, 0600) = shmid 7`: for the demos' reports.
+    pub fn created(&self) -> String {
+        format!("{} = shmid {}", self.call, self.id)
+    }
+
+    /// Whether IPC_RMID was asked for already ([`Segment::mark_for_removal`]).
+    pub fn is_marked(&self) -> bool {
+        self.marked.get()
     }
 
     /// The shmid, as `ipcs -m` lists it.
@@ -256,13 +314,30 @@ impl Segment {
     /// `ipcs -m` shows it with status `dest`.
     pub fn remove(mut self) -> Result<(), SysError> {
         self.owned = false;
+        if self.marked.get() {
+            // Asked for already; the kernel destroyed it at the last detach.
+            return Ok(());
+        }
         rmid(self.id)
+    }
+
+    /// `shmctl(shmid, IPC_RMID, NULL)` *now*, while still attached: the
+    /// segment loses its key, `ipcs -m` shows it as `dest`, and the kernel
+    /// destroys it when the last process detaches — even a process killed
+    /// with SIGKILL, which runs no cleanup code, detaches as it dies. New
+    /// processes can no longer attach it.
+    pub fn mark_for_removal(&self) -> Result<(), SysError> {
+        if !self.marked.get() {
+            rmid(self.id)?;
+            self.marked.set(true);
+        }
+        Ok(())
     }
 }
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        if self.owned {
+        if self.owned && !self.marked.get() {
             let _ = rmid(self.id);
         }
     }
@@ -434,6 +509,52 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Refuse a new segment of `size` bytes that a limit would stop, naming
+    /// the limit and the command that raises it — before creating anything.
+    pub fn check(&self, size: u64) -> Result<(), crate::error::Failure> {
+        use crate::error::Failure;
+        use crate::meminfo::size_text;
+        let page = 4096;
+        if size > self.shmmax {
+            return Err(Failure::new(format!(
+                "{} is more than one segment may hold: kernel.shmmax is {} bytes",
+                size_text(size),
+                self.shmmax
+            ))
+            .hint(format!(
+                "raise it (as root): sysctl -w kernel.shmmax={size}\nor ask for less with --size"
+            )));
+        }
+        let in_use: u64 = segments()
+            .iter()
+            .map(|s| (s.size as u64).div_ceil(page))
+            .sum();
+        let pages = size.div_ceil(page);
+        if in_use + pages > self.shmall {
+            return Err(Failure::new(format!(
+                "{} ({pages} pages) with the {in_use} pages other segments hold passes kernel.shmall = {} pages",
+                size_text(size),
+                self.shmall
+            ))
+            .hint(format!(
+                "raise it (as root): sysctl -w kernel.shmall={}\nor remove leftover segments (ipcs -m, ipcrm), or ask for less with --size",
+                in_use + pages
+            )));
+        }
+        let count = segments().len() as u64;
+        if count >= self.shmmni {
+            return Err(Failure::new(format!(
+                "{count} segments exist already, the most kernel.shmmni = {} allows",
+                self.shmmni
+            ))
+            .hint(format!(
+                "remove leftovers (ipcs -m, ipcrm -m SHMID), or raise it (as root): sysctl -w kernel.shmmni={}",
+                count + 1
+            )));
+        }
+        Ok(())
+    }
+
     pub fn read() -> Option<Limits> {
         let read = |name: &str| -> Option<u64> {
             std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
@@ -451,8 +572,19 @@ impl Limits {
 }
 
 /// Turn a failed `shmget` into an error that says which situation it is.
-fn explain_shmget(call: String, errno: Errno, key: &Key, size: usize) -> SysError {
+fn explain_shmget(call: String, errno: Errno, key: &Key, size: usize, pages: Pages) -> SysError {
     let err = SysError::new(call, errno);
+    if pages == Pages::Huge {
+        match errno {
+            Errno::ENOMEM => {
+                return err.hint(crate::hugepages::shortage_hint(size as u64));
+            }
+            Errno::EPERM => {
+                return err.hint(crate::hugepages::permission_hint());
+            }
+            _ => {}
+        }
+    }
     let existing = find(key);
     let me = Uid::effective();
     match errno {
@@ -472,9 +604,8 @@ fn explain_shmget(call: String, errno: Errno, key: &Key, size: usize) -> SysErro
                 )
             } else if seg.attached > 0 {
                 format!(
-                    "{facts},\nstill attached by {} process(es): another run may be going on. If it is stale,\n\
-                     remove it with: ipcrm -M {key}\nor use {another}",
-                    seg.attached
+                    "{facts},\nand still attached: another run may be going on. If it is stale,\n\
+                     remove it with: ipcrm -M {key}\nor use {another}"
                 )
             } else {
                 format!(
@@ -518,9 +649,9 @@ fn explain_shmget(call: String, errno: Errno, key: &Key, size: usize) -> SysErro
                 segments().len()
             ))
         }
-        Errno::ENOMEM => {
-            err.hint("the kernel could not allocate memory for the segment's bookkeeping.")
-        }
+        Errno::ENOMEM => err.hint(
+            "not enough memory for a segment of that size (see MemAvailable in /proc/meminfo).",
+        ),
         _ => err,
     }
 }

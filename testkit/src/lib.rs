@@ -295,6 +295,28 @@ pub fn race(bin: &str, args: &[&str], count: i64) -> (i64, String) {
     (n, stderr)
 }
 
+/// The "change" column of a memory demo's before/after table: `Shmem`,
+/// `Cached`, `MemFree` (MiB) or `HugePages_Free` (pages).
+pub fn change(stdout: &str, row: &str) -> i64 {
+    stdout
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(row))
+        .and_then(|line| line.split_whitespace().nth(5))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {row} row with a change in:\n{stdout}"))
+}
+
+/// The minor page faults on the report's `zeroed ...` line.
+pub fn faults(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .find(|line| line.starts_with("zeroed "))
+        .and_then(|line| line.split(": ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `zeroed ...: N minor page faults` line in:\n{stdout}"))
+}
+
 /// Whether this test runs as root (CI does).
 pub fn is_root() -> bool {
     nix::unistd::Uid::effective().is_root()
@@ -380,6 +402,37 @@ pub fn children_of(pid: Pid) -> usize {
     std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .map(|s| s.split_whitespace().count())
         .unwrap_or(0)
+}
+
+/// Whether process `pid` is asleep (state S), as a demo is while it holds
+/// its memory, and not while it zeroes it.
+pub fn sleeping(pid: Pid) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit(')')
+                .next()
+                .map(|rest| rest.trim_start().starts_with('S'))
+        })
+        .unwrap_or(false)
+}
+
+/// Shmem from /proc/meminfo, in MiB.
+pub fn shmem_mib() -> i64 {
+    meminfo_field("Shmem:") / 1024
+}
+
+/// One field of /proc/meminfo, as the kernel prints it (KiB or pages).
+pub fn meminfo_field(name: &str) -> i64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no {name} in /proc/meminfo"))
 }
 
 /// Start `bin args`, wait until `ready(pid)` says it has reached the phase to

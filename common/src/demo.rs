@@ -1,0 +1,122 @@
+//! The frame around the article's memory demos: what is measured before,
+//! what is reported after, what the reader is told while the memory is
+//! held, and what is checked once it is released.
+//!
+//! Each demo's `main.rs` keeps only the article's steps (create, zero,
+//! sleep, release) and calls these around them. The report goes to stdout
+//! (it is the demo's result); the guidance goes to stderr.
+
+use crate::error::Failure;
+use crate::hold::{Held, Hold, hold};
+use crate::meminfo::{Meminfo, Rows, size_text, table};
+use crate::memory::Zeroing;
+use crate::output::{note, result_line};
+
+/// The ordinary page size, for counting faults.
+pub const PAGE: u64 = 4096;
+
+/// Read /proc/meminfo for the "before" column, and refuse a size the
+/// machine cannot hold in ordinary memory (when it will be touched)
+/// before anything is created: meeting the OOM killer halfway through a
+/// 2 GiB `bzero` teaches nothing.
+pub fn before(size: u64, touch: bool) -> anyhow::Result<Meminfo> {
+    let info = Meminfo::read()?;
+    let available = info.mem_available_kib * 1024;
+    if touch && size > available {
+        return Err(Failure::new(format!(
+            "{} is more than this machine has available (MemAvailable {})",
+            size_text(size),
+            size_text(available / (1 << 20) * (1 << 20))
+        ))
+        .hint(format!(
+            "zeroing it would push the machine into swap or the OOM killer. Ask for less,\n\
+             e.g. --size {}M, or add --no-touch to map it without using it.",
+            available / 2 / (1 << 20)
+        ))
+        .into());
+    }
+    Ok(info)
+}
+
+/// Print what was created, what zeroing it cost, and the before/after
+/// table. Returns the "after" snapshot.
+pub fn report(
+    created: &str,
+    zeroing: Option<Zeroing>,
+    page_bytes: u64,
+    before: &Meminfo,
+    rows: Rows,
+) -> anyhow::Result<Meminfo> {
+    let after = Meminfo::read()?;
+    let mut text = format!("{created}\n");
+    match zeroing {
+        Some(z) => text.push_str(&z.describe(page_bytes)),
+        None => {
+            text.push_str("not zeroed (--no-touch): no page was written, so none needed memory yet")
+        }
+    }
+    text.push('\n');
+    text.push_str(&table(before, &after, rows));
+    result_line(text.trim_end())?;
+    Ok(after)
+}
+
+/// The report's first line for a System V demo:
+/// `shmget(IPC_PRIVATE, 67108864, 0600) = shmid 7, attached with shmat: 64 MiB`.
+pub fn segment_created(segment: &crate::xsi::Segment, size: u64) -> String {
+    let marked = if segment.is_marked() {
+        "; IPC_RMID already (--rmid-early)"
+    } else {
+        ""
+    };
+    format!(
+        "{}, attached with shmat: {}{marked}",
+        segment.created(),
+        size_text(size)
+    )
+}
+
+/// Hold the memory as `how` says, telling the reader what to look at
+/// (`watch`: one line per command) and how to end it. Returns why the
+/// hold ended; a signal is the normal end of `--hold forever`.
+pub fn hold_for_the_reader(how: Hold, size: u64, watch: &[String]) -> Held {
+    if how == Hold::For(std::time::Duration::ZERO) {
+        return Held::TimeUp;
+    }
+    let until = match how {
+        Hold::Forever => String::from("until Ctrl-C or SIGTERM"),
+        Hold::For(d) => format!("for {} s (Ctrl-C ends it sooner)", d.as_secs()),
+    };
+    let mut text = format!(
+        "Holding {} {until}. In another terminal, look at it:",
+        size_text(size)
+    );
+    for line in watch {
+        text.push_str("\n  ");
+        text.push_str(line);
+    }
+    note(text);
+    let held = hold(how);
+    match held {
+        Held::Signal(signal) => note(format!("{signal}: releasing.")),
+        Held::TimeUp => note("Time is up: releasing."),
+    }
+    held
+}
+
+/// After the release: say what was done and show that the memory went back.
+pub fn released(how: &str, before: &Meminfo, rows: Rows) {
+    let now = Meminfo::read().unwrap_or_default();
+    let mut text = format!(
+        "released ({how}): Shmem is {} MiB now, {} MiB before the run",
+        now.shmem_kib / 1024,
+        before.shmem_kib / 1024
+    );
+    if rows == Rows::Huge {
+        text.push_str(&format!(
+            "; HugePages_Free {} now, {} before",
+            now.huge_free, before.huge_free
+        ));
+    }
+    note(text);
+}

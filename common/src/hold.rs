@@ -1,0 +1,105 @@
+//! Keep the memory until the reader has looked at it.
+//!
+//! The article's memory demos call `sleep(3000)` so there is time to run
+//! `free` in another terminal — and then Ctrl-C kills them, skipping the
+//! `shmdt`/`IPC_RMID` that follow, so a System V segment stays behind.
+//! Ours hold until Ctrl-C or SIGTERM (or a timeout), and then *return*:
+//! the program goes on to release everything in the article's order and
+//! exits 0, because ending the hold is what the signal was for.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::signals;
+
+/// How long to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Until Ctrl-C or SIGTERM.
+    Forever,
+    /// At most this long (0 = release at once).
+    For(Duration),
+}
+
+impl Hold {
+    /// `forever`, or whole seconds from 0.
+    pub fn parse(text: &str) -> Result<Hold, String> {
+        if text.trim() == "forever" {
+            return Ok(Hold::Forever);
+        }
+        text.trim()
+            .parse::<u64>()
+            .map(|secs| Hold::For(Duration::from_secs(secs)))
+            .map_err(|_| {
+                format!("'{text}' is neither 'forever' nor a whole number of seconds (0 or more)")
+            })
+    }
+}
+
+impl fmt::Display for Hold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Hold::Forever => f.write_str("forever"),
+            Hold::For(d) => write!(f, "{}", d.as_secs()),
+        }
+    }
+}
+
+/// Why a hold ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// The time given with `--hold` ran out.
+    TimeUp,
+    /// Ctrl-C (SIGINT) or SIGTERM.
+    Signal(Signal),
+}
+
+/// Wait until `hold` is over or a stopping signal arrives.
+///
+/// It checks the signal flag every 50 ms: simple, and quick enough for a
+/// person pressing Ctrl-C.
+pub fn hold(hold: Hold) -> Held {
+    let deadline = match hold {
+        Hold::Forever => None,
+        Hold::For(d) => Some(Instant::now() + d),
+    };
+    loop {
+        if let Some(signal) = signals::caught() {
+            return Held::Signal(signal);
+        }
+        let step = Duration::from_millis(50);
+        match deadline {
+            Some(end) => {
+                let now = Instant::now();
+                if now >= end {
+                    return Held::TimeUp;
+                }
+                std::thread::sleep(step.min(end - now));
+            }
+            None => std::thread::sleep(step),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_are_forever_or_whole_seconds() {
+        assert_eq!(Hold::parse("forever"), Ok(Hold::Forever));
+        assert_eq!(Hold::parse("0"), Ok(Hold::For(Duration::ZERO)));
+        assert_eq!(Hold::parse("30"), Ok(Hold::For(Duration::from_secs(30))));
+        assert!(Hold::parse("-1").unwrap_err().contains("neither 'forever'"));
+        assert!(Hold::parse("soon").is_err());
+    }
+
+    #[test]
+    fn a_zero_hold_returns_at_once() {
+        let start = Instant::now();
+        assert_eq!(hold(Hold::For(Duration::ZERO)), Held::TimeUp);
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+}

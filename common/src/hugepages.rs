@@ -1,0 +1,251 @@
+//! Huge pages for `SHM_HUGETLB`: how many, whether they are free, and a
+//! reservation that gives itself back.
+//!
+//! Huge pages do not come from the general pool of memory. Root reserves a
+//! number of them in advance (`echo N > /proc/sys/vm/nr_hugepages`; the
+//! article reserves 2048), and a `SHM_HUGETLB` segment takes its pages
+//! from that reserve. A fresh machine reserves none, so the article's
+//! xsi_shm_mem_huge.c fails with `shmget(): Cannot allocate memory` unless
+//! the reader did that step first. Each huge page is 2 MiB on x86-64 (see
+//! `Hugepagesize` in /proc/meminfo), so a segment's size is rounded up to a
+//! whole number of them.
+
+use crate::error::Failure;
+use crate::meminfo::{Meminfo, size_text};
+
+const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
+
+/// What a segment of a given size needs from the huge page pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// What the user asked for.
+    pub requested: u64,
+    /// Rounded up to whole huge pages: what the segment really gets.
+    pub bytes: u64,
+    pub page_bytes: u64,
+    pub pages: u64,
+}
+
+impl Plan {
+    /// Round `requested` up to whole huge pages of the size in `info`.
+    pub fn new(requested: u64, info: &Meminfo) -> Plan {
+        let page_bytes = info.huge_page_bytes().max(1);
+        let pages = requested.div_ceil(page_bytes);
+        Plan {
+            requested,
+            bytes: pages * page_bytes,
+            page_bytes,
+            pages,
+        }
+    }
+
+    /// A sentence if rounding changed the size.
+    pub fn rounding_note(&self) -> Option<String> {
+        (self.bytes != self.requested).then(|| {
+            format!(
+                "rounded {} up to {}: a huge page segment is a whole number of {} pages",
+                size_text(self.requested),
+                size_text(self.bytes),
+                size_text(self.page_bytes)
+            )
+        })
+    }
+
+    /// Refuse, before anything is created, if the pool has too few pages
+    /// available. The hint has the exact command that reserves enough.
+    pub fn check_available(&self, info: &Meminfo) -> Result<(), Failure> {
+        if info.huge_available() >= self.pages {
+            return Ok(());
+        }
+        Err(Failure::new(format!(
+            "{} needs {} huge pages of {}; only {} are available (HugePages_Total {}, Free {}, Rsvd {})",
+            size_text(self.bytes),
+            self.pages,
+            size_text(self.page_bytes),
+            info.huge_available(),
+            info.huge_total,
+            info.huge_free,
+            info.huge_rsvd
+        ))
+        .hint(reserve_hint(self.pages, info)))
+    }
+
+    /// What nr_hugepages must be for this plan to fit.
+    fn target(&self, info: &Meminfo) -> u64 {
+        info.huge_total + self.pages.saturating_sub(info.huge_available())
+    }
+}
+
+fn reserve_hint(pages: u64, info: &Meminfo) -> String {
+    let target = info.huge_total + pages.saturating_sub(info.huge_available());
+    format!(
+        "reserve them (as root): echo {target} > {NR_HUGEPAGES}\n\
+         and give them back afterwards: echo {} > {NR_HUGEPAGES}\n\
+         or run with --reserve, which does both for this run.",
+        info.huge_total
+    )
+}
+
+/// The hint for `shmget(SHM_HUGETLB)` failing with ENOMEM.
+pub fn shortage_hint(size: u64) -> String {
+    match Meminfo::read() {
+        Ok(info) => {
+            let plan = Plan::new(size, &info);
+            format!(
+                "not enough free huge pages: {} needs {}, {} are available.\n{}",
+                size_text(plan.bytes),
+                plan.pages,
+                info.huge_available(),
+                reserve_hint(plan.pages, &info)
+            )
+        }
+        Err(_) => String::from("not enough free huge pages: see HugePages_Free in /proc/meminfo."),
+    }
+}
+
+/// The hint for `shmget(SHM_HUGETLB)` failing with EPERM.
+pub fn permission_hint() -> String {
+    let group = std::fs::read_to_string("/proc/sys/vm/hugetlb_shm_group")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| String::from("?"));
+    format!(
+        "SHM_HUGETLB needs the CAP_IPC_LOCK capability (root has it), or membership of the\n\
+         group whose id is in /proc/sys/vm/hugetlb_shm_group (now {group}). Run as root, or\n\
+         (as root) echo GID > /proc/sys/vm/hugetlb_shm_group for a group you are in."
+    )
+}
+
+/// nr_hugepages raised for one run; put back when dropped — on success,
+/// on error and on Ctrl-C alike (not on SIGKILL: nothing runs then).
+#[derive(Debug)]
+pub struct Reservation {
+    old: u64,
+    new: u64,
+    restored: bool,
+}
+
+impl Reservation {
+    /// Make sure `plan` fits, raising nr_hugepages if it does not (root
+    /// only). `Ok(None)` if enough pages were available already.
+    pub fn ensure(plan: &Plan, info: &Meminfo) -> Result<Option<Reservation>, Failure> {
+        if info.huge_available() >= plan.pages {
+            return Ok(None);
+        }
+        let target = plan.target(info);
+        if !nix::unistd::Uid::effective().is_root() {
+            return Err(Failure::new(format!(
+                "--reserve must write {NR_HUGEPAGES}, which only root may do"
+            ))
+            .hint(format!(
+                "run it as root (sudo), or have root reserve the pages: echo {target} > {NR_HUGEPAGES}"
+            )));
+        }
+        let old = read_nr()?;
+        // From here on, Drop puts `old` back whatever happens.
+        let reservation = Reservation {
+            old,
+            new: target,
+            restored: false,
+        };
+        write_nr(target)?;
+        let got = read_nr()?;
+        if got < target {
+            return Err(Failure::new(format!(
+                "asked the kernel for {target} huge pages, it found only {got}: free memory is too fragmented"
+            ))
+            .hint(format!(
+                "try a smaller --size, free some memory (echo 3 > /proc/sys/vm/drop_caches may help),\n\
+                 or reserve at boot with hugepages={target} on the kernel command line."
+            )));
+        }
+        crate::note(format!(
+            "--reserve: nr_hugepages {old} → {target} for this run"
+        ));
+        Ok(Some(reservation))
+    }
+
+    /// Put nr_hugepages back now and say so.
+    pub fn restore(mut self) -> Result<(), Failure> {
+        self.restored = true;
+        write_nr(self.old)?;
+        crate::note(format!(
+            "--reserve: nr_hugepages {} → {} again",
+            self.new, self.old
+        ));
+        Ok(())
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.restored && write_nr(self.old).is_ok() {
+            crate::note(format!(
+                "--reserve: nr_hugepages {} → {} again",
+                self.new, self.old
+            ));
+        }
+    }
+}
+
+fn read_nr() -> Result<u64, Failure> {
+    std::fs::read_to_string(NR_HUGEPAGES)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| Failure::new(format!("cannot read {NR_HUGEPAGES}")))
+}
+
+fn write_nr(pages: u64) -> Result<(), Failure> {
+    std::fs::write(NR_HUGEPAGES, pages.to_string())
+        .map_err(|e| Failure::new(format!("writing {pages} to {NR_HUGEPAGES} failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(total: u64, free: u64, rsvd: u64) -> Meminfo {
+        Meminfo {
+            huge_total: total,
+            huge_free: free,
+            huge_rsvd: rsvd,
+            huge_page_kib: 2048,
+            ..Meminfo::default()
+        }
+    }
+
+    #[test]
+    fn sizes_round_up_to_whole_huge_pages() {
+        let plan = Plan::new(2046 << 20, &info(0, 0, 0));
+        assert_eq!((plan.pages, plan.bytes), (1023, 2046 << 20));
+        assert_eq!(plan.rounding_note(), None);
+        let odd = Plan::new(3 << 20, &info(0, 0, 0));
+        assert_eq!((odd.pages, odd.bytes), (2, 4 << 20));
+        assert_eq!(
+            odd.rounding_note().unwrap(),
+            "rounded 3 MiB up to 4 MiB: a huge page segment is a whole number of 2 MiB pages"
+        );
+    }
+
+    #[test]
+    fn a_shortage_names_the_exact_nr_hugepages_command() {
+        let plan = Plan::new(64 << 20, &info(0, 0, 0));
+        let failure = plan.check_available(&info(10, 6, 2)).unwrap_err();
+        let err = anyhow::Error::new(failure);
+        assert!(
+            err.to_string()
+                .starts_with("64 MiB needs 32 huge pages of 2 MiB; only 4 are available"),
+            "{err}"
+        );
+        let hint = crate::error::hint_of(&err).unwrap();
+        // 10 reserved, 4 of them available, 32 needed: 28 more.
+        assert!(
+            hint.contains("echo 38 > /proc/sys/vm/nr_hugepages"),
+            "{hint}"
+        );
+        assert!(
+            hint.contains("echo 10 > /proc/sys/vm/nr_hugepages"),
+            "{hint}"
+        );
+        assert!(plan.check_available(&info(40, 40, 0)).is_ok());
+    }
+}

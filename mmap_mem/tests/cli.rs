@@ -1,0 +1,163 @@
+//! mmap_mem as a user runs it. Each test holds `testkit::Machine`, so no
+//! two memory-measuring runs overlap (they read the one /proc/meminfo) and
+//! each ends with the machine's IPC state as it was.
+
+use testkit::{Machine, change, faults, run, shmem_mib, sleeping, text};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mmap_mem");
+
+/// Shmem must rise by the size give or take this many MiB (other tmpfs
+/// users); Cached, which all file activity moves, gets twice the slack.
+const SLACK_MIB: i64 = 4;
+
+#[test]
+fn a_touched_mapping_shows_up_as_shmem_and_cached() {
+    let machine = Machine::lock();
+    let out = run(BIN, &["--size", "64M", "--hold", "0"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.starts_with(
+        "mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): 64 MiB mapped\n"
+    ));
+    let shmem = change(&stdout, "Shmem");
+    let cached = change(&stdout, "Cached");
+    assert!(
+        (64 - shmem).abs() <= SLACK_MIB,
+        "Shmem changed by {shmem} MiB:\n{stdout}"
+    );
+    assert!(
+        (64 - cached).abs() <= 2 * SLACK_MIB,
+        "Cached changed by {cached} MiB:\n{stdout}"
+    );
+    // One fault per 4 KiB page touched (give or take a few of the program's own).
+    let f = faults(&stdout);
+    assert!((16384..16384 + 256).contains(&f), "{f} faults:\n{stdout}");
+    assert!(
+        text(&out.stderr).starts_with("released (munmap): Shmem is "),
+        "{}",
+        text(&out.stderr)
+    );
+    machine.assert_unchanged();
+}
+
+#[test]
+fn untouched_memory_costs_nothing() {
+    let machine = Machine::lock();
+    let out = run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("not zeroed (--no-touch)"), "{stdout}");
+    let shmem = change(&stdout, "Shmem");
+    assert!(
+        shmem.abs() <= SLACK_MIB,
+        "Shmem changed by {shmem} MiB without a touch:\n{stdout}"
+    );
+    machine.assert_unchanged();
+}
+
+/// The article's size, 1024*1024*1023*2 bytes, once, for real.
+#[test]
+fn the_articles_2046_mib() {
+    let machine = Machine::lock();
+    let out = run(BIN, &["--hold", "0"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.starts_with("mmap(NULL, 2145386496, "), "{stdout}");
+    let shmem = change(&stdout, "Shmem");
+    assert!(
+        (2046 - shmem).abs() <= SLACK_MIB,
+        "Shmem changed by {shmem} MiB:\n{stdout}"
+    );
+    assert!(faults(&stdout) >= 523_776, "{stdout}");
+    machine.assert_unchanged();
+}
+
+/// Ctrl-C or SIGTERM ends `--hold forever` the way it is meant to end:
+/// release, exit 0. While it held, Shmem was up by the size.
+#[test]
+fn sigint_and_sigterm_end_the_hold_with_exit_0() {
+    use testkit::{Signal, interrupt_when};
+    let machine = Machine::lock();
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        let base = shmem_mib();
+        let (out, _) = interrupt_when(
+            BIN,
+            &["--size", "64M"],
+            |pid| shmem_mib() - base >= 64 - SLACK_MIB && sleeping(pid),
+            signal,
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
+        assert!(
+            stderr.contains("Holding 64 MiB until Ctrl-C or SIGTERM."),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{signal}: releasing.\nreleased (munmap)")),
+            "{stderr}"
+        );
+        assert!(
+            (shmem_mib() - base).abs() <= SLACK_MIB,
+            "{signal}: Shmem did not come back"
+        );
+    }
+    machine.assert_unchanged();
+}
+
+/// A signal while zeroing: stop, release, exit 128 + signal.
+#[test]
+fn sigterm_while_zeroing_exits_143() {
+    let machine = Machine::lock();
+    let base = shmem_mib();
+    testkit::assert_signals_end_the_run_cleanly(
+        BIN,
+        &["--size", "6G", "--hold", "0"],
+        |_| shmem_mib() - base >= 256,
+        "while zeroing, after ",
+        || (shmem_mib() - base).abs() <= SLACK_MIB,
+    );
+    machine.assert_unchanged();
+}
+
+#[test]
+fn more_than_the_machine_has_is_refused_before_anything_is_mapped() {
+    let machine = Machine::lock();
+    let out = run(BIN, &["--size", "100000G"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing was mapped, nothing reported"
+    );
+    assert!(
+        stderr.starts_with(
+            "mmap_mem: 100000 GiB is more than this machine has available (MemAvailable "
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Ask for less,\n      e.g. --size "),
+        "{stderr}"
+    );
+    machine.assert_unchanged();
+}
+
+#[test]
+fn bad_sizes_and_holds_are_usage_errors() {
+    for (args, says) in [
+        (&["--size", "0"][..], "use at least 1"),
+        (&["--size", "lots"][..], "'lots' is not a size"),
+        (&["--size", "-5M"][..], "'-5M' is not a size"),
+        (&["--size", "1.5G"][..], "is not a size"),
+        (
+            &["--hold", "soon"][..],
+            "neither 'forever' nor a whole number",
+        ),
+        (
+            &["--hold", "-1"][..],
+            "neither 'forever' nor a whole number",
+        ),
+    ] {
+        testkit::assert_usage_error(args, &run(BIN, args), says);
+    }
+}

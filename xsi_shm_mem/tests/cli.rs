@@ -1,0 +1,198 @@
+//! xsi_shm_mem as a user runs it, with real System V segments. Each test
+//! holds `testkit::Machine`: memory-measuring runs never overlap, and
+//! `ipcs -m` must hold exactly what it held before.
+
+use common::xsi;
+use testkit::{
+    Machine, Pid, Signal, change, faults, interrupt_when, run, shmem_mib, sleeping, text,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
+const SLACK_MIB: i64 = 4;
+
+/// The segment process `pid` created, if it exists.
+fn segment_of(pid: Pid) -> Option<xsi::SegmentInfo> {
+    xsi::segments()
+        .into_iter()
+        .find(|s| s.creator_pid == pid.as_raw())
+}
+
+/// The shmid on the report's first line, `shmget(...) = shmid N, ...`.
+fn shmid(stdout: &str) -> i32 {
+    stdout
+        .split("= shmid ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no shmid in:\n{stdout}"))
+}
+
+fn exists(shmid: i32) -> bool {
+    xsi::segments().iter().any(|s| s.id == shmid)
+}
+
+#[test]
+fn a_private_segment_shows_up_like_mmap_memory_and_is_removed() {
+    let machine = Machine::lock();
+    let out = run(BIN, &["--size", "64M", "--hold", "0"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("shmget(IPC_PRIVATE, 67108864, 0600) = shmid "),
+        "{stdout}"
+    );
+    let shmem = change(&stdout, "Shmem");
+    let cached = change(&stdout, "Cached");
+    assert!(
+        (64 - shmem).abs() <= SLACK_MIB,
+        "Shmem changed by {shmem} MiB:\n{stdout}"
+    );
+    assert!(
+        (64 - cached).abs() <= 2 * SLACK_MIB,
+        "Cached changed by {cached} MiB:\n{stdout}"
+    );
+    assert!((16384..16384 + 256).contains(&faults(&stdout)), "{stdout}");
+    assert!(!exists(shmid(&stdout)), "the segment was removed");
+    machine.assert_unchanged();
+}
+
+#[test]
+fn untouched_segments_cost_nothing() {
+    let machine = Machine::lock();
+    let out = run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
+    machine.assert_unchanged();
+}
+
+/// Ctrl-C / SIGTERM during `--hold forever`: detach, IPC_RMID, exit 0.
+/// The segment, found by the shmid the program printed, is gone.
+#[test]
+fn sigint_and_sigterm_end_the_hold_and_remove_the_segment() {
+    let machine = Machine::lock();
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        let base = shmem_mib();
+        let (out, _) = interrupt_when(
+            BIN,
+            &["--size", "64M"],
+            |pid| {
+                segment_of(pid).is_some() && shmem_mib() - base >= 64 - SLACK_MIB && sleeping(pid)
+            },
+            signal,
+        );
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
+        let id = shmid(&stdout);
+        assert!(
+            stderr.contains(&format!(
+                "ipcs -m          shmid {id}: 67108864 bytes, 1 attached"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "{signal}: releasing.\nreleased (shmdt, IPC_RMID on shmid {id})"
+            )),
+            "{stderr}"
+        );
+        assert!(!exists(id), "{signal}: shmid {id} still exists");
+    }
+    machine.assert_unchanged();
+}
+
+#[test]
+fn sigint_while_zeroing_removes_the_segment_and_exits_130() {
+    let machine = Machine::lock();
+    let base = shmem_mib();
+    testkit::assert_signals_end_the_run_cleanly(
+        BIN,
+        &["--size", "6G", "--hold", "0"],
+        |_| shmem_mib() - base >= 256,
+        "while zeroing, after ",
+        || (shmem_mib() - base).abs() <= SLACK_MIB,
+    );
+    machine.assert_unchanged();
+}
+
+/// SIGKILL runs no cleanup at all. In the article's order (IPC_RMID at the
+/// end) the segment is leaked; with --rmid-early it was marked already, and
+/// the kernel destroys it when the killed process detaches.
+#[test]
+fn sigkill_leaks_the_segment_unless_rmid_early() {
+    let machine = Machine::lock();
+    for (args, leaks) in [
+        (&["--size", "16M"][..], true),
+        (&["--size", "16M", "--rmid-early"][..], false),
+    ] {
+        let created = std::cell::Cell::new(None);
+        let (out, _) = interrupt_when(
+            BIN,
+            args,
+            |pid| {
+                let seg = segment_of(pid);
+                created.set(seg.as_ref().map(|s| s.id));
+                seg.is_some() && sleeping(pid)
+            },
+            Signal::SIGKILL,
+        );
+        assert_eq!(out.status.code(), None, "killed by a signal");
+        let id = created.get().expect("segment seen");
+        if leaks {
+            assert!(exists(id), "article order: SIGKILL leaks shmid {id}");
+            // What a student would do (docs/xsi_shm_mem.md):
+            let rm = std::process::Command::new("ipcrm")
+                .args(["-m", &id.to_string()])
+                .status()
+                .unwrap();
+            assert!(rm.success());
+        } else {
+            assert!(
+                !exists(id),
+                "--rmid-early: shmid {id} must be gone after SIGKILL"
+            );
+        }
+    }
+    machine.assert_unchanged();
+}
+
+#[test]
+fn rmid_early_shows_the_segment_as_dest_while_held() {
+    let machine = Machine::lock();
+    let seen = std::cell::Cell::new(None);
+    let (out, _) = interrupt_when(
+        BIN,
+        &["--size", "16M", "--rmid-early"],
+        |pid| {
+            let seg = segment_of(pid);
+            let dest = seg.as_ref().is_some_and(|s| s.mode & 0o1000 != 0);
+            if dest && sleeping(pid) {
+                seen.set(seg);
+                return true;
+            }
+            false
+        },
+        Signal::SIGINT,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let seg = seen.take().expect("segment seen while held");
+    assert_eq!(seg.key, 0, "a segment marked for removal loses its key");
+    assert!(text(&out.stdout).contains("IPC_RMID already (--rmid-early)"));
+    assert!(text(&out.stderr).contains("status dest"));
+    machine.assert_unchanged();
+}
+
+#[test]
+fn a_size_above_shmmax_or_memory_is_refused() {
+    let machine = Machine::lock();
+    let out = run(BIN, &["--size", "100000G"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("xsi_shm_mem: 100000 GiB is more than this machine has available"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    machine.assert_unchanged();
+}

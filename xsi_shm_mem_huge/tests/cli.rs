@@ -1,0 +1,191 @@
+//! xsi_shm_mem_huge for real: huge pages are reserved (by --reserve or by
+//! the test), used, and given back on every path. Each test holds
+//! `testkit::Machine`, which also puts nr_hugepages back if a test fails.
+
+use common::xsi;
+use testkit::{
+    AsNobody, Machine, Signal, change, faults, interrupt_when, meminfo_field, run, sleeping, text,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
+const SLACK_MIB: i64 = 4;
+const NR: &str = "/proc/sys/vm/nr_hugepages";
+
+/// nr_hugepages set by the test for its duration; restored when dropped,
+/// even if an assertion fails first.
+struct Reserved(u64);
+
+impl Reserved {
+    fn raise_by(pages: u64) -> Reserved {
+        let old = testkit::nr_hugepages();
+        std::fs::write(NR, (old + pages).to_string()).expect("root can reserve huge pages");
+        assert_eq!(
+            testkit::nr_hugepages(),
+            old + pages,
+            "the kernel found the pages"
+        );
+        Reserved(old)
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        let _ = std::fs::write(NR, self.0.to_string());
+    }
+}
+
+fn huge_free() -> i64 {
+    meminfo_field("HugePages_Free:")
+}
+
+#[test]
+fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
+    let machine = Machine::lock();
+    let total = meminfo_field("HugePages_Total:");
+    let available = huge_free() - meminfo_field("HugePages_Rsvd:");
+    // Ask for one page more than there is.
+    let pages = available + 1;
+    let size = format!("{}M", pages * 2);
+    let out = run(BIN, &["--size", &size, "--hold", "0"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing created, nothing reported");
+    assert!(
+        stderr.starts_with(&format!("xsi_shm_mem_huge: {} MiB needs {pages} huge pages of 2 MiB; only {available} are available", pages * 2)),
+        "{stderr}"
+    );
+    let target = total + pages - available;
+    assert!(
+        stderr.contains(&format!("echo {target} > /proc/sys/vm/nr_hugepages")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--reserve"), "{stderr}");
+    machine.assert_unchanged();
+}
+
+/// The article's observation: with SHM_HUGETLB, free's "shared" does not
+/// move; HugePages_Free falls by size / 2 MiB; zeroing takes one fault per
+/// 2 MiB page instead of one per 4 KiB.
+#[test]
+fn huge_pages_are_used_and_free_does_not_see_them() {
+    let machine = Machine::lock();
+    let _reserved = Reserved::raise_by(32);
+    let out = run(BIN, &["--size", "64M", "--hold", "0"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("shmget(IPC_PRIVATE, 67108864, SHM_HUGETLB|0600) = shmid "),
+        "{stdout}"
+    );
+    assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
+    assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
+    let f = faults(&stdout);
+    assert!(
+        (32..32 + 64).contains(&f),
+        "{f} faults for 32 huge pages:\n{stdout}"
+    );
+    drop(_reserved);
+    machine.assert_unchanged();
+}
+
+#[test]
+fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
+    let machine = Machine::lock();
+    let old = testkit::nr_hugepages();
+    let out = run(BIN, &["--size", "63M", "--hold", "0", "--reserve"]);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "rounded 63 MiB up to 64 MiB: a huge page segment is a whole number of 2 MiB pages\n"
+        ),
+        "{stderr}"
+    );
+    if huge_free() < 32 {
+        assert!(
+            stderr.contains(&format!("--reserve: nr_hugepages {old} → ")),
+            "{stderr}"
+        );
+    }
+    assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
+    assert_eq!(testkit::nr_hugepages(), old, "restored");
+    machine.assert_unchanged();
+}
+
+/// Ctrl-C during the hold of a --reserve run: the segment is removed and
+/// nr_hugepages restored, exit 0.
+#[test]
+fn sigint_during_the_hold_restores_nr_hugepages() {
+    let machine = Machine::lock();
+    let old = testkit::nr_hugepages();
+    let seen = std::cell::Cell::new(None);
+    let (out, _) = interrupt_when(
+        BIN,
+        &["--size", "32M", "--reserve"],
+        |pid| {
+            let seg = xsi::segments()
+                .into_iter()
+                .find(|s| s.creator_pid == pid.as_raw());
+            let ready = seg.is_some() && sleeping(pid);
+            if ready {
+                seen.set(seg.map(|s| s.id));
+            }
+            ready
+        },
+        Signal::SIGINT,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let id = seen.get().expect("segment seen while held");
+    assert!(
+        xsi::segments().iter().all(|s| s.id != id),
+        "shmid {id} removed"
+    );
+    assert!(stderr.contains("SIGINT: releasing."), "{stderr}");
+    assert_eq!(
+        testkit::nr_hugepages(),
+        old,
+        "nr_hugepages restored:\n{stderr}"
+    );
+    machine.assert_unchanged();
+}
+
+#[test]
+fn reserve_and_shm_hugetlb_need_privileges() {
+    let Some(nobody) = AsNobody::new(BIN) else {
+        eprintln!("skipped: needs root, setpriv and prlimit to run as nobody");
+        return;
+    };
+    let machine = Machine::lock();
+    // --reserve as nobody: refused before anything changes.
+    if huge_free() < 8 {
+        let out = nobody
+            .command(None)
+            .args(["--size", "16M", "--hold", "0", "--reserve"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("only root may do"), "{stderr}");
+    }
+    // SHM_HUGETLB as nobody (not in vm.hugetlb_shm_group): EPERM, explained.
+    let _reserved = Reserved::raise_by(8);
+    let out = nobody
+        .command(None)
+        .args(["--size", "16M", "--hold", "0"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("SHM_HUGETLB|0600) failed: EPERM"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("CAP_IPC_LOCK") && stderr.contains("hugetlb_shm_group"),
+        "{stderr}"
+    );
+    drop(_reserved);
+    machine.assert_unchanged();
+}
