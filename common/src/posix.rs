@@ -39,12 +39,12 @@ pub const NAME_MAX: usize = 255;
 pub struct ShmName(String);
 
 impl ShmName {
-    /// Check a name as glibc's shm_open will: after an optional leading
-    /// `/`, 1 to 255 bytes, no `/`, and not `.` or `..`. The message states
+    /// Check a name as glibc's shm_open will: after any leading `/`s,
+    /// 1 to 255 bytes, no `/`, and not `.` or `..`. The message states
     /// the rule, for use as a flag's usage error.
     pub fn parse(text: &str) -> Result<ShmName, String> {
         let rule = "a POSIX shared memory name is '/' then 1 to 255 bytes with no other '/' (it becomes /dev/shm/NAME)";
-        let bare = text.strip_prefix('/').unwrap_or(text);
+        let bare = text.trim_start_matches('/');
         if bare.is_empty() {
             return Err(format!("the name is empty; {rule}"));
         }
@@ -144,10 +144,30 @@ impl PosixShm {
 
     /// `shm_unlink(name)`: remove the name now. Processes that have the
     /// object mapped keep their memory until they unmap it.
+    ///
+    /// If the name no longer leads to *this* object (someone removed it and
+    /// another program created a new one meanwhile), that object is not
+    /// ours to delete: it is left alone and the error says so.
     pub fn unlink(mut self) -> Result<(), SysError> {
         self.owned = false;
-        shm_unlink(self.name.as_str())
-            .map_err(|errno| SysError::new(format!("shm_unlink(\"{}\")", self.name), errno))
+        let call = format!("shm_unlink(\"{}\")", self.name);
+        let path = self.name.path();
+        if !path.exists() {
+            return Err(SysError::new(call, Errno::ENOENT).hint(format!(
+                "{} was removed by someone else while the run went on (rm, or another\n\
+                 program's shm_unlink). Nothing is left to clean up.",
+                path.display()
+            )));
+        }
+        if !still_ours(&self.fd, &self.name) {
+            return Err(SysError::new(call, Errno::ESTALE).hint(format!(
+                "{} is no longer the object this run created: someone replaced it\n\
+                 meanwhile. It was left alone; remove it yourself if it is stale: rm {}",
+                path.display(),
+                path.display()
+            )));
+        }
+        shm_unlink(self.name.as_str()).map_err(|errno| SysError::new(call, errno))
     }
 }
 
@@ -226,10 +246,9 @@ fn explain_open(call: String, errno: Errno, name: &ShmName) -> SysError {
             let me = Uid::effective();
             let hint = if uid != me.as_raw() && !me.is_root() {
                 format!(
-                    "{} already exists ({facts}).\nIt belongs to {}: only they or root can remove it \
+                    "{} already exists ({facts}).\nOnly its owner or root can remove it \
                      (/dev/shm is sticky, like /tmp).\nUse {another}",
-                    path.display(),
-                    user_name(uid)
+                    path.display()
                 )
             } else {
                 format!(
@@ -267,6 +286,7 @@ mod tests {
     fn names_get_one_leading_slash() {
         assert_eq!(ShmName::parse("shm").unwrap().as_str(), "/shm");
         assert_eq!(ShmName::parse("/shm").unwrap().as_str(), "/shm");
+        assert_eq!(ShmName::parse("//shm").unwrap().as_str(), "/shm", "glibc strips them all");
         assert_eq!(
             ShmName::parse("/shm").unwrap().path(),
             PathBuf::from("/dev/shm/shm")

@@ -262,7 +262,16 @@ fn children_failed(total: usize, failures: &[ChildFailure]) -> Failure {
     }
     if failures
         .iter()
-        .any(|f| matches!(f.ending, Ending::Signal(_)))
+        .any(|f| matches!(f.ending, Ending::Signal(Signal::SIGBUS)))
+    {
+        hint.push_str(
+            "\nSIGBUS: the memory behind a mapping went away under it (a /dev/shm file\n\
+             truncated while mapped, or a tmpfs out of room).",
+        );
+    }
+    if failures
+        .iter()
+        .any(|f| matches!(f.ending, Ending::Signal(s) if s != Signal::SIGBUS))
     {
         hint.push_str(
             "\nA child killed by a signal was stopped from outside (kill, the OOM killer, Ctrl-C).",

@@ -598,10 +598,7 @@ fn explain_shmget(call: String, errno: Errno, key: &Key, size: usize, pages: Pag
             );
             let another = key.another_key_hint();
             let hint = if seg.uid != me.as_raw() && !me.is_root() {
-                format!(
-                    "{facts}.\nIt belongs to {}: only they or root can remove it. Use {another}",
-                    user_name(seg.uid)
-                )
+                format!("{facts}.\nOnly its owner or root can remove it. Use {another}")
             } else if seg.attached > 0 {
                 format!(
                     "{facts},\nand still attached: another run may be going on. If it is stale,\n\

@@ -105,7 +105,7 @@ fn another_users_object_names_the_owner() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("EEXIST"), "{stderr}");
     assert!(
-        stderr.contains("It belongs to uid 0 (root): only they or root can remove it"),
+        stderr.contains("(owner uid 0 (root), mode 0600, 6 bytes"),
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(DEFAULT).unwrap(), "root's");

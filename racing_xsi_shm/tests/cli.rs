@@ -118,7 +118,7 @@ fn another_users_segment_names_the_owner_and_is_left_untouched() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("EEXIST"), "{stderr}");
     assert!(
-        stderr.contains("It belongs to uid 0 (root): only they or root can remove it. Use another key: --proj-id 1235"),
+        stderr.contains("owner uid 0 (root), mode 0600, 4 bytes, 0 attached).\n      Only its owner or root can remove it. Use another key: --proj-id 1235"),
         "{stderr}"
     );
     assert_eq!(marker_of(&roots), 77);
