@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::ValueEnum;
+
 use crate::hold::Hold;
+use crate::lock::{Lock, LockMode};
 use crate::output::note;
 
 /// The article's experiment: `--count` children each add 1 to a shared int.
@@ -33,6 +36,12 @@ pub struct RaceArgs {
         allow_negative_numbers = true
     )]
     pub sleep_us: u64,
+
+    /// What protects each child's read-pause-write: none (the article's
+    /// race), atomic (one fetch_add), flock (a lock file), or semaphore
+    /// (this program's own kind: see its --help).
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = LockMode::None)]
+    pub lock: LockMode,
 }
 
 impl RaceArgs {
@@ -41,36 +50,62 @@ impl RaceArgs {
         Duration::from_micros(self.sleep_us)
     }
 
+    /// The pause inside the critical section, and a bound on waiting:
+    /// once a child has died, the parent gives up on the others if none of
+    /// them finishes for this long (they are probably stuck behind a lock
+    /// the dead child held). Legitimately, one child finishes every pause.
+    pub fn stall_bound(&self) -> Duration {
+        self.pause() * 2 + Duration::from_secs(2)
+    }
+
     /// Tell the student, on stderr, what the result `got` means: what was
-    /// expected, how many updates were lost, and what to try next.
-    pub fn explain(&self, got: i32) {
+    /// expected, how many updates were lost and why, what to try next.
+    pub fn explain(&self, got: i32, lock: &Lock<'_>) {
         let expected = self.count;
+        let lost = expected as i64 - i64::from(got);
         if expected == 1 {
             note(format!(
                 "1 child added 1 to the shared int: expected 1, got {got}."
             ));
+        } else {
+            let (updates, were) = if lost == 1 {
+                ("update", "was")
+            } else {
+                ("updates", "were")
+            };
+            note(format!(
+                "{expected} children each added 1 to the shared int: expected {expected}, got {got}, so {lost} {updates} {were} lost."
+            ));
+        }
+        let mode = lock.mode();
+        if mode != LockMode::None {
+            let name = mode
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            if lost == 0 {
+                note(format!(
+                    "--lock {name}: {}, so no update was lost.",
+                    lock.describe()
+                ));
+            } else {
+                note(format!(
+                    "--lock {name}: {}, and still {lost} updates were lost. That is a bug: please report it.",
+                    lock.describe()
+                ));
+            }
+        } else if expected == 1 {
             note(
                 "With one child there is nobody to race with; the default --count 100 shows the race.",
             );
-            return;
-        }
-        let lost = expected as i64 - i64::from(got);
-        let (updates, were) = if lost == 1 {
-            ("update", "was")
-        } else {
-            ("updates", "were")
-        };
-        note(format!(
-            "{expected} children each added 1 to the shared int: expected {expected}, got {got}, so {lost} {updates} {were} lost."
-        ));
-        if lost > 0 {
+        } else if lost > 0 {
             let step = if self.sleep_us == 0 {
                 String::from("wrote back that value + 1 at once")
             } else {
                 format!("slept {} µs, wrote back that value + 1", self.sleep_us)
             };
             note(format!(
-                "Each child read the int, {step}: a child that read before another's write overwrote it. Compare --sleep-us 0, --count 1."
+                "Each child read the int, {step}: a child that read before another's write overwrote it. Fix it: --lock semaphore."
             ));
         } else {
             note(

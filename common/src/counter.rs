@@ -17,6 +17,8 @@
 use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 use std::time::Duration;
 
+use crate::error::SysError;
+use crate::lock::ChildLock;
 use crate::memory::SharedMemory;
 
 /// An `i32` at the start of shared memory, safe to touch from many processes.
@@ -51,6 +53,27 @@ impl<'m> SharedCounter<'m> {
     /// `*shm_p`
     pub fn get(&self) -> i32 {
         self.value.load(Relaxed)
+    }
+
+    /// One child's increment under `lock` (see [`crate::lock`]):
+    /// - no lock: [`Self::racy_increment`], the article's race;
+    /// - atomic: pause, then one `fetch_add(1)`: read, add and write as one
+    ///   indivisible step, so nobody can get in between;
+    /// - a flock or a semaphore: the article's read, pause, write, with the
+    ///   lock held around it, so only one child at a time is inside. (The
+    ///   lock's system calls order the memory accesses: what one holder
+    ///   stored, the next holder loads.)
+    pub fn increment(&self, lock: &ChildLock<'_, '_>, pause: Duration) -> Result<(), SysError> {
+        match lock {
+            ChildLock::Atomic => {
+                if !pause.is_zero() {
+                    std::thread::sleep(pause);
+                }
+                self.value.fetch_add(1, Relaxed);
+                Ok(())
+            }
+            _ => lock.around(|| self.racy_increment(pause)),
+        }
     }
 
     /// The article's critical section, unprotected: read the value, pause,

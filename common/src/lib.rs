@@ -24,6 +24,8 @@
 //! - [`hold`]: keep the memory until Ctrl-C, SIGTERM or a timeout.
 //! - [`hugepages`]: the huge page pool: rounding, shortage, `--reserve`.
 //! - [`signals`]: Ctrl-C and SIGTERM stop a run cleanly, exit 130/143.
+//! - [`lock`], [`semaphore`]: `--lock`: an atomic add, a flock, or each
+//!   family's own semaphore around the critical section.
 //! - [`cli`]: the flags the racing programs share.
 //! - [`output`]: the result line on stdout and the explanation on stderr,
 //!   without the panics `println!` has on a closed pipe.
@@ -40,12 +42,14 @@ pub mod demo;
 pub mod error;
 pub mod hold;
 pub mod hugepages;
+pub mod lock;
 pub mod mapping;
 pub mod meminfo;
 pub mod memory;
 pub mod output;
 pub mod posix;
 pub mod process;
+pub mod semaphore;
 pub mod signals;
 pub mod xsi;
 

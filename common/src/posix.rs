@@ -286,7 +286,11 @@ mod tests {
     fn names_get_one_leading_slash() {
         assert_eq!(ShmName::parse("shm").unwrap().as_str(), "/shm");
         assert_eq!(ShmName::parse("/shm").unwrap().as_str(), "/shm");
-        assert_eq!(ShmName::parse("//shm").unwrap().as_str(), "/shm", "glibc strips them all");
+        assert_eq!(
+            ShmName::parse("//shm").unwrap().as_str(),
+            "/shm",
+            "glibc strips them all"
+        );
         assert_eq!(
             ShmName::parse("/shm").unwrap().path(),
             PathBuf::from("/dev/shm/shm")

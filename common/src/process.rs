@@ -30,10 +30,11 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::{WaitStatus, waitpid};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
 use crate::error::{Failure, SysError, errno_text, report};
@@ -75,7 +76,7 @@ where
     for number in 1..=count {
         if let Some(signal) = signals::caught() {
             let started = children.running.len();
-            children.reap();
+            children.reap(Some(Duration::from_secs(5)));
             return Err(Interrupted::new(
                 signal,
                 format!(
@@ -93,7 +94,7 @@ where
             Ok(ForkResult::Parent { child }) => children.running.push((number, child)),
             Err(errno) => {
                 let started = children.running.len();
-                let failures = children.reap();
+                let failures = children.reap(Some(Duration::from_secs(5)));
                 return Err(fork_failed(errno, started, count, &failures).into());
             }
         }
@@ -135,9 +136,22 @@ impl Children {
     /// If SIGINT or SIGTERM arrives meanwhile, it is passed on to the
     /// children still running, all of them are still waited for, and the
     /// result is an [`Interrupted`] error.
-    pub fn wait_all(mut self) -> anyhow::Result<()> {
+    pub fn wait_all(self) -> anyhow::Result<()> {
+        self.wait(None)
+    }
+
+    /// [`Children::wait_all`], but once a child has failed, do not wait
+    /// forever for the rest: if none of them finishes for `quiet`, they are
+    /// taken to be stuck (typically in `sem_wait` on a POSIX semaphore the
+    /// dead child held, which nobody will ever post) and are killed with
+    /// SIGKILL, reaped, and reported as stuck.
+    pub fn wait_all_unless_stuck(self, quiet: Duration) -> anyhow::Result<()> {
+        self.wait(Some(quiet))
+    }
+
+    fn wait(mut self, quiet: Option<Duration>) -> anyhow::Result<()> {
         let total = self.running.len();
-        let failures = self.reap();
+        let failures = self.reap(quiet);
         if let Some(signal) = signals::caught() {
             Err(Interrupted::new(
                 signal,
@@ -151,38 +165,79 @@ impl Children {
         }
     }
 
-    /// Wait for each child still running; return how the unsuccessful ones ended.
+    /// Wait for every child still running; return how the unsuccessful ones
+    /// ended, in child order.
     ///
-    /// Once a stopping signal has been caught, it is sent on to every child
-    /// not yet waited for, so none of them runs on for long.
-    fn reap(&mut self) -> Vec<ChildFailure> {
+    /// It waits for *any* child (`waitpid(-1)`), not for each in turn: a
+    /// child that dies must be noticed even while an earlier one is blocked.
+    /// (So a `Children` assumes it is all the children its process has,
+    /// which is true of these programs.) Once a stopping signal has been
+    /// caught, it is sent on to every child not yet waited for. With
+    /// `quiet`, see [`Children::wait_all_unless_stuck`].
+    fn reap(&mut self, quiet: Option<Duration>) -> Vec<ChildFailure> {
         let mut failures = Vec::new();
         let mut passed_on = false;
-        let running = std::mem::take(&mut self.running);
-        for (i, &(number, pid)) in running.iter().enumerate() {
-            let ended = loop {
-                if !passed_on {
-                    if let Some(signal) = signals::caught() {
-                        for &(_, later) in &running[i..] {
-                            // A child that already exited is a zombie until
-                            // we wait for it: the pid cannot be reused yet.
-                            let _ = kill(later, signal);
-                        }
-                        passed_on = true;
+        let mut gave_up = false;
+        let mut last_progress = Instant::now();
+        while !self.running.is_empty() {
+            if !passed_on {
+                if let Some(signal) = signals::caught() {
+                    for &(_, pid) in &self.running {
+                        // A child that already exited is a zombie until we
+                        // wait for it: its pid cannot have been reused.
+                        let _ = kill(pid, signal);
                     }
+                    passed_on = true;
                 }
-                match waitpid(pid, None) {
-                    Ok(WaitStatus::Exited(_, 0)) => break None,
-                    Ok(WaitStatus::Exited(_, status)) => break Some(Ending::Status(status)),
-                    Ok(WaitStatus::Signaled(_, signal, _)) => break Some(Ending::Signal(signal)),
-                    // Stopped/continued are only reported with flags we do not pass.
-                    Ok(_) => continue,
-                    // A signal arrived while we waited; the child is still there.
-                    Err(Errno::EINTR) => continue,
-                    Err(errno) => break Some(Ending::Lost(errno)),
+            }
+            // After a failure, poll, so that a stall can be noticed.
+            let watch = quiet.filter(|_| !failures.is_empty());
+            if let Some(quiet) = watch {
+                if !gave_up && last_progress.elapsed() >= quiet {
+                    for &(_, pid) in &self.running {
+                        let _ = kill(pid, Signal::SIGKILL);
+                    }
+                    gave_up = true;
+                }
+            }
+            let flags = watch.map(|_| WaitPidFlag::WNOHANG);
+            let status = match waitpid(None, flags) {
+                Ok(WaitStatus::StillAlive) => {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                Ok(status) => status,
+                // A signal arrived while we waited; look at the flag again.
+                Err(Errno::EINTR) => continue,
+                Err(errno) => {
+                    // ECHILD: nothing left to wait for (someone else reaped them).
+                    for (number, pid) in self.running.drain(..) {
+                        failures.push(ChildFailure {
+                            number,
+                            pid,
+                            ending: Ending::Lost(errno),
+                        });
+                    }
+                    break;
                 }
             };
-            if let Some(ending) = ended {
+            let Some(pid) = status.pid() else { continue };
+            let Some(at) = self.running.iter().position(|&(_, p)| p == pid) else {
+                continue;
+            };
+            let ending = match status {
+                WaitStatus::Exited(_, 0) => None,
+                WaitStatus::Exited(_, code) => Some(Ending::Status(code)),
+                WaitStatus::Signaled(_, Signal::SIGKILL, _) if gave_up => {
+                    Some(Ending::Stuck(quiet.unwrap_or_default()))
+                }
+                WaitStatus::Signaled(_, signal, _) => Some(Ending::Signal(signal)),
+                // Stopped/continued are only reported with flags we do not pass.
+                _ => continue,
+            };
+            let (number, _) = self.running.swap_remove(at);
+            last_progress = Instant::now();
+            if let Some(ending) = ending {
                 failures.push(ChildFailure {
                     number,
                     pid,
@@ -190,13 +245,15 @@ impl Children {
                 });
             }
         }
+        failures.sort_by_key(|f| f.number);
         failures
     }
 }
 
 impl Drop for Children {
     fn drop(&mut self) {
-        self.reap();
+        // Never hang on an error path: give up on stuck children after 5 s.
+        self.reap(Some(Duration::from_secs(5)));
     }
 }
 
@@ -212,6 +269,8 @@ struct ChildFailure {
 enum Ending {
     Status(i32),
     Signal(Signal),
+    /// Killed by us after no child had finished for this long.
+    Stuck(Duration),
     Lost(Errno),
 }
 
@@ -224,6 +283,11 @@ impl std::fmt::Display for ChildFailure {
             }
             Ending::Status(status) => write!(f, "exited with status {status}"),
             Ending::Signal(signal) => write!(f, "was killed by {signal}"),
+            Ending::Stuck(quiet) => write!(
+                f,
+                "was stuck (no child finished for {:.1} s) and was killed",
+                quiet.as_secs_f64()
+            ),
             Ending::Lost(errno) => write!(f, "could not be waited for: {}", errno_text(errno)),
         }
     }
@@ -275,6 +339,16 @@ fn children_failed(total: usize, failures: &[ChildFailure]) -> Failure {
     {
         hint.push_str(
             "\nA child killed by a signal was stopped from outside (kill, the OOM killer, Ctrl-C).",
+        );
+    }
+    if failures
+        .iter()
+        .any(|f| matches!(f.ending, Ending::Stuck(_)))
+    {
+        hint.push_str(
+            "\nThe stuck children were most likely waiting for a lock the dead child held.\n\
+             A POSIX semaphore stays taken when its holder dies, so they would have waited\n\
+             forever (a System V semaphore with SEM_UNDO, or a flock, is released by the kernel).",
         );
     }
     Failure::new(format!(

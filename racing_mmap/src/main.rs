@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::cli::RaceArgs;
+use common::lock::{Lock, LockMode, SemaphoreKind};
+use common::semaphore::UnnamedSemaphore;
 use common::{Mapping, SharedCounter, Sharing, fork_children};
 
 /// Race forked children on one int in MAP_SHARED|MAP_ANONYMOUS memory.
@@ -54,22 +56,30 @@ fn racing_mmap(args: Args) -> anyhow::Result<()> {
     };
 
     // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
-    let memory = Mapping::anonymous(size_of::<i32>(), sharing)?;
+    // (--lock semaphore maps room for a sem_t after the int)
+    let len = match race.lock {
+        LockMode::Semaphore => UnnamedSemaphore::MEMORY_LEN,
+        _ => size_of::<i32>(),
+    };
+    let memory = Mapping::anonymous(len, sharing)?;
     let shm_p = SharedCounter::at_start_of(&memory);
 
     // *shm_p = 0;
     shm_p.set(0);
 
+    // Not in the C: the lock --lock asks for (none: the article's race).
+    let lock = Lock::create(race.lock, SemaphoreKind::InMemory(&memory))?;
+
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(shm_p); }
-    let children = fork_children(race.count, |_| do_child(shm_p, race.pause()))?;
+    let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
-    children.wait_all()?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
     common::result_line(format!("shm_p: {}", shm_p.get()))?;
     match sharing {
-        Sharing::Shared => race.explain(shm_p.get()),
+        Sharing::Shared => race.explain(shm_p.get(), &lock),
         Sharing::Private => explain_private(race.count, shm_p.get()),
     }
 
@@ -78,8 +88,11 @@ fn racing_mmap(args: Args) -> anyhow::Result<()> {
 }
 
 /// do_child(): the critical section. Returning ends the child with `_exit(0)`.
-fn do_child(shm_p: SharedCounter<'_>, pause: Duration) -> anyhow::Result<()> {
-    shm_p.racy_increment(pause);
+fn do_child(shm_p: SharedCounter<'_>, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<()> {
+    let lock = lock.open_in_child()?;
+
+    // interval = *count; interval++; usleep(1); *count = interval;  (under --lock)
+    shm_p.increment(&lock, pause)?;
     Ok(())
 }
 

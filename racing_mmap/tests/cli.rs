@@ -162,3 +162,28 @@ fn sigint_and_sigterm_while_children_run_exit_130_and_143() {
         || true,
     );
 }
+
+/// --lock atomic, flock and semaphore each make the result exact.
+#[test]
+fn every_lock_mode_gives_exactly_count() {
+    let machine = testkit::Machine::lock();
+    testkit::assert_every_lock_is_exact(BIN, "racing_mmap");
+    machine.assert_unchanged();
+}
+
+/// An unnamed POSIX semaphore stays taken when its holder dies: the other
+/// children are stuck, and the parent gives up on them instead of hanging.
+#[test]
+fn a_killed_semaphore_holder_leaves_the_others_stuck_but_not_the_parent() {
+    let machine = testkit::Machine::lock();
+    let stderr = testkit::assert_a_killed_holder_does_not_hang(BIN);
+    assert!(
+        stderr.contains("was stuck (no child finished for"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("A POSIX semaphore stays taken when its holder dies"),
+        "{stderr}"
+    );
+    machine.assert_unchanged();
+}

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::cli::RaceArgs;
+use common::lock::{Lock, SemaphoreKind};
 use common::posix::{PosixShm, ShmName};
 use common::{SharedCounter, fork_children};
 
@@ -66,15 +67,18 @@ fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
     // *shm_p = 0;
     shm_p.set(0);
 
+    // Not in the C: the lock --lock asks for (none: the article's race).
+    let lock = Lock::create(race.lock, SemaphoreKind::Named(&name))?;
+
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
-    let children = fork_children(race.count, |_| do_child(&name, race.pause()))?;
+    let children = fork_children(race.count, |_| do_child(&name, &lock, race.pause()))?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
-    children.wait_all()?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
     common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    race.explain(shm_p.get());
+    race.explain(shm_p.get(), &lock);
 
     // munmap(shm_p, sizeof(int));
     drop(memory);
@@ -85,7 +89,7 @@ fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
 }
 
 /// do_child(): open the parent's object by name, map it, race.
-fn do_child(name: &ShmName, pause: Duration) -> anyhow::Result<()> {
+fn do_child(name: &ShmName, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<()> {
     // shmfd = shm_open(shmpath, O_RDWR, 0600);
     let shm = PosixShm::open(name)?;
 
@@ -93,8 +97,9 @@ fn do_child(name: &ShmName, pause: Duration) -> anyhow::Result<()> {
     let memory = shm.map(size_of::<i32>())?;
     let shm_p = SharedCounter::at_start_of(&memory);
 
-    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;
-    shm_p.racy_increment(pause);
+    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;  (under --lock)
+    let lock = lock.open_in_child()?;
+    shm_p.increment(&lock, pause)?;
 
     // munmap(shm_p, sizeof(int)); close(shmfd);  — both dropped here
     Ok(())

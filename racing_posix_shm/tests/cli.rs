@@ -146,3 +146,28 @@ fn sigint_and_sigterm_while_children_run_unlink_the_object() {
     );
     machine.assert_unchanged();
 }
+
+/// --lock atomic, flock and semaphore each make the result exact.
+#[test]
+fn every_lock_mode_gives_exactly_count() {
+    let machine = testkit::Machine::lock();
+    testkit::assert_every_lock_is_exact(BIN, "racing_posix_shm");
+    machine.assert_unchanged();
+}
+
+/// A named POSIX semaphore stays taken when its holder dies: the other
+/// children are stuck, and the parent gives up on them instead of hanging.
+#[test]
+fn a_killed_semaphore_holder_leaves_the_others_stuck_but_not_the_parent() {
+    let machine = Machine::lock();
+    let stderr = testkit::assert_a_killed_holder_does_not_hang(BIN);
+    assert!(
+        stderr.contains("was stuck (no child finished for"),
+        "{stderr}"
+    );
+    assert!(
+        !Path::new("/dev/shm/sem.shm").exists(),
+        "the semaphore was unlinked"
+    );
+    machine.assert_unchanged();
+}

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::cli::{KeyArgs, RaceArgs};
+use common::lock::{Lock, SemaphoreKind};
 use common::xsi::{Key, Segment};
 use common::{SharedCounter, fork_children};
 
@@ -66,15 +67,20 @@ fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
     // *shm_p = 0;
     shm_p.set(0);
 
+    // Not in the C: the lock --lock asks for (none: the article's race).
+    let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
+
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
-    let children = fork_children(race.count, |_| do_child(&path, proj_id, race.pause()))?;
+    let children = fork_children(race.count, |_| {
+        do_child(&path, proj_id, &lock, race.pause())
+    })?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
-    children.wait_all()?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
     common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    race.explain(shm_p.get());
+    race.explain(shm_p.get(), &lock);
 
     // shmdt(shm_p);
     attachment.detach()?;
@@ -85,7 +91,7 @@ fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
 }
 
 /// do_child(): find the parent's segment by key, race, detach.
-fn do_child(path: &Path, proj_id: i32, pause: Duration) -> anyhow::Result<()> {
+fn do_child(path: &Path, proj_id: i32, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<()> {
     // shm_key = ftok(PATHNAME, proj_id);
     let shm_key = Key::ftok(path, proj_id)?;
 
@@ -96,8 +102,9 @@ fn do_child(path: &Path, proj_id: i32, pause: Duration) -> anyhow::Result<()> {
     let attachment = segment.attach()?;
     let shm_p = SharedCounter::at_start_of(&attachment);
 
-    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;
-    shm_p.racy_increment(pause);
+    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;  (under --lock)
+    let lock = lock.open_in_child()?;
+    shm_p.increment(&lock, pause)?;
 
     // shmdt(shm_p);
     attachment.detach()?;

@@ -175,3 +175,25 @@ fn sigint_and_sigterm_while_children_run_remove_the_segment() {
     );
     machine.assert_unchanged();
 }
+
+/// --lock atomic, flock and semaphore each make the result exact.
+#[test]
+fn every_lock_mode_gives_exactly_count() {
+    let machine = testkit::Machine::lock();
+    testkit::assert_every_lock_is_exact(BIN, "racing_xsi_shm");
+    machine.assert_unchanged();
+}
+
+/// SEM_UNDO: the kernel gives the dead holder's semaphore back, so the
+/// other children finish; only the killed one is reported.
+#[test]
+fn a_killed_semaphore_holder_is_undone_by_the_kernel() {
+    let machine = Machine::lock();
+    let stderr = testkit::assert_a_killed_holder_does_not_hang(BIN);
+    assert!(
+        stderr.contains("1 of 4 children failed: child "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("was stuck"), "{stderr}");
+    machine.assert_unchanged();
+}

@@ -435,8 +435,8 @@ pub fn meminfo_field(name: &str) -> i64 {
         .unwrap_or_else(|| panic!("no {name} in /proc/meminfo"))
 }
 
-/// Start `bin args`, wait until `ready(pid)` says it has reached the phase to
-/// interrupt (polling for up to 10 s), send `signal` to it alone, and
+/// Start `bin args`, wait until `ready(pid)` says it has reached the phase
+/// to interrupt (polling for up to 10 s), send `signal` to it alone, and
 /// collect its output. Also returns how long it took to exit after the
 /// signal. Panics (after killing it) if it never gets ready or does not
 /// exit within 10 s of the signal.
@@ -444,6 +444,17 @@ pub fn interrupt_when(
     bin: &str,
     args: &[&str],
     ready: impl Fn(Pid) -> bool,
+    signal: Signal,
+) -> (Output, Duration) {
+    signal_when(bin, args, |pid| ready(pid).then_some(pid), signal)
+}
+
+/// Like [`interrupt_when`], but `target(pid)` picks the process to signal
+/// (the program itself, or one of its children) once it is time.
+pub fn signal_when(
+    bin: &str,
+    args: &[&str],
+    target: impl Fn(Pid) -> Option<Pid>,
     signal: Signal,
 ) -> (Output, Duration) {
     let mut child = Command::new(bin)
@@ -455,15 +466,18 @@ pub fn interrupt_when(
         .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
     let pid = Pid::from_raw(child.id() as i32);
     let start = Instant::now();
-    while !ready(pid) {
+    let victim = loop {
+        if let Some(victim) = target(pid) {
+            break victim;
+        }
         if start.elapsed() > Duration::from_secs(10) {
             let _ = child.kill();
             let out = child.wait_with_output().unwrap();
             panic!("{bin} never got ready: {}", text(&out.stderr));
         }
         std::thread::sleep(Duration::from_millis(5));
-    }
-    kill(pid, signal).expect("signal the program");
+    };
+    kill(victim, signal).expect("signal the process");
     let sent = Instant::now();
     loop {
         if let Ok(Some(_)) = child.try_wait() {
@@ -482,6 +496,94 @@ pub fn interrupt_when(
         "{bin} did not exit within 10 s of {signal}"
     );
     (out, took)
+}
+
+/// The children of `pid`, by pid.
+pub fn child_pids(pid: Pid) -> Vec<Pid> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .map(Pid::from_raw)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `pid` is asleep in nanosleep/clock_nanosleep right now: in a
+/// racing child, that is the pause *inside* the critical section.
+pub fn in_nanosleep(pid: Pid) -> bool {
+    let sleeps = [nix::libc::SYS_clock_nanosleep, nix::libc::SYS_nanosleep];
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<i64>().ok())
+        })
+        .is_some_and(|n| sleeps.contains(&n))
+}
+
+/// `--lock` closes the race: with every mode but `none`, `--count 200`
+/// gives exactly 200, five runs each, with no pause and with the default
+/// pause; stderr names the lock; a lock file the run created is gone.
+pub fn assert_every_lock_is_exact(bin: &str, program: &str) {
+    let lock_file = std::env::temp_dir().join(format!("{program}.lock"));
+    let existed = lock_file.exists();
+    for mode in ["atomic", "flock", "semaphore"] {
+        for sleep in ["0", "1"] {
+            for _ in 0..5 {
+                let args = ["--count", "200", "--lock", mode, "--sleep-us", sleep];
+                let (n, stderr) = race(bin, &args, 200);
+                assert_eq!(n, 200, "{args:?} lost updates:\n{stderr}");
+                assert!(
+                    stderr.contains(&format!("--lock {mode}: ")),
+                    "{args:?}: {stderr}"
+                );
+                assert!(
+                    stderr.contains("so no update was lost."),
+                    "{args:?}: {stderr}"
+                );
+                assert_eq!(
+                    lock_file.exists(),
+                    existed,
+                    "{args:?}: the lock file the run created is gone"
+                );
+            }
+        }
+    }
+}
+
+/// A child killed by SIGKILL while it holds the semaphore (found asleep
+/// in the critical section) must not hang the parent: it exits 1 within
+/// a bound, naming the killed child. Returns stderr for family-specific
+/// checks (a POSIX semaphore leaves the others stuck; SEM_UNDO does not).
+pub fn assert_a_killed_holder_does_not_hang(bin: &str) -> String {
+    let (out, took) = signal_when(
+        bin,
+        &[
+            "--count",
+            "4",
+            "--lock",
+            "semaphore",
+            "--sleep-us",
+            "1000000",
+        ],
+        |pid| {
+            let children = child_pids(pid);
+            if children.len() < 4 {
+                return None;
+            }
+            children.into_iter().find(|&c| in_nanosleep(c))
+        },
+        Signal::SIGKILL,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no result with a dead child");
+    assert!(stderr.contains("was killed by SIGKILL"), "{stderr}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    stderr
 }
 
 /// The promise every program makes about Ctrl-C and SIGTERM: run `bin

@@ -1,0 +1,257 @@
+//! `--lock`: close the race, or leave it open as the article does.
+//!
+//! The lost updates come from one thing: a child's read and its write are
+//! two steps, and other children get in between. There are two cures:
+//!
+//! - make the read-modify-write *one* step: `--lock atomic` (`fetch_add`);
+//! - let only one child at a time be between its read and its write: a
+//!   lock around the critical section — `--lock flock` (the article's "a
+//!   file lock would do") or `--lock semaphore` (what the article promises
+//!   for a later chapter; each family has its own, see
+//!   [`crate::semaphore`]).
+//!
+//! The parent creates the lock object ([`Lock`]); each child opens its own
+//! handle to it ([`Lock::open_in_child`]), as an unrelated process would,
+//! and wraps the article's critical section in it
+//! ([`crate::SharedCounter::increment`]).
+
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg, OFlag, open};
+use nix::sys::stat::Mode;
+
+use crate::error::SysError;
+use crate::semaphore::{NamedSemaphore, Semaphore, UnnamedSemaphore, XsiSemaphore};
+
+/// How the children's critical section is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LockMode {
+    /// No protection: the article's race.
+    #[default]
+    None,
+    /// The increment becomes one atomic fetch_add; the pause stays outside.
+    Atomic,
+    /// An exclusive flock(2) on a lock file around read, pause, write.
+    Flock,
+    /// This program's own kind of semaphore around read, pause, write.
+    Semaphore,
+}
+
+/// The lock object of a run, owned by the parent; dropping it removes what
+/// it created (lock file, semaphore set, semaphore name).
+#[derive(Debug)]
+pub enum Lock<'m> {
+    None,
+    Atomic,
+    Flock(LockFile),
+    Unnamed(UnnamedSemaphore<'m>),
+    Xsi {
+        set: XsiSemaphore,
+        key: crate::xsi::Key,
+    },
+    Named(NamedSemaphore),
+}
+
+/// The family's semaphore, made only if `--lock semaphore` asks for it.
+#[derive(Debug)]
+pub enum SemaphoreKind<'a, 'm> {
+    /// racing_mmap: an unnamed semaphore in this shared memory.
+    InMemory(&'m crate::Mapping),
+    /// racing_xsi_shm: a System V set under this key.
+    Xsi(&'a crate::xsi::Key),
+    /// racing_posix_shm: a named POSIX semaphore with this name.
+    Named(&'a crate::posix::ShmName),
+}
+
+impl<'m> Lock<'m> {
+    /// Create the lock object `mode` asks for; `semaphore` says which kind
+    /// of semaphore this program's family uses.
+    pub fn create(mode: LockMode, semaphore: SemaphoreKind<'_, 'm>) -> Result<Lock<'m>, SysError> {
+        Ok(match mode {
+            LockMode::None => Lock::None,
+            LockMode::Atomic => Lock::Atomic,
+            LockMode::Flock => Lock::Flock(LockFile::create_or_use(&default_lock_path())?),
+            LockMode::Semaphore => match semaphore {
+                SemaphoreKind::InMemory(memory) => {
+                    Lock::Unnamed(UnnamedSemaphore::init_in(memory)?)
+                }
+                SemaphoreKind::Xsi(key) => Lock::Xsi {
+                    set: XsiSemaphore::create(key)?,
+                    key: key.clone(),
+                },
+                SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::create(name)?),
+            },
+        })
+    }
+
+    /// What protects the critical section, for the explanation.
+    pub fn describe(&self) -> String {
+        match self {
+            Lock::None => String::from("nothing"),
+            Lock::Atomic => {
+                String::from("one atomic fetch_add per child instead of read, pause, write")
+            }
+            Lock::Flock(file) => format!(
+                "an exclusive flock(2) on {}{}",
+                file.path.display(),
+                if file.created {
+                    " (created by this run and removed again)"
+                } else {
+                    ""
+                }
+            ),
+            Lock::Unnamed(_) => String::from(
+                "an unnamed POSIX semaphore in the shared mapping (sem_init pshared=1, sem_wait/sem_post)",
+            ),
+            Lock::Xsi { set, key } => format!(
+                "System V semaphore set {} (key {key}, semop with SEM_UNDO)",
+                set.id()
+            ),
+            Lock::Named(sem) => format!(
+                "the named POSIX semaphore {} (sem_open, sem_wait/sem_post)",
+                sem.path().display()
+            ),
+        }
+    }
+
+    /// The mode this lock was made for.
+    pub fn mode(&self) -> LockMode {
+        match self {
+            Lock::None => LockMode::None,
+            Lock::Atomic => LockMode::Atomic,
+            Lock::Flock(_) => LockMode::Flock,
+            Lock::Unnamed(_) | Lock::Xsi { .. } | Lock::Named(_) => LockMode::Semaphore,
+        }
+    }
+
+    /// In a child: a handle of its own — open the lock file, `semget` the
+    /// key, `sem_open` the name. (The unnamed semaphore is in memory the
+    /// child already shares.)
+    pub fn open_in_child(&self) -> Result<ChildLock<'_, 'm>, SysError> {
+        Ok(match self {
+            Lock::None => ChildLock::None,
+            Lock::Atomic => ChildLock::Atomic,
+            Lock::Flock(file) => ChildLock::Flock(file.open()?),
+            Lock::Unnamed(sem) => ChildLock::Unnamed(sem),
+            Lock::Xsi { key, .. } => ChildLock::Xsi(XsiSemaphore::open(key)?),
+            Lock::Named(sem) => ChildLock::Named(NamedSemaphore::open(sem.name())?),
+        })
+    }
+}
+
+/// One child's handle on the run's lock.
+#[derive(Debug)]
+pub enum ChildLock<'l, 'm> {
+    None,
+    Atomic,
+    Flock(OwnedFd),
+    Unnamed(&'l UnnamedSemaphore<'m>),
+    Xsi(XsiSemaphore),
+    Named(NamedSemaphore),
+}
+
+impl ChildLock<'_, '_> {
+    /// Run `critical` holding the lock (for `None` and `Atomic`, without).
+    pub fn around<T>(&self, critical: impl FnOnce() -> T) -> Result<T, SysError> {
+        match self {
+            ChildLock::None | ChildLock::Atomic => Ok(critical()),
+            ChildLock::Flock(fd) => {
+                let fd = fd.try_clone().map_err(|e| {
+                    SysError::new(
+                        "dup(lock_fd)",
+                        Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    )
+                })?;
+                let held = Flock::lock(fd, FlockArg::LockExclusive)
+                    .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_EX)", errno))?;
+                let value = critical();
+                held.unlock()
+                    .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_UN)", errno))?;
+                Ok(value)
+            }
+            ChildLock::Unnamed(sem) => with_semaphore(*sem, critical),
+            ChildLock::Xsi(set) => with_semaphore(set, critical),
+            ChildLock::Named(sem) => with_semaphore(sem, critical),
+        }
+    }
+}
+
+fn with_semaphore<T>(sem: &impl Semaphore, critical: impl FnOnce() -> T) -> Result<T, SysError> {
+    sem.wait()?;
+    let value = critical();
+    sem.post()?;
+    Ok(value)
+}
+
+/// Where `--lock flock` locks: `/tmp/PROGRAM.lock` (or `$TMPDIR`).
+pub fn default_lock_path() -> PathBuf {
+    std::env::temp_dir().join(format!("{}.lock", crate::error::program_name()))
+}
+
+/// The file `--lock flock` locks. If this run created it, dropping the
+/// value removes it again (if the path still leads to the same file).
+#[derive(Debug)]
+pub struct LockFile {
+    path: PathBuf,
+    created: bool,
+    id: (u64, u64),
+}
+
+impl LockFile {
+    /// Create `path` (`O_CREAT|O_EXCL`, 0600), or use it if it exists —
+    /// a lock file holds no data, so sharing an old one is harmless.
+    pub fn create_or_use(path: &Path) -> Result<LockFile, SysError> {
+        let create = open(
+            path,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        );
+        let created = match create {
+            Ok(_) => true,
+            Err(Errno::EEXIST) => false,
+            Err(errno) => {
+                return Err(SysError::new(
+                    format!("open(\"{}\", O_CREAT|O_EXCL|O_RDWR, 0600)", path.display()),
+                    errno,
+                )
+                .hint("choose a directory you may write to with TMPDIR=DIR"));
+            }
+        };
+        let meta = std::fs::metadata(path).map_err(|e| {
+            SysError::new(
+                format!("stat(\"{}\")", path.display()),
+                Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+            )
+        })?;
+        Ok(LockFile {
+            path: path.to_owned(),
+            created,
+            id: (meta.dev(), meta.ino()),
+        })
+    }
+
+    /// `open(path, O_RDWR)`: each child needs its own open file, because
+    /// flock locks belong to an open file, and children sharing the
+    /// parent's would all "hold" the same lock at once.
+    pub fn open(&self) -> Result<OwnedFd, SysError> {
+        open(&self.path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).map_err(|errno| {
+            SysError::new(format!("open(\"{}\", O_RDWR)", self.path.display()), errno)
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        let same = std::fs::metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
+        if self.created && same {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
