@@ -11,17 +11,29 @@
 use std::fmt::Display;
 use std::io::Write;
 
-use anyhow::Context;
+use nix::errno::Errno;
+
+use crate::error::SysError;
 
 /// Write one result line to stdout and flush it.
 ///
 /// The flush matters when the program forks afterwards: a line still in
 /// the buffer would be copied into every child.
-pub fn result_line(line: impl Display) -> anyhow::Result<()> {
+pub fn result_line(line: impl Display) -> Result<(), SysError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")
         .and_then(|()| out.flush())
-        .context("writing the result to stdout")
+        .map_err(|e| {
+            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+            let err = SysError::new("write(1, result)", errno);
+            match errno {
+                Errno::EPIPE => err.hint(
+                    "stdout is a pipe whose reader has gone (like `| head -0`), so the result\n\
+                 could not be printed. Everything the run created has been released.",
+                ),
+                _ => err,
+            }
+        })
 }
 
 /// Write one explanation line to stderr (best effort).

@@ -233,9 +233,66 @@ pub fn run(bin: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"))
 }
 
+/// Start `bin args` in the background, stdin closed, stdout and stderr
+/// piped; collect it later with `wait_with_output`.
+pub fn start(bin: &str, args: &[&str]) -> std::process::Child {
+    Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"))
+}
+
 /// Bytes as text, for messages and matching.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Run `bin args` with stdout a pipe whose reading end is already closed:
+/// its first write fails with EPIPE (Rust programs ignore SIGPIPE). A
+/// real fault that strikes after the program has created its objects.
+pub fn run_with_closed_stdout(bin: &str, args: &[&str]) -> Output {
+    let (read_end, write_end) = nix::unistd::pipe().expect("pipe");
+    drop(read_end);
+    Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"))
+}
+
+/// Run `bin args` with stdout redirected to a file (fully buffered in C,
+/// where fork duplicates unflushed output), and return what the file holds
+/// and the exit status. Every line must appear once: lines are unique in
+/// these programs' output, so a duplicate means a buffer copied by fork.
+pub fn run_to_file(bin: &str, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let path = std::env::temp_dir().join(format!(
+        "shm-lessons-stdout-{}-{}.txt",
+        std::process::id(),
+        unique()
+    ));
+    let file = std::fs::File::create(&path).expect("create the stdout file");
+    let status = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    let mut seen = BTreeSet::new();
+    for line in written.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            seen.insert(line.to_owned()),
+            "line printed twice: {line:?}\nin:\n{written}"
+        );
+    }
+    (status, written)
 }
 
 /// The value of the one `shm_p: N` line that must be all of stdout.
@@ -552,6 +609,100 @@ pub fn assert_every_lock_is_exact(bin: &str, program: &str) {
             }
         }
     }
+}
+
+/// Matrix cell 5: a child killed by SIGKILL (the one asleep in its pause)
+/// is reported by the parent, which prints no result and exits 1.
+pub fn assert_a_killed_child_is_reported(bin: &str, program: &str) {
+    let (out, _) = signal_when(
+        bin,
+        &["--count", "3", "--sleep-us", "1000000"],
+        |pid| {
+            let children = child_pids(pid);
+            (children.len() == 3)
+                .then(|| children.into_iter().find(|&c| in_nanosleep(c)))
+                .flatten()
+        },
+        Signal::SIGKILL,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no result with a dead child");
+    assert!(
+        stderr.contains(&format!("{program}: 1 of 3 children failed: child ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(") was killed by SIGKILL\n"), "{stderr}");
+    assert!(
+        stderr.contains("A child killed by a signal was stopped from outside"),
+        "{stderr}"
+    );
+}
+
+/// Matrix cell 9 where the two runs share a name: the first run
+/// (`--lock semaphore`, so its result is checkable) holds the key or name
+/// once `holding()`; a second run meanwhile fails with EEXIST and a hint
+/// saying `says`; the first finishes undisturbed with exactly 5.
+pub fn assert_a_second_run_fails_clearly(bin: &str, holding: impl Fn() -> bool, says: &str) {
+    let first = start(
+        bin,
+        &[
+            "--count",
+            "5",
+            "--lock",
+            "semaphore",
+            "--sleep-us",
+            "200000",
+        ],
+    );
+    while !holding() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = run(bin, &[]);
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(
+        shm_p(&text(&first.stdout)),
+        5,
+        "the first run was not disturbed"
+    );
+}
+
+/// Matrix cell 9 where the runs cannot meet (private memory): two runs of
+/// a memory demo at once both succeed, each reporting its own Shmem rise.
+pub fn assert_two_memory_runs_both_succeed(bin: &str) {
+    let args = ["--size", "64M", "--hold", "1"];
+    let first = start(bin, &args);
+    let second = run(bin, &args);
+    let first = first.wait_with_output().unwrap();
+    for out in [first, second] {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            change(&text(&out.stdout), "Shmem") >= 60,
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}
+
+/// Matrix cell 2 by a closed stdout: the result cannot be written after
+/// everything was created; exit 1 with `PROGRAM: write(1, result) failed:
+/// EPIPE` and its hint, no panic.
+pub fn assert_a_closed_stdout_fails_cleanly(bin: &str, program: &str, args: &[&str]) {
+    let out = run_with_closed_stdout(bin, args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{program}: write(1, result) failed: EPIPE (Broken pipe)\nhint: stdout is a pipe"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 /// A child killed by SIGKILL while it holds the semaphore (found asleep

@@ -2,10 +2,7 @@
 //! the test), used, and given back on every path. Each test holds
 //! `testkit::Machine`, which also puts nr_hugepages back if a test fails.
 
-use common::xsi;
-use testkit::{
-    AsNobody, Machine, Signal, change, faults, interrupt_when, meminfo_field, run, sleeping, text,
-};
+use testkit::{AsNobody, Machine, change, faults, meminfo_field, run, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 const SLACK_MIB: i64 = 4;
@@ -110,44 +107,6 @@ fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
     }
     assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
     assert_eq!(testkit::nr_hugepages(), old, "restored");
-    machine.assert_unchanged();
-}
-
-/// Ctrl-C during the hold of a --reserve run: the segment is removed and
-/// nr_hugepages restored, exit 0.
-#[test]
-fn sigint_during_the_hold_restores_nr_hugepages() {
-    let machine = Machine::lock();
-    let old = testkit::nr_hugepages();
-    let seen = std::cell::Cell::new(None);
-    let (out, _) = interrupt_when(
-        BIN,
-        &["--size", "32M", "--reserve"],
-        |pid| {
-            let seg = xsi::segments()
-                .into_iter()
-                .find(|s| s.creator_pid == pid.as_raw());
-            let ready = seg.is_some() && sleeping(pid);
-            if ready {
-                seen.set(seg.map(|s| s.id));
-            }
-            ready
-        },
-        Signal::SIGINT,
-    );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let id = seen.get().expect("segment seen while held");
-    assert!(
-        xsi::segments().iter().all(|s| s.id != id),
-        "shmid {id} removed"
-    );
-    assert!(stderr.contains("SIGINT: releasing."), "{stderr}");
-    assert_eq!(
-        testkit::nr_hugepages(),
-        old,
-        "nr_hugepages restored:\n{stderr}"
-    );
     machine.assert_unchanged();
 }
 
