@@ -76,6 +76,19 @@ pub fn segment_created(segment: &crate::xsi::Segment, size: u64) -> String {
     )
 }
 
+/// How a System V demo's segment goes away, for [`released`]: named now,
+/// before `remove` consumes the segment.
+pub fn segment_release(segment: &crate::xsi::Segment) -> String {
+    if segment.is_marked() {
+        format!(
+            "shmdt; shmid {} was marked IPC_RMID at the start, so the kernel freed it at that detach",
+            segment.id()
+        )
+    } else {
+        format!("shmdt, IPC_RMID on shmid {}", segment.id())
+    }
+}
+
 /// Hold the memory as `how` says, telling the reader what to look at
 /// (`watch`: one line per command) and how to end it. Returns why the
 /// hold ended; a signal is the normal end of `--hold forever`.

@@ -57,6 +57,7 @@ impl Plan {
         if info.huge_available() >= self.pages {
             return Ok(());
         }
+        self.check_reservable(info)?;
         Err(Failure::new(format!(
             "{} needs {} huge pages of {}; only {} are available (HugePages_Total {}, Free {}, Rsvd {})",
             size_text(self.bytes),
@@ -68,6 +69,29 @@ impl Plan {
             info.huge_rsvd
         ))
         .hint(reserve_hint(self.pages, info)))
+    }
+
+    /// Refuse a plan whose missing huge pages could not even be reserved:
+    /// reserving takes ordinary memory, and asking the kernel for more than
+    /// there is would turn everything it can find into huge pages.
+    fn check_reservable(&self, info: &Meminfo) -> Result<(), Failure> {
+        let missing = self.pages.saturating_sub(info.huge_available()) * self.page_bytes;
+        let available = info.mem_available_kib * 1024;
+        if missing > available / 2 {
+            let most = (info.huge_available() * self.page_bytes + available / 2) >> 20;
+            return Err(Failure::new(format!(
+                "{} of huge pages would need {} more reserved, but only {} of memory is available",
+                size_text(self.bytes),
+                size_text(missing),
+                size_text(available >> 20 << 20)
+            ))
+            .hint(format!(
+                "reserving huge pages takes them out of ordinary memory; ask for less,\n\
+                 e.g. --size {}M (the free huge pages plus half the available memory).",
+                most / 2 * 2
+            )));
+        }
+        Ok(())
     }
 
     /// What nr_hugepages must be for this plan to fit.
@@ -131,6 +155,7 @@ impl Reservation {
         if info.huge_available() >= plan.pages {
             return Ok(None);
         }
+        plan.check_reservable(info)?;
         let target = plan.target(info);
         if !nix::unistd::Uid::effective().is_root() {
             return Err(Failure::new(format!(
@@ -205,6 +230,7 @@ mod tests {
 
     fn info(total: u64, free: u64, rsvd: u64) -> Meminfo {
         Meminfo {
+            mem_available_kib: 16 << 20,
             huge_total: total,
             huge_free: free,
             huge_rsvd: rsvd,
@@ -247,5 +273,22 @@ mod tests {
             "{hint}"
         );
         assert!(plan.check_available(&info(40, 40, 0)).is_ok());
+    }
+
+    #[test]
+    fn more_than_memory_can_hold_is_refused_without_a_reservation_command() {
+        // 16 GiB available: 100000 GiB of huge pages cannot be reserved.
+        let plan = Plan::new(100_000 << 30, &info(0, 0, 0));
+        let err = anyhow::Error::new(plan.check_available(&info(0, 0, 0)).unwrap_err());
+        assert!(
+            err.to_string()
+                .contains("but only 16 GiB of memory is available"),
+            "{err}"
+        );
+        let hint = crate::error::hint_of(&err).unwrap();
+        assert!(!hint.contains("nr_hugepages"), "{hint}");
+        assert!(hint.contains("--size 8192M"), "{hint}");
+        let refused = Reservation::ensure(&plan, &info(0, 0, 0)).unwrap_err();
+        assert!(refused.to_string().contains("more reserved"), "{refused}");
     }
 }

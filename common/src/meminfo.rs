@@ -160,6 +160,13 @@ pub fn table(before: &Meminfo, after: &Meminfo, rows: Rows) -> String {
                 after.huge_page_kib
             ),
         );
+        row(
+            "HugePages_Rsvd",
+            before.huge_rsvd as i64,
+            after.huge_rsvd as i64,
+            "pages",
+            "promised to a segment, not yet touched",
+        );
     }
     text
 }

@@ -514,7 +514,7 @@ impl Limits {
     pub fn check(&self, size: u64) -> Result<(), crate::error::Failure> {
         use crate::error::Failure;
         use crate::meminfo::size_text;
-        let page = 4096;
+        let page = page_size();
         if size > self.shmmax {
             return Err(Failure::new(format!(
                 "{} is more than one segment may hold: kernel.shmmax is {} bytes",
@@ -532,7 +532,7 @@ impl Limits {
         let pages = size.div_ceil(page);
         if in_use + pages > self.shmall {
             return Err(Failure::new(format!(
-                "{} ({pages} pages) with the {in_use} pages other segments hold passes kernel.shmall = {} pages",
+                "{} is {pages} pages; with the {in_use} pages other segments hold, that is more than kernel.shmall = {} pages",
                 size_text(size),
                 self.shmall
             ))
@@ -569,6 +569,13 @@ impl Limits {
             shmmni: read("shmmni")?,
         })
     }
+}
+
+/// The system's page size, the unit of kernel.shmall.
+fn page_size() -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).unwrap_or(4096)
 }
 
 /// Turn a failed `shmget` into an error that says which situation it is.

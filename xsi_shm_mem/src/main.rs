@@ -102,12 +102,8 @@ fn xsi_shm_mem(args: Args) -> anyhow::Result<()> {
     shm_p.detach()?;
 
     // shmctl(shm_id, IPC_RMID, NULL);
-    let id = segment.id();
+    let released = demo::segment_release(&segment);
     segment.remove()?;
-    demo::released(
-        &format!("shmdt, IPC_RMID on shmid {id}"),
-        &before,
-        Rows::Normal,
-    );
+    demo::released(&released, &before, Rows::Normal);
     Ok(())
 }

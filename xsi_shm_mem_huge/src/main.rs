@@ -107,12 +107,19 @@ fn xsi_shm_mem_huge(args: Args) -> anyhow::Result<()> {
     )?;
 
     // sleep(3000);
-    let watch = [
-        String::from("free -m          nothing moves: free does not count huge pages"),
+    let pool = if no_touch {
         format!(
-            "grep -i huge /proc/meminfo      HugePages_Free is down by {}",
+            "HugePages_Rsvd is up by {}: promised, not yet used",
             plan.pages
+        )
+    } else {
+        format!("HugePages_Free is down by {}", plan.pages)
+    };
+    let watch = [
+        String::from(
+            "free -m          \"shared\" and \"buff/cache\" do not move: huge pages are not in them",
         ),
+        format!("grep -i huge /proc/meminfo      {pool}"),
         format!(
             "ipcs -m          shmid {}: {size} bytes, 1 attached",
             segment.id()
@@ -124,13 +131,9 @@ fn xsi_shm_mem_huge(args: Args) -> anyhow::Result<()> {
     shm_p.detach()?;
 
     // shmctl(shm_id, IPC_RMID, NULL);
-    let id = segment.id();
+    let released = demo::segment_release(&segment);
     segment.remove()?;
-    demo::released(
-        &format!("shmdt, IPC_RMID on shmid {id}"),
-        &before,
-        Rows::Huge,
-    );
+    demo::released(&released, &before, Rows::Huge);
     if let Some(reservation) = reservation {
         reservation.restore()?;
     }
