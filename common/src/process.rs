@@ -364,7 +364,9 @@ fn fork_failed(errno: Errno, started: usize, count: usize, failures: &[ChildFail
         Errno::EAGAIN => String::from(
             "the kernel refused to create another process. The usual limits are\n\
              max user processes (`ulimit -u`; root is exempt), the system-wide\n\
-             /proc/sys/kernel/pid_max and /proc/sys/kernel/threads-max, and a pids cgroup.",
+             /proc/sys/kernel/pid_max and /proc/sys/kernel/threads-max, and a pids cgroup.\n\
+             Children that have already finished still count until they are waited for,\n\
+             and, like the article's program, this one waits only after forking them all.",
         ),
         Errno::ENOMEM => String::from("there was not enough memory to create another process."),
         _ => String::from("fork() could not create another process."),
