@@ -144,6 +144,7 @@ fn more_than_the_machine_has_is_refused_before_anything_is_mapped() {
 
 #[test]
 fn bad_sizes_and_holds_are_usage_errors() {
+    let machine = Machine::lock();
     for (args, says) in [
         (&["--size", "0"][..], "use at least 1"),
         (&["--size", "lots"][..], "'lots' is not a size"),
@@ -160,4 +161,5 @@ fn bad_sizes_and_holds_are_usage_errors() {
     ] {
         testkit::assert_usage_error(args, &run(BIN, args), says);
     }
+    machine.assert_unchanged();
 }

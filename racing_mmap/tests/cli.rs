@@ -17,25 +17,32 @@ fn run(args: &[&str]) -> Output {
 
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment() {
+    let machine = testkit::Machine::lock();
     let (n, stderr) = testkit::race(BIN, &[], 100);
     assert!(
         stderr.contains(&format!("got {n}, so {} ", 100 - n)),
         "lost updates counted: {stderr}"
     );
+    machine.assert_unchanged();
 }
 
 #[test]
 fn one_child_cannot_race_so_the_result_is_exactly_one() {
+    let machine = testkit::Machine::lock();
     assert_eq!(testkit::race(BIN, &["--count", "1"], 1).0, 1);
+    machine.assert_unchanged();
 }
 
 #[test]
 fn five_hundred_children_without_a_pause_stay_in_range() {
+    let machine = testkit::Machine::lock();
     testkit::race(BIN, &["--count", "500", "--sleep-us", "0"], 500);
+    machine.assert_unchanged();
 }
 
 #[test]
 fn stdout_redirected_to_a_file_holds_the_line_once() {
+    let machine = testkit::Machine::lock();
     // A buffered line inherited by 100 children and flushed by each would
     // show up many times; in a file nothing hides that.
     let path = std::env::temp_dir().join(format!("racing_mmap-stdout-{}.txt", std::process::id()));
@@ -54,16 +61,20 @@ fn stdout_redirected_to_a_file_holds_the_line_once() {
     assert!(status.success());
     let n = shm_p(&written);
     assert!((1..=100).contains(&n));
+    machine.assert_unchanged();
 }
 
 #[test]
 fn stdout_into_a_pipe_holds_the_line_once() {
+    let machine = testkit::Machine::lock();
     // testkit::run pipes stdout; `race` asserts the one line.
     testkit::race(BIN, &["--count", "50"], 50);
+    machine.assert_unchanged();
 }
 
 #[test]
 fn bad_counts_and_unknown_flags_are_usage_errors() {
+    let machine = testkit::Machine::lock();
     for (args, says) in [
         (&["--count", "0"][..], "use 1 or more"),
         (&["--count", "-3"][..], "use 1 or more"),
@@ -80,6 +91,7 @@ fn bad_counts_and_unknown_flags_are_usage_errors() {
     ] {
         testkit::assert_usage_error(args, &run(args), says);
     }
+    machine.assert_unchanged();
 }
 
 #[test]
@@ -108,6 +120,7 @@ fn a_fork_that_fails_part_way_reports_how_many_children_ran() {
         );
         return;
     };
+    let machine = testkit::Machine::lock();
     let out = nobody
         .command(Some(8))
         .args(["--count", "100", "--sleep-us", "100000"])
@@ -138,15 +151,18 @@ fn a_fork_that_fails_part_way_reports_how_many_children_ran() {
         "{stderr}"
     );
     assert!(stderr.contains("ulimit -u"), "{stderr}");
+    machine.assert_unchanged();
 }
 #[test]
 fn a_private_mapping_is_not_shared_so_the_parent_reads_zero() {
+    let machine = testkit::Machine::lock();
     // MAP_PRIVATE gives each child a copy-on-write copy: the article's point
     // that MAP_SHARED is what makes the children's writes visible.
     let out = run(&["--private", "--count", "20"]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(shm_p(&text(&out.stdout)), 0);
     assert!(text(&out.stderr).contains("MAP_PRIVATE"));
+    machine.assert_unchanged();
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM while the children run: the parent passes
@@ -154,6 +170,7 @@ fn a_private_mapping_is_not_shared_so_the_parent_reads_zero() {
 /// 128 + the signal number, promptly even though each child would sleep 5 s.
 #[test]
 fn sigint_and_sigterm_while_children_run_exit_130_and_143() {
+    let machine = testkit::Machine::lock();
     testkit::assert_signals_end_the_run_cleanly(
         BIN,
         &["--count", "20", "--sleep-us", "5000000"],
@@ -161,6 +178,7 @@ fn sigint_and_sigterm_while_children_run_exit_130_and_143() {
         "while 20 children ran; all were waited for",
         || true,
     );
+    machine.assert_unchanged();
 }
 
 /// --lock atomic, flock and semaphore each make the result exact.

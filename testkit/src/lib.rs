@@ -224,6 +224,23 @@ pub fn nr_hugepages() -> u64 {
         .unwrap_or(0)
 }
 
+/// Run the ```console transcripts of each docs chapter against the real
+/// program `name` at `bin` (trycmd): if the program's output changes, the
+/// chapter must change with it. Under the machine lock, one chapter after
+/// the other (trycmd would run several files at once, and two memory demos
+/// or two runs with one key must not overlap), and nothing may be left.
+pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str]) {
+    let machine = Machine::lock();
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    for chapter in chapters {
+        trycmd::TestCases::new()
+            .register_bin(name, std::path::Path::new(bin))
+            .case(docs.join(chapter))
+            .run();
+    }
+    machine.assert_unchanged();
+}
+
 /// Run `bin` with `args`, stdin closed, and collect everything.
 pub fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(bin)
