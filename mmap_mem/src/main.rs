@@ -27,6 +27,10 @@ use common::demo::{self, PAGE};
 use common::meminfo::{Rows, size_text};
 use common::{Mapping, SharedMemory, Sharing};
 
+fn main() -> ExitCode {
+    common::run(mmap_mem)
+}
+
 /// Map 2046 MiB of shared anonymous memory, zero it, and hold it.
 ///
 /// Port of mmap_mem.c from the article "Linux进程间通信-共享内存", section
@@ -41,16 +45,12 @@ struct Args {
     mem: MemArgs,
 }
 
-fn main() -> ExitCode {
-    common::run(mmap_mem)
-}
-
-fn mmap_mem(args: Args) -> anyhow::Result<()> {
+fn mmap_mem(Args { mem }: Args) -> anyhow::Result<()> {
     let MemArgs {
         size,
         hold,
         no_touch,
-    } = args.mem;
+    } = mem;
     let before = demo::before(size, !no_touch)?;
 
     // shm_p = mmap(NULL, MEMSIZE, PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);

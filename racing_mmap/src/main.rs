@@ -23,6 +23,10 @@ use common::lock::{Lock, LockMode, SemaphoreKind};
 use common::semaphore::UnnamedSemaphore;
 use common::{Mapping, SharedCounter, Sharing, fork_children};
 
+fn main() -> ExitCode {
+    common::run(racing_mmap)
+}
+
 /// Race forked children on one int in MAP_SHARED|MAP_ANONYMOUS memory.
 ///
 /// Port of racing_mmap.c from the article "Linux进程间通信-共享内存",
@@ -43,12 +47,7 @@ struct Args {
     private: bool,
 }
 
-fn main() -> ExitCode {
-    common::run(racing_mmap)
-}
-
-fn racing_mmap(args: Args) -> anyhow::Result<()> {
-    let Args { race, private } = args;
+fn racing_mmap(Args { race, private }: Args) -> anyhow::Result<()> {
     let sharing = if private {
         Sharing::Private
     } else {

@@ -24,6 +24,10 @@ use common::lock::{Lock, SemaphoreKind};
 use common::posix::{PosixShm, ShmName};
 use common::{SharedCounter, fork_children};
 
+fn main() -> ExitCode {
+    common::run(racing_posix_shm)
+}
+
 /// Race forked children on one int in a POSIX shared memory object.
 ///
 /// Port of racing_posix_shm.c from the article "Linux进程间通信-共享内存",
@@ -46,13 +50,7 @@ struct Args {
     name: ShmName,
 }
 
-fn main() -> ExitCode {
-    common::run(racing_posix_shm)
-}
-
-fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
-    let Args { race, name } = args;
-
+fn racing_posix_shm(Args { race, name }: Args) -> anyhow::Result<()> {
     // shmfd = shm_open(SHMPATH, O_RDWR|O_CREAT|O_TRUNC, 0600);  (O_EXCL here: see the docs)
     let shm = PosixShm::create_exclusive(&name, 0o600)?;
     common::note(format!("created {} as {}", name, name.path().display()));

@@ -26,6 +26,10 @@ use common::lock::{Lock, SemaphoreKind};
 use common::xsi::{Key, Segment};
 use common::{SharedCounter, fork_children};
 
+fn main() -> ExitCode {
+    common::run(racing_xsi_shm)
+}
+
 /// Race forked children on one int in a System V shared memory segment.
 ///
 /// Port of racing_xsi_shm.c from the article "Linux进程间通信-共享内存",
@@ -45,12 +49,7 @@ struct Args {
     key: KeyArgs,
 }
 
-fn main() -> ExitCode {
-    common::run(racing_xsi_shm)
-}
-
-fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
-    let Args { race, key } = args;
+fn racing_xsi_shm(Args { race, key }: Args) -> anyhow::Result<()> {
     let KeyArgs { path, proj_id } = key;
 
     // shm_key = ftok(PATHNAME, proj_id);

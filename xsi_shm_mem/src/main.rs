@@ -25,6 +25,10 @@ use common::demo::{self, PAGE};
 use common::meminfo::{Rows, size_text};
 use common::xsi::{Limits, Pages, Segment};
 
+fn main() -> ExitCode {
+    common::run(xsi_shm_mem)
+}
+
 /// Create a 2046 MiB IPC_PRIVATE System V segment, zero it, and hold it.
 ///
 /// Port of xsi_shm_mem.c from the article "Linux进程间通信-共享内存",
@@ -47,12 +51,7 @@ struct Args {
     rmid_early: bool,
 }
 
-fn main() -> ExitCode {
-    common::run(xsi_shm_mem)
-}
-
-fn xsi_shm_mem(args: Args) -> anyhow::Result<()> {
-    let Args { mem, rmid_early } = args;
+fn xsi_shm_mem(Args { mem, rmid_early }: Args) -> anyhow::Result<()> {
     let MemArgs {
         size,
         hold,

@@ -28,6 +28,10 @@ use common::hugepages::{Plan, Reservation};
 use common::meminfo::{Meminfo, Rows};
 use common::xsi::{Limits, Pages, Segment};
 
+fn main() -> ExitCode {
+    common::run(xsi_shm_mem_huge)
+}
+
 /// Create a 2046 MiB System V segment of huge pages, zero it, and hold it.
 ///
 /// Port of xsi_shm_mem_huge.c from the article "Linux进程间通信-共享内存",
@@ -54,16 +58,13 @@ struct Args {
     reserve: bool,
 }
 
-fn main() -> ExitCode {
-    common::run(xsi_shm_mem_huge)
-}
-
-fn xsi_shm_mem_huge(args: Args) -> anyhow::Result<()> {
-    let Args {
+fn xsi_shm_mem_huge(
+    Args {
         mem,
         rmid_early,
         reserve,
-    } = args;
+    }: Args,
+) -> anyhow::Result<()> {
     let MemArgs {
         size: requested,
         hold,
