@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
 
-use testkit::{AsNobody, shm_p, text};
+use testkit::{shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 
@@ -114,43 +114,8 @@ fn help_names_the_article_section_and_the_flags() {
 /// program runs as `nobody` with a process limit of 8 (setpriv, prlimit).
 #[test]
 fn a_fork_that_fails_part_way_reports_how_many_children_ran() {
-    let Some(nobody) = AsNobody::new(BIN) else {
-        eprintln!(
-            "skipped: needs root, setpriv and prlimit to run as nobody with a low RLIMIT_NPROC"
-        );
-        return;
-    };
     let machine = testkit::Machine::lock();
-    let out = nobody
-        .command(Some(8))
-        .args(["--count", "100", "--sleep-us", "100000"])
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "no result without all children: {:?}",
-        text(&out.stdout)
-    );
-    let first = stderr.lines().next().unwrap_or_default();
-    let started: usize = first
-        .strip_prefix("racing_mmap: fork() failed after ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("first line names fork() and how many started: {stderr}"));
-    assert!((1..100).contains(&started), "{first}");
-    assert!(
-        first.ends_with(" of 100 children had started: EAGAIN (Resource temporarily unavailable)"),
-        "{first}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "The {started} children that did start were waited for."
-        )),
-        "{stderr}"
-    );
-    assert!(stderr.contains("ulimit -u"), "{stderr}");
+    testkit::assert_fork_fails_part_way(BIN, "racing_mmap");
     machine.assert_unchanged();
 }
 #[test]

@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use testkit::{AsNobody, Machine, child_pids, shm_p, text};
+use testkit::{Machine, child_pids, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 const OBJECT: &str = "/dev/shm/shm";
@@ -94,29 +94,12 @@ fn a_child_killed_by_sigkill_is_reported_and_the_object_unlinked() {
     machine.assert_unchanged();
 }
 
-/// Cell 6: fork fails part-way (as nobody, at most 8 processes).
+/// Cell 6: fork fails part-way (as nobody, at most 8 processes): the
+/// children that started are reaped, the object is unlinked, exit 1.
 #[test]
 fn a_fork_that_fails_part_way_unlinks_the_object() {
-    let Some(nobody) = AsNobody::new(BIN) else {
-        eprintln!("skipped: needs root, setpriv and prlimit");
-        return;
-    };
     let machine = Machine::lock();
-    let out = nobody
-        .command(Some(8))
-        .args(["--sleep-us", "100000"])
-        .output()
-        .unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("racing_posix_shm: fork() failed after "),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(" of 100 children had started: EAGAIN"),
-        "{stderr}"
-    );
+    testkit::assert_fork_fails_part_way(BIN, "racing_posix_shm");
     assert!(!Path::new(OBJECT).exists(), "nobody's object was unlinked");
     machine.assert_unchanged();
 }

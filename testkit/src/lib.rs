@@ -656,6 +656,68 @@ pub fn assert_a_killed_child_is_reported(bin: &str, program: &str) {
     );
 }
 
+/// Matrix cell 6: as `nobody` with at most 8 processes, fork fails
+/// part-way: the program stops, waits for the children that started,
+/// says how many, exits 1, prints no result. `None` if this test cannot
+/// switch users (not root); otherwise stderr, for program-specific checks.
+pub fn assert_fork_fails_part_way(bin: &str, program: &str) -> Option<String> {
+    let Some(nobody) = AsNobody::new(bin) else {
+        eprintln!(
+            "skipped: needs root, setpriv and prlimit to run as nobody with a low RLIMIT_NPROC"
+        );
+        return None;
+    };
+    let out = nobody
+        .command(Some(8))
+        .args(["--count", "100", "--sleep-us", "100000"])
+        .output()
+        .expect("run as nobody");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "no result without all children: {}",
+        text(&out.stdout)
+    );
+    let prefix = format!("{program}: fork() failed after ");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
+    let started: usize = line[prefix.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((1..100).contains(&started), "{line}");
+    assert!(
+        line.ends_with(" of 100 children had started: EAGAIN (Resource temporarily unavailable)"),
+        "{line}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "The {started} children that did start were waited for."
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ulimit -u"), "{stderr}");
+    Some(stderr)
+}
+
+/// Matrix cells 3 and 4 for a memory demo's zeroing: SIGINT, then
+/// SIGTERM, once 256 MiB of a 6 GiB zeroing is done: exit 130 / 143,
+/// "interrupted ... while zeroing", and Shmem back where it was.
+pub fn assert_signals_stop_the_zeroing(bin: &str) {
+    let base = shmem_mib();
+    assert_signals_end_the_run_cleanly(
+        bin,
+        &["--size", "6G", "--hold", "0"],
+        |_| shmem_mib() - base >= 256,
+        "while zeroing, after ",
+        || (shmem_mib() - base).abs() <= 4,
+    );
+}
+
 /// Matrix cell 9 where the two runs share a name: the first run
 /// (`--lock semaphore`, so its result is checkable) holds the key or name
 /// once `holding()`; a second run meanwhile fails with EEXIST and a hint
