@@ -225,9 +225,9 @@ fn explain_semget(call: String, errno: Errno, key: &Key) -> SysError {
         Errno::EEXIST => {
             let facts = semaphore_sets()
                 .into_iter()
-                .find(|(k, _, _)| *k == key.raw())
-                .map_or_else(String::new, |(_, id, uid)| {
-                    format!(" (semid {id}, owner {})", user_name(uid))
+                .find(|set| set.key == key.raw())
+                .map_or_else(String::new, |set| {
+                    format!(" (semid {}, owner {})", set.id, user_name(set.uid))
                 });
             err.hint(format!(
                 "a semaphore set with key {key} already exists{facts}, probably left by\n\
@@ -246,29 +246,28 @@ fn explain_semget(call: String, errno: Errno, key: &Key) -> SysError {
     }
 }
 
-/// (key, semid, uid) of every System V semaphore set, from /proc/sysvipc/sem.
-fn semaphore_sets() -> Vec<(libc::key_t, i32, libc::uid_t)> {
-    let Ok(text) = std::fs::read_to_string("/proc/sysvipc/sem") else {
-        return Vec::new();
-    };
-    let mut lines = text.lines();
-    let columns: Vec<&str> = lines
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let at = |name: &str| columns.iter().position(|c| *c == name);
-    let (Some(k), Some(i), Some(u)) = (at("key"), at("semid"), at("uid")) else {
-        return Vec::new();
-    };
-    lines
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            Some((
-                f.get(k)?.parse().ok()?,
-                f.get(i)?.parse().ok()?,
-                f.get(u)?.parse().ok()?,
-            ))
+/// What `ipcs -s` shows about one semaphore set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SemaphoreSetInfo {
+    pub key: libc::key_t,
+    pub id: i32,
+    /// Permission bits.
+    pub mode: u32,
+    pub uid: libc::uid_t,
+}
+
+/// Every System V semaphore set, from /proc/sysvipc/sem.
+pub fn semaphore_sets() -> Vec<SemaphoreSetInfo> {
+    crate::xsi::sysvipc_table("sem")
+        .into_iter()
+        .filter_map(|row| {
+            let field = |name: &str| row.get(name).map(String::as_str);
+            Some(SemaphoreSetInfo {
+                key: field("key")?.parse().ok()?,
+                id: field("semid")?.parse().ok()?,
+                mode: u32::from_str_radix(field("perms")?, 8).ok()?,
+                uid: field("uid")?.parse().ok()?,
+            })
         })
         .collect()
 }

@@ -177,6 +177,17 @@ pub enum Pages {
 }
 
 impl Segment {
+    fn new(id: libc::c_int, key: Key, size: usize, owned: bool, call: String) -> Segment {
+        Segment {
+            id,
+            key,
+            size,
+            owned,
+            marked: Cell::new(false),
+            call,
+        }
+    }
+
     /// `shmget(key, size, IPC_CREAT|IPC_EXCL|mode)`: a new segment, or an
     /// error if one with this key exists already. `IPC_EXCL` is what keeps a
     /// run from silently sharing a leftover segment (or a classmate's).
@@ -185,14 +196,7 @@ impl Segment {
         let call = format!("shmget(key={key}, size={size}, IPC_CREAT|IPC_EXCL|{mode:04o})");
         let id = shmget(&key, size, flags)
             .map_err(|errno| explain_shmget(call.clone(), errno, &key, size, Pages::Normal))?;
-        Ok(Segment {
-            id,
-            key,
-            size,
-            owned: true,
-            marked: Cell::new(false),
-            call,
-        })
+        Ok(Segment::new(id, key, size, true, call))
     }
 
     /// `shmget(IPC_PRIVATE, size, mode)` (with `SHM_HUGETLB` for huge
@@ -208,14 +212,7 @@ impl Segment {
         let key = Key::PRIVATE;
         let id = shmget(&key, size, flags)
             .map_err(|errno| explain_shmget(call.clone(), errno, &key, size, pages))?;
-        Ok(Segment {
-            id,
-            key,
-            size,
-            owned: true,
-            marked: Cell::new(false),
-            call,
-        })
+        Ok(Segment::new(id, key, size, true, call))
     }
 
     /// `shmget(key, size, 0)`: the segment that already has this key. The
@@ -224,14 +221,7 @@ impl Segment {
         let call = format!("shmget(key={key}, size={size}, 0)");
         let id = shmget(&key, size, 0)
             .map_err(|errno| explain_shmget(call.clone(), errno, &key, size, Pages::Normal))?;
-        Ok(Segment {
-            id,
-            key,
-            size,
-            owned: false,
-            marked: Cell::new(false),
-            call,
-        })
+        Ok(Segment::new(id, key, size, false, call))
     }
 
     /// `shmget(IPC_PRIVATE, 67108864, 0600) = shmid 7`: for the demos' reports.
@@ -450,40 +440,46 @@ pub fn user_name(uid: libc::uid_t) -> String {
     }
 }
 
-/// Every segment on the system, from /proc/sysvipc/shm, which every user
-/// may read — so we can describe a segment we have no permission to open.
-pub fn segments() -> Vec<SegmentInfo> {
-    let Ok(text) = std::fs::read_to_string("/proc/sysvipc/shm") else {
+/// The rows of a /proc/sysvipc table (`shm`, `sem` or `msg`), each as
+/// (column name → value). Every user may read these files, so a program can
+/// describe an object it has no permission to open. An unreadable file
+/// gives no rows.
+pub fn sysvipc_table(which: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/sysvipc/{which}")) else {
         return Vec::new();
     };
     let mut lines = text.lines();
-    let Some(header) = lines.next() else {
-        return Vec::new();
-    };
-    let columns: Vec<&str> = header.split_whitespace().collect();
-    let at = |name: &str| columns.iter().position(|c| *c == name);
-    let (Some(k), Some(i), Some(p), Some(s), Some(c), Some(n), Some(u)) = (
-        at("key"),
-        at("shmid"),
-        at("perms"),
-        at("size"),
-        at("cpid"),
-        at("nattch"),
-        at("uid"),
-    ) else {
-        return Vec::new();
-    };
+    let columns: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     lines
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
+        .map(|line| {
+            columns
+                .iter()
+                .cloned()
+                .zip(line.split_whitespace().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every segment on the system, from /proc/sysvipc/shm.
+pub fn segments() -> Vec<SegmentInfo> {
+    sysvipc_table("shm")
+        .into_iter()
+        .filter_map(|row| {
+            let field = |name: &str| row.get(name).map(String::as_str);
             Some(SegmentInfo {
-                key: f.get(k)?.parse().ok()?,
-                id: f.get(i)?.parse().ok()?,
-                mode: u32::from_str_radix(f.get(p)?, 8).ok()?,
-                size: f.get(s)?.parse().ok()?,
-                creator_pid: f.get(c)?.parse().ok()?,
-                attached: f.get(n)?.parse().ok()?,
-                uid: f.get(u)?.parse().ok()?,
+                key: field("key")?.parse().ok()?,
+                id: field("shmid")?.parse().ok()?,
+                mode: u32::from_str_radix(field("perms")?, 8).ok()?,
+                size: field("size")?.parse().ok()?,
+                creator_pid: field("cpid")?.parse().ok()?,
+                attached: field("nattch")?.parse().ok()?,
+                uid: field("uid")?.parse().ok()?,
             })
         })
         .collect()

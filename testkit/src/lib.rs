@@ -51,8 +51,8 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn take() -> Snapshot {
         Snapshot {
-            segments: sysvipc("/proc/sysvipc/shm", "shmid"),
-            semaphores: sysvipc("/proc/sysvipc/sem", "semid"),
+            segments: sysvipc("shm", "shmid"),
+            semaphores: sysvipc("sem", "semid"),
             dev_shm: std::fs::read_dir("/dev/shm")
                 .map(|dir| {
                     dir.filter_map(|e| e.ok())
@@ -190,28 +190,13 @@ impl Drop for Machine {
     }
 }
 
-/// (key, id) pairs from /proc/sysvipc/{shm,sem}; keys printed as ipcs does.
-fn sysvipc(path: &str, id_column: &str) -> BTreeSet<(String, i64)> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return BTreeSet::new();
-    };
-    let mut lines = text.lines();
-    let columns: Vec<&str> = lines
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let (Some(k), Some(i)) = (
-        columns.iter().position(|c| *c == "key"),
-        columns.iter().position(|c| *c == id_column),
-    ) else {
-        return BTreeSet::new();
-    };
-    lines
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let key: i32 = fields.get(k)?.parse().ok()?;
-            let id: i64 = fields.get(i)?.parse().ok()?;
+/// (key as ipcs prints it, id) of every object in /proc/sysvipc/`which`.
+fn sysvipc(which: &str, id_column: &str) -> BTreeSet<(String, i64)> {
+    common::xsi::sysvipc_table(which)
+        .into_iter()
+        .filter_map(|row| {
+            let key: i32 = row.get("key")?.parse().ok()?;
+            let id: i64 = row.get(id_column)?.parse().ok()?;
             Some((format!("{:#010x}", key as u32), id))
         })
         .collect()
@@ -310,6 +295,15 @@ pub fn run_to_file(bin: &str, args: &[&str]) -> (std::process::ExitStatus, Strin
         );
     }
     (status, written)
+}
+
+/// A racing program with stdout redirected to a file: exit 0, and the file
+/// holds the one `shm_p: N` line once, 1 ≤ N ≤ 20 (no stdio buffer was
+/// copied into the children by fork).
+pub fn assert_race_to_a_file_prints_once(bin: &str) {
+    let (status, written) = run_to_file(bin, &["--count", "20"]);
+    assert!(status.success(), "{written}");
+    assert!((1..=20).contains(&shm_p(&written)), "{written}");
 }
 
 /// The value of the one `shm_p: N` line that must be all of stdout.
