@@ -131,8 +131,8 @@ pub struct MemArgs {
     pub size: u64,
 
     /// How long to keep the memory before releasing it: whole seconds, or
-    /// `forever` (until Ctrl-C or SIGTERM). 0 releases it right after the
-    /// report, which is what scripts and tests use.
+    /// `forever` (until Ctrl-C, SIGTERM or the terminal closes). 0 releases
+    /// it right after the report, which is what scripts and tests use.
     #[arg(
         long,
         value_name = "SECONDS|forever",

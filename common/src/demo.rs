@@ -97,7 +97,7 @@ pub fn hold_for_the_reader(how: Hold, size: u64, watch: &[String]) -> Held {
         return Held::TimeUp;
     }
     let until = match how {
-        Hold::Forever => String::from("until Ctrl-C or SIGTERM"),
+        Hold::Forever => String::from("until Ctrl-C (or SIGTERM, or the terminal closing)"),
         Hold::For(d) => format!("for {} s (Ctrl-C ends it sooner)", d.as_secs()),
     };
     let mut text = format!(

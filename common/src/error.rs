@@ -117,6 +117,17 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// A step only root may take, worded for whoever runs the program:
+/// `raise it: CMD` for root, `ask root to raise it: CMD` for anyone else.
+/// A hint never tells a user to run a command that would fail for them.
+pub fn by_root(step: &str, command: &str) -> String {
+    if nix::unistd::Uid::effective().is_root() {
+        format!("{step}: {command}")
+    } else {
+        format!("ask root to {step}: {command}")
+    }
+}
+
 /// The first hint anywhere in the error's chain.
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
     err.chain().find_map(|cause| {
@@ -158,8 +169,9 @@ pub fn report(err: &anyhow::Error) {
 /// - `--help` prints to stdout and exits 0; a usage error prints clap's
 ///   message (which names the flag and the rule) to stderr and exits 2,
 ///   before the program has created anything.
-/// - SIGINT and SIGTERM are caught (see [`crate::signals`]); a run they
-///   stop exits 128 + the signal number after everything is released.
+/// - SIGINT, SIGTERM, SIGHUP and SIGQUIT are caught (see
+///   [`crate::signals`]); a run they stop exits 128 + the signal number
+///   after everything is released.
 /// - Any other error from `program` is printed by [`report`] and exits 1.
 ///
 /// ```no_run

@@ -3,7 +3,8 @@
 //! The article's memory demos call `sleep(3000)` so there is time to run
 //! `free` in another terminal — and then Ctrl-C kills them, skipping the
 //! `shmdt`/`IPC_RMID` that follow, so a System V segment stays behind.
-//! Ours hold until Ctrl-C or SIGTERM (or a timeout), and then *return*:
+//! Ours hold until Ctrl-C, SIGTERM, a closed terminal (SIGHUP) or `Ctrl-\`
+//! (SIGQUIT), or a timeout, and then *return*:
 //! the program goes on to release everything in the article's order and
 //! exits 0, because ending the hold is what the signal was for.
 
@@ -17,7 +18,7 @@ use crate::signals;
 /// How long to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hold {
-    /// Until Ctrl-C or SIGTERM.
+    /// Until a stopping signal: Ctrl-C, SIGTERM, SIGHUP, SIGQUIT.
     Forever,
     /// At most this long (0 = release at once).
     For(Duration),
@@ -52,7 +53,7 @@ impl fmt::Display for Hold {
 pub enum Held {
     /// The time given with `--hold` ran out.
     TimeUp,
-    /// Ctrl-C (SIGINT) or SIGTERM.
+    /// One of the stopping signals (see [`crate::signals`]).
     Signal(Signal),
 }
 

@@ -12,6 +12,7 @@
 
 use crate::error::Failure;
 use crate::meminfo::{Meminfo, size_text};
+use crate::signals;
 
 const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
 
@@ -100,14 +101,23 @@ impl Plan {
     }
 }
 
+/// How to get the missing pages: the commands, and who may run them.
 fn reserve_hint(pages: u64, info: &Meminfo) -> String {
     let target = info.huge_total + pages.saturating_sub(info.huge_available());
-    format!(
-        "reserve them (as root): echo {target} > {NR_HUGEPAGES}\n\
-         and give them back afterwards: echo {} > {NR_HUGEPAGES}\n\
-         or run with --reserve, which does both for this run.",
-        info.huge_total
-    )
+    let total = info.huge_total;
+    if nix::unistd::Uid::effective().is_root() {
+        format!(
+            "reserve them: echo {target} > {NR_HUGEPAGES}\n\
+             and give them back afterwards: echo {total} > {NR_HUGEPAGES}\n\
+             or run with --reserve, which does both for this run."
+        )
+    } else {
+        format!(
+            "only root can reserve huge pages. Ask root (sudo) to run: echo {target} > {NR_HUGEPAGES}\n\
+             and to give them back afterwards: echo {total} > {NR_HUGEPAGES}\n\
+             (--reserve does both for one run, but only when the program runs as root.)"
+        )
+    }
 }
 
 /// The hint for `shmget(SHM_HUGETLB)` failing with ENOMEM.
@@ -135,7 +145,8 @@ pub fn permission_hint() -> String {
     format!(
         "SHM_HUGETLB needs the CAP_IPC_LOCK capability (root has it), or membership of the\n\
          group whose id is in /proc/sys/vm/hugetlb_shm_group (now {group}). Run as root, or\n\
-         (as root) echo GID > /proc/sys/vm/hugetlb_shm_group for a group you are in."
+         {} (GID: a group you are in, see `id`).",
+        crate::error::by_root("allow a group", "echo GID > /proc/sys/vm/hugetlb_shm_group")
     )
 }
 
@@ -151,7 +162,11 @@ pub struct Reservation {
 impl Reservation {
     /// Make sure `plan` fits, raising nr_hugepages if it does not (root
     /// only). `Ok(None)` if enough pages were available already.
-    pub fn ensure(plan: &Plan, info: &Meminfo) -> Result<Option<Reservation>, Failure> {
+    ///
+    /// A stopping signal while the kernel gathers the pages makes it stop
+    /// early; that is reported as [`crate::signals::Interrupted`], and the
+    /// old value is put back.
+    pub fn ensure(plan: &Plan, info: &Meminfo) -> anyhow::Result<Option<Reservation>> {
         if info.huge_available() >= plan.pages {
             return Ok(None);
         }
@@ -162,8 +177,9 @@ impl Reservation {
                 "--reserve must write {NR_HUGEPAGES}, which only root may do"
             ))
             .hint(format!(
-                "run it as root (sudo), or have root reserve the pages: echo {target} > {NR_HUGEPAGES}"
-            )));
+                "run it as root (sudo), or ask root to reserve the pages: echo {target} > {NR_HUGEPAGES}"
+            ))
+            .into());
         }
         let old = read_nr()?;
         // From here on, Drop puts `old` back whatever happens.
@@ -173,6 +189,7 @@ impl Reservation {
             restored: false,
         };
         write_nr(target)?;
+        signals::check(|| format!("while reserving {target} huge pages"))?;
         let got = read_nr()?;
         if got < target {
             return Err(Failure::new(format!(
@@ -181,7 +198,8 @@ impl Reservation {
             .hint(format!(
                 "try a smaller --size, free some memory (echo 3 > /proc/sys/vm/drop_caches may help),\n\
                  or reserve at boot with hugepages={target} on the kernel command line."
-            )));
+            ))
+            .into());
         }
         crate::note(format!(
             "--reserve: nr_hugepages {old} → {target} for this run"

@@ -21,9 +21,10 @@
 //!   data race (undefined behaviour).
 //! - [`meminfo`]: /proc/meminfo before and after, as the article reads `free`.
 //! - [`demo`]: the memory demos' before/after report, hold, and release.
-//! - [`hold`]: keep the memory until Ctrl-C, SIGTERM or a timeout.
+//! - [`hold`]: keep the memory until a stopping signal or a timeout.
 //! - [`hugepages`]: the huge page pool: rounding, shortage, `--reserve`.
-//! - [`signals`]: Ctrl-C and SIGTERM stop a run cleanly, exit 130/143.
+//! - [`signals`]: Ctrl-C, SIGTERM, a closed terminal (SIGHUP) and `Ctrl-\`
+//!   (SIGQUIT) stop a run cleanly, exit 128 + the signal.
 //! - [`lock`], [`semaphore`]: `--lock`: an atomic add, a flock, or each
 //!   family's own semaphore around the critical section.
 //! - [`cli`]: the flags the racing programs share.

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg, OFlag, open};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{Mode, fchmod, fstat};
 
 use crate::error::SysError;
 use crate::semaphore::{NamedSemaphore, Semaphore, UnnamedSemaphore, XsiSemaphore};
@@ -73,7 +73,7 @@ impl<'m> Lock<'m> {
         Ok(match mode {
             LockMode::None => Lock::None,
             LockMode::Atomic => Lock::Atomic,
-            LockMode::Flock => Lock::Flock(LockFile::create_or_use(&default_lock_path())?),
+            LockMode::Flock => Lock::Flock(LockFile::create_for_run()?),
             LockMode::Semaphore => match semaphore {
                 SemaphoreKind::InMemory(memory) => {
                     Lock::Unnamed(UnnamedSemaphore::init_in(memory)?)
@@ -95,13 +95,8 @@ impl<'m> Lock<'m> {
                 String::from("one atomic fetch_add per child instead of read, pause, write")
             }
             Lock::Flock(file) => format!(
-                "an exclusive flock(2) on {}{}",
-                file.path.display(),
-                if file.created {
-                    " (created by this run and removed again)"
-                } else {
-                    ""
-                }
+                "an exclusive flock(2) on {} (this run's own file, removed again)",
+                file.path.display()
             ),
             Lock::Unnamed(_) => String::from(
                 "an unnamed POSIX semaphore in the shared mapping (sem_init pshared=1, sem_wait/sem_post)",
@@ -186,71 +181,127 @@ fn with_semaphore<T>(sem: &impl Semaphore, critical: impl FnOnce() -> T) -> Resu
     Ok(value)
 }
 
-/// Where `--lock flock` locks: `/tmp/PROGRAM.lock` (or `$TMPDIR`).
-pub fn default_lock_path() -> PathBuf {
-    std::env::temp_dir().join(format!("{}.lock", crate::error::program_name()))
-}
-
-/// The file `--lock flock` locks. If this run created it, dropping the
-/// value removes it again (if the path still leads to the same file).
+/// The file `--lock flock` locks: `$TMPDIR/PROGRAM.PID.lock` (`/tmp` when
+/// TMPDIR is not set), made by this run for its own children and removed
+/// again when the value is dropped — at the end, on an error, or on a
+/// stopping signal.
+///
+/// One file per run, not one per program: two runs at once (a class of
+/// thirty, or one student's two terminals) never share a lock file, so the
+/// first to finish cannot delete the file under the other, and nobody ever
+/// meets a file another user left. The lock only has to keep *this run's*
+/// children apart; each run has its own counter anyway.
 #[derive(Debug)]
 pub struct LockFile {
     path: PathBuf,
-    created: bool,
     id: (u64, u64),
 }
 
 impl LockFile {
-    /// Create `path` (`O_CREAT|O_EXCL`, 0600), or use it if it exists —
-    /// a lock file holds no data, so sharing an old one is harmless.
-    pub fn create_or_use(path: &Path) -> Result<LockFile, SysError> {
-        let create = open(
-            path,
-            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC,
-            Mode::from_bits_truncate(0o600),
-        );
-        let created = match create {
-            Ok(_) => true,
-            Err(Errno::EEXIST) => false,
-            Err(errno) => {
-                return Err(SysError::new(
-                    format!("open(\"{}\", O_CREAT|O_EXCL|O_RDWR, 0600)", path.display()),
-                    errno,
-                )
-                .hint("choose a directory you may write to with TMPDIR=DIR"));
+    /// Create this run's lock file: `open(path, O_CREAT|O_EXCL|O_RDWR|O_NOFOLLOW,
+    /// 0600)`, then `fchmod(fd, 0600)`, so the mode is 0600 whatever the
+    /// umask (a umask such as 0277 would otherwise leave the owner unable
+    /// to open it for writing). If a file of an earlier run with the same
+    /// pid is still there (that run was killed with SIGKILL), the next free
+    /// `PROGRAM.PID.N.lock` is used instead: that file is not ours.
+    pub fn create_for_run() -> Result<LockFile, SysError> {
+        let dir = std::env::temp_dir();
+        let stem = format!("{}.{}", crate::error::program_name(), std::process::id());
+        let mut last = None;
+        for n in 0..100 {
+            let name = match n {
+                0 => format!("{stem}.lock"),
+                n => format!("{stem}.{n}.lock"),
+            };
+            let path = dir.join(name);
+            match LockFile::create(&path) {
+                Err(err) if err.errno() == Errno::EEXIST => last = Some(err),
+                other => return other,
             }
-        };
-        let meta = std::fs::metadata(path).map_err(|e| {
-            SysError::new(
-                format!("stat(\"{}\")", path.display()),
-                Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-            )
-        })?;
-        Ok(LockFile {
-            path: path.to_owned(),
-            created,
-            id: (meta.dev(), meta.ino()),
-        })
+        }
+        Err(last.expect("100 attempts were made"))
     }
 
-    /// `open(path, O_RDWR)`: each child needs its own open file, because
-    /// flock locks belong to an open file, and children sharing the
+    fn create(path: &Path) -> Result<LockFile, SysError> {
+        let call = format!(
+            "open(\"{}\", O_CREAT|O_EXCL|O_RDWR|O_NOFOLLOW, 0600)",
+            path.display()
+        );
+        let fd = open(
+            path,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        )
+        .map_err(|errno| explain_create(SysError::new(call, errno), path))?;
+        let meta = fstat(&fd)
+            .map_err(|errno| SysError::new(format!("fstat(\"{}\")", path.display()), errno))?;
+        // Ours from here on: an error below removes the file again.
+        let file = LockFile {
+            path: path.to_owned(),
+            id: (meta.st_dev, meta.st_ino),
+        };
+        fchmod(&fd, Mode::from_bits_truncate(0o600)).map_err(|errno| {
+            SysError::new(format!("fchmod(\"{}\", 0600)", path.display()), errno)
+        })?;
+        Ok(file)
+    }
+
+    /// `open(path, O_RDWR|O_NOFOLLOW)`: each child needs its own open file,
+    /// because flock locks belong to an open file, and children sharing the
     /// parent's would all "hold" the same lock at once.
     pub fn open(&self) -> Result<OwnedFd, SysError> {
-        open(&self.path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).map_err(|errno| {
-            SysError::new(format!("open(\"{}\", O_RDWR)", self.path.display()), errno)
+        open(
+            &self.path,
+            OFlag::O_RDWR | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| {
+            SysError::new(
+                format!("open(\"{}\", O_RDWR|O_NOFOLLOW)", self.path.display()),
+                errno,
+            )
         })
     }
+}
 
-    pub fn path(&self) -> &Path {
-        &self.path
+/// Why this run could not create its lock file, and how to get one: the
+/// directory, whose it is, and the `TMPDIR=` that points elsewhere.
+fn explain_create(err: SysError, path: &Path) -> SysError {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let elsewhere = "--lock flock keeps its lock file in $TMPDIR (/tmp if unset). Point TMPDIR\n\
+                     at a directory of your own, e.g.: TMPDIR=$HOME PROGRAM --lock flock"
+        .replace("PROGRAM", crate::error::program_name());
+    let about_dir = match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => format!("{} is not a directory.", dir.display()),
+        Ok(meta) => format!(
+            "{} belongs to {}, mode {:04o}: this user may not create files in it.",
+            dir.display(),
+            crate::xsi::user_name(meta.uid()),
+            meta.mode() & 0o7777
+        ),
+        Err(_) => format!("{} does not exist.", dir.display()),
+    };
+    match err.errno() {
+        Errno::EACCES | Errno::EPERM | Errno::EROFS | Errno::ENOENT | Errno::ENOTDIR => {
+            err.hint(format!("{about_dir}\n{elsewhere}"))
+        }
+        Errno::EEXIST => err.hint(format!(
+            "something is already at that path, left by a run that was killed (SIGKILL)\n\
+             with the same pid; 100 other names were taken too. Remove the stale files:\n\
+             ls -l {}/{}.*.lock\n{elsewhere}",
+            dir.display(),
+            crate::error::program_name()
+        )),
+        _ => err.hint(elsewhere),
     }
 }
 
 impl Drop for LockFile {
     fn drop(&mut self) {
-        let same = std::fs::metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
-        if self.created && same {
+        // Only if the path still leads to the file this run created.
+        let same =
+            std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
+        if same {
             let _ = std::fs::remove_file(&self.path);
         }
     }

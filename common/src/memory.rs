@@ -34,7 +34,8 @@ pub trait SharedMemory: sealed::Sealed {
     /// The article's `bzero(shm_p, MEMSIZE)`: write a zero to every byte,
     /// which makes the kernel give every page real memory (a page fault
     /// each). Measures the time and the minor page faults it took. Stops
-    /// with [`Interrupted`] if Ctrl-C or SIGTERM arrives meanwhile.
+    /// with [`Interrupted`] if a stopping signal (Ctrl-C, SIGTERM, SIGHUP,
+    /// SIGQUIT) arrives meanwhile.
     fn zero(&self) -> Result<Zeroing, Interrupted> {
         let faults_before = minor_faults();
         let started = Instant::now();

@@ -21,7 +21,7 @@ use std::time::SystemTime;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
-use nix::sys::stat::{Mode, fstat};
+use nix::sys::stat::{Mode, fchmod, fstat};
 use nix::unistd::{Uid, ftruncate};
 
 use crate::error::SysError;
@@ -90,6 +90,11 @@ impl PosixShm {
     /// `shm_open(name, O_CREAT|O_EXCL|O_RDWR, mode)`: a new object, or
     /// `EEXIST` if the name is taken. (The article's `O_TRUNC` instead of
     /// `O_EXCL` would quietly zero whatever object already had the name.)
+    ///
+    /// `shm_open` is `open`, so the umask takes bits off `mode`: with umask
+    /// 0277 the object would be 0400, and every child's `O_RDWR` open would
+    /// fail with EACCES. So the mode is set again with `fchmod`, which the
+    /// umask does not touch (PostgreSQL does the same for its segments).
     pub fn create_exclusive(name: &ShmName, mode: u32) -> Result<PosixShm, SysError> {
         let call = format!("shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, {mode:04o})");
         let fd = shm_open(
@@ -98,11 +103,16 @@ impl PosixShm {
             Mode::from_bits_truncate(mode),
         )
         .map_err(|errno| explain_open(call, errno, name))?;
-        Ok(PosixShm {
+        // Owned from here: an error below unlinks the name again.
+        let shm = PosixShm {
             name: name.clone(),
             fd,
             owned: true,
-        })
+        };
+        fchmod(&shm.fd, Mode::from_bits_truncate(mode)).map_err(|errno| {
+            SysError::new(format!("fchmod({}, {mode:04o})", raw(&shm.fd)), errno)
+        })?;
+        Ok(shm)
     }
 
     /// `shm_open(name, O_RDWR, 0)`: the object another process created.

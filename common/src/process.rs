@@ -12,14 +12,15 @@
 //!    `catch_unwind` and becomes exit status 101, so it cannot masquerade as
 //!    success. stdout is flushed *before* forking for the same reason.
 //! 2. **Waiting for all of them.** `wait(NULL)` throws the status away. We
-//!    wait for each child by pid, retry on `EINTR`, and collect every
-//!    non-zero exit and every killing signal into one error.
+//!    collect every child's status (polling `waitpid`, so that a stopping
+//!    signal is noticed within milliseconds), and gather every non-zero
+//!    exit and every killing signal into one error.
 //! 3. **A fork that fails part-way** (`EAGAIN` when a process limit is
 //!    reached). The C program calls `exit(1)` and leaves its children to
 //!    init. We stop forking, wait for the children already started, and
 //!    return an error that says how many ran.
 //!
-//! SIGINT and SIGTERM (see [`crate::signals`]) stop the fork loop; the
+//! The stopping signals (see [`crate::signals`]) stop the fork loop; the
 //! parent passes the signal on to its children, still waits for every one,
 //! and returns [`Interrupted`].
 //!
@@ -85,12 +86,22 @@ where
             )
             .into());
         }
+        // A stopping signal that arrives during the fork waits until the
+        // child has its default actions back (see `signals::hold_back`).
+        let held = signals::hold_back();
         // SAFETY: these programs are single-threaded when they fork (see the
         // module comment), so the child's copy of the address space has no
         // lock held by a thread that does not exist in it. The child branch
         // never returns: `run_child` ends in `_exit`.
-        match unsafe { fork() } {
-            Ok(ForkResult::Child) => run_child(|| work(number)),
+        let forked = unsafe { fork() };
+        if let Ok(ForkResult::Child) = forked {
+            signals::restore_default_in_child();
+            drop(held);
+            run_child(|| work(number));
+        }
+        drop(held);
+        match forked {
+            Ok(ForkResult::Child) => unreachable!("run_child never returns"),
             Ok(ForkResult::Parent { child }) => children.running.push((number, child)),
             Err(errno) => {
                 let started = children.running.len();
@@ -102,9 +113,9 @@ where
     Ok(children)
 }
 
-/// The child's side: run `work`, then `_exit` with a status the parent reads.
+/// The child's side (its signals already back to their default actions):
+/// run `work`, then `_exit` with a status the parent reads.
 fn run_child(work: impl FnOnce() -> anyhow::Result<()>) -> ! {
-    signals::restore_default_in_child();
     let status = match catch_unwind(AssertUnwindSafe(work)) {
         Ok(Ok(())) => 0,
         Ok(Err(err)) => {
@@ -133,7 +144,7 @@ impl Children {
     /// Wait for every child. `Ok` if all exited with status 0; otherwise an
     /// error naming each child that exited non-zero or was killed.
     ///
-    /// If SIGINT or SIGTERM arrives meanwhile, it is passed on to the
+    /// If a stopping signal arrives meanwhile, it is passed on to the
     /// children still running, all of them are still waited for, and the
     /// result is an [`Interrupted`] error.
     pub fn wait_all(self) -> anyhow::Result<()> {
@@ -168,8 +179,9 @@ impl Children {
     /// Wait for every child still running; return how the unsuccessful ones
     /// ended, in child order.
     ///
-    /// It waits for *any* child (`waitpid(-1)`), not for each in turn: a
-    /// child that dies must be noticed even while an earlier one is blocked.
+    /// It waits for *any* child (`waitpid(-1, WNOHANG)` every 2 ms), not for
+    /// each in turn: a child that dies must be noticed even while an earlier
+    /// one is blocked.
     /// (So a `Children` assumes it is all the children its process has,
     /// which is true of these programs.) Once a stopping signal has been
     /// caught, it is sent on to every child not yet waited for. With
@@ -190,9 +202,8 @@ impl Children {
                     passed_on = true;
                 }
             }
-            // After a failure, poll, so that a stall can be noticed.
-            let watch = quiet.filter(|_| !failures.is_empty());
-            if let Some(quiet) = watch {
+            // After a failure, notice a stall.
+            if let Some(quiet) = quiet.filter(|_| !failures.is_empty()) {
                 if !gave_up && last_progress.elapsed() >= quiet {
                     for &(_, pid) in &self.running {
                         let _ = kill(pid, Signal::SIGKILL);
@@ -200,14 +211,17 @@ impl Children {
                     gave_up = true;
                 }
             }
-            let flags = watch.map(|_| WaitPidFlag::WNOHANG);
-            let status = match waitpid(None, flags) {
+            // Poll rather than block. A blocking waitpid would race with the
+            // signal flag: a signal that lands after the check above but
+            // before waitpid starts runs its handler at once, so waitpid is
+            // not interrupted and sleeps until a child ends — 5 s later, with
+            // `--sleep-us 5000000`. Polling looks at the flag every 2 ms.
+            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) => {
-                    std::thread::sleep(Duration::from_millis(5));
+                    std::thread::sleep(Duration::from_millis(2));
                     continue;
                 }
                 Ok(status) => status,
-                // A signal arrived while we waited; look at the flag again.
                 Err(Errno::EINTR) => continue,
                 Err(errno) => {
                     // ECHILD: nothing left to wait for (someone else reaped them).

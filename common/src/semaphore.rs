@@ -20,10 +20,11 @@
 
 use std::ffi::CString;
 use std::marker::PhantomData;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::ptr::NonNull;
 
 use nix::errno::Errno;
+use nix::unistd::Uid;
 
 use crate::error::SysError;
 use crate::memory::SharedMemory;
@@ -223,17 +224,32 @@ fn explain_semget(call: String, errno: Errno, key: &Key) -> SysError {
     let err = SysError::new(call, errno);
     match errno {
         Errno::EEXIST => {
-            let facts = semaphore_sets()
+            let existing = semaphore_sets()
                 .into_iter()
-                .find(|set| set.key == key.raw())
-                .map_or_else(String::new, |set| {
-                    format!(" (semid {}, owner {})", set.id, user_name(set.uid))
-                });
-            err.hint(format!(
-                "a semaphore set with key {key} already exists{facts}, probably left by\n\
-                 an earlier run. Remove it with: ipcrm -S {key}\n\
-                 or use another key with --proj-id"
-            ))
+                .find(|set| set.key == key.raw());
+            let facts = existing.as_ref().map_or_else(String::new, |set| {
+                format!(
+                    " (semid {}, owner {}, mode {:04o})",
+                    set.id,
+                    user_name(set.uid),
+                    set.mode & 0o777
+                )
+            });
+            let another = key.another_key_hint();
+            let me = Uid::effective();
+            let foreign = existing.is_some_and(|set| set.uid != me.as_raw());
+            if foreign && !me.is_root() {
+                err.hint(format!(
+                    "a semaphore set with key {key} already exists{facts}.\n\
+                     Only its owner or root can remove it. Use {another}"
+                ))
+            } else {
+                err.hint(format!(
+                    "a semaphore set with key {key} already exists{facts}, probably left by\n\
+                     an earlier run. Remove it with: ipcrm -S {key}\n\
+                     or use {another}"
+                ))
+            }
         }
         Errno::ENOENT => err.hint(format!(
             "no semaphore set has key {key}: it was removed (ipcrm?) meanwhile."
@@ -301,14 +317,30 @@ impl NamedSemaphore {
         let sem = NonNull::new(sem)
             .filter(|s| s.as_ptr() != libc::SEM_FAILED)
             .ok_or_else(|| explain_sem_open(call, Errno::last(), name))?;
-        let created = std::fs::metadata(sem_path(name))
+        let path = sem_path(name);
+        let created = std::fs::symlink_metadata(&path)
             .ok()
             .map(|m| (m.dev(), m.ino()));
-        Ok(NamedSemaphore {
+        // Owned from here: an error below unlinks the name again.
+        let sem = NamedSemaphore {
             name: name.clone(),
             sem,
             created,
-        })
+        };
+        // glibc creates the file with open(), so the umask took bits off
+        // 0600 (umask 0277 leaves 0400, and no child could open it). Set
+        // the mode again, on the file we just created and no other.
+        if created.is_some() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| {
+                    SysError::new(
+                        format!("chmod(\"{}\", 0600)", path.display()),
+                        Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    )
+                },
+            )?;
+        }
+        Ok(sem)
     }
 
     /// `sem_open(name, 0)`: the semaphore another process created.
@@ -377,12 +409,27 @@ fn explain_sem_open(call: String, errno: Errno, name: &ShmName) -> SysError {
     let err = SysError::new(call, errno);
     let path = sem_path(name);
     match errno {
-        Errno::EEXIST => err.hint(format!(
-            "{} already exists, probably left by an earlier run.\n\
-             Remove it with: rm {}\nor use another name with --name",
-            path.display(),
-            path.display()
-        )),
+        Errno::EEXIST => {
+            let owner = std::fs::symlink_metadata(&path).ok().map(|m| m.uid());
+            let facts =
+                owner.map_or_else(String::new, |uid| format!(" (owner {})", user_name(uid)));
+            let me = Uid::effective();
+            if owner.is_some_and(|uid| uid != me.as_raw()) && !me.is_root() {
+                err.hint(format!(
+                    "{} already exists{facts}.\n\
+                     Only its owner or root can remove it (/dev/shm is sticky, like /tmp).\n\
+                     Use another name with --name",
+                    path.display()
+                ))
+            } else {
+                err.hint(format!(
+                    "{} already exists{facts}, probably left by an earlier run.\n\
+                     Remove it with: rm {}\nor use another name with --name",
+                    path.display(),
+                    path.display()
+                ))
+            }
+        }
         Errno::ENOENT => err.hint(format!(
             "{} does not exist: it was removed (rm, sem_unlink) meanwhile.",
             path.display()

@@ -119,20 +119,24 @@ impl Key {
         )
     }
 
-    /// A proj_id near the one this key came from whose key no segment uses,
-    /// to offer when this key is taken.
+    /// A proj_id near the one this key came from whose key no segment and
+    /// no semaphore set uses, to offer when this key is taken.
     fn free_neighbour(&self) -> Option<(i32, Key)> {
         let (path, proj_id) = self.origin.as_ref()?;
-        let taken = segments();
+        let taken: Vec<libc::key_t> = segments()
+            .iter()
+            .map(|s| s.key)
+            .chain(crate::semaphore::semaphore_sets().iter().map(|s| s.key))
+            .collect();
         (1..=255)
             .map(|step| proj_id.wrapping_add(step))
             .filter(|candidate| candidate & 0xff != 0)
             .filter_map(|candidate| Key::ftok(path, candidate).ok().map(|key| (candidate, key)))
-            .find(|(_, key)| !taken.iter().any(|s| s.key == key.raw))
+            .find(|(_, key)| !taken.contains(&key.raw))
     }
 
     /// "another key: --proj-id 1235 (key 0xd30002e1 is free)"
-    fn another_key_hint(&self) -> String {
+    pub(crate) fn another_key_hint(&self) -> String {
         match self.free_neighbour() {
             Some((proj_id, key)) => format!("another key: --proj-id {proj_id} (key {key} is free)"),
             None => String::from("another key with --proj-id"),
@@ -508,7 +512,7 @@ impl Limits {
     /// Refuse a new segment of `size` bytes that a limit would stop, naming
     /// the limit and the command that raises it — before creating anything.
     pub fn check(&self, size: u64) -> Result<(), crate::error::Failure> {
-        use crate::error::Failure;
+        use crate::error::{Failure, by_root};
         use crate::meminfo::size_text;
         let page = page_size();
         if size > self.shmmax {
@@ -518,7 +522,8 @@ impl Limits {
                 self.shmmax
             ))
             .hint(format!(
-                "raise it (as root): sysctl -w kernel.shmmax={size}\nor ask for less with --size"
+                "{}\nor ask for less with --size",
+                by_root("raise it", &format!("sysctl -w kernel.shmmax={size}"))
             )));
         }
         let in_use: u64 = segments()
@@ -533,8 +538,11 @@ impl Limits {
                 self.shmall
             ))
             .hint(format!(
-                "raise it (as root): sysctl -w kernel.shmall={}\nor remove leftover segments (ipcs -m, ipcrm), or ask for less with --size",
-                in_use + pages
+                "{}\nor remove your leftover segments (ipcs -m, ipcrm), or ask for less with --size",
+                by_root(
+                    "raise it",
+                    &format!("sysctl -w kernel.shmall={}", in_use + pages)
+                )
             )));
         }
         let count = segments().len() as u64;
@@ -544,8 +552,11 @@ impl Limits {
                 self.shmmni
             ))
             .hint(format!(
-                "remove leftovers (ipcs -m, ipcrm -m SHMID), or raise it (as root): sysctl -w kernel.shmmni={}",
-                count + 1
+                "remove your leftovers (ipcs -m, ipcrm -m SHMID), or {}",
+                by_root(
+                    "raise it",
+                    &format!("sysctl -w kernel.shmmni={}", count + 1)
+                )
             )));
         }
         Ok(())

@@ -36,8 +36,8 @@ fn main() -> ExitCode {
 /// Port of mmap_mem.c from the article "Linux进程间通信-共享内存", section
 /// "mmap内存共享映射". Prints /proc/meminfo's MemFree, Shmem (free's
 /// "shared") and Cached (in free's "buff/cache") before and after, and the
-/// time and page faults zeroing took; then holds the memory until Ctrl-C
-/// or SIGTERM (or --hold SECONDS), releases it and exits 0.
+/// time and page faults zeroing took; then holds the memory until Ctrl-C,
+/// SIGTERM or SIGHUP (or --hold SECONDS), releases it and exits 0.
 #[derive(Debug, Parser)]
 #[command(name = "mmap_mem", version)]
 struct Args {

@@ -1,8 +1,8 @@
-//! mmap_mem as a user runs it. Each test holds `testkit::Machine`, so no
+//! mmap_mem as a user runs it. Each test holds `testkit::Lab`, so no
 //! two memory-measuring runs overlap (they read the one /proc/meminfo) and
 //! each ends with the machine's IPC state as it was.
 
-use testkit::{Machine, change, faults, run, shmem_mib, sleeping, text};
+use testkit::{Lab, change, faults, shmem_mib, sleeping, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mmap_mem");
 
@@ -12,8 +12,8 @@ const SLACK_MIB: i64 = 4;
 
 #[test]
 fn a_touched_mapping_shows_up_as_shmem_and_cached() {
-    let machine = Machine::lock();
-    let out = run(BIN, &["--size", "64M", "--hold", "0"]);
+    let lab = Lab::machine();
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "0"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.starts_with(
@@ -37,13 +37,13 @@ fn a_touched_mapping_shows_up_as_shmem_and_cached() {
         "{}",
         text(&out.stderr)
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn untouched_memory_costs_nothing() {
-    let machine = Machine::lock();
-    let out = run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
+    let lab = Lab::machine();
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.contains("not zeroed (--no-touch)"), "{stdout}");
@@ -52,14 +52,14 @@ fn untouched_memory_costs_nothing() {
         shmem.abs() <= SLACK_MIB,
         "Shmem changed by {shmem} MiB without a touch:\n{stdout}"
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 /// The article's size, 1024*1024*1023*2 bytes, once, for real.
 #[test]
 fn the_articles_2046_mib() {
-    let machine = Machine::lock();
-    let out = run(BIN, &["--hold", "0"]);
+    let lab = Lab::machine();
+    let out = lab.run(BIN, &["--hold", "0"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.starts_with("mmap(NULL, 2145386496, "), "{stdout}");
@@ -69,18 +69,20 @@ fn the_articles_2046_mib() {
         "Shmem changed by {shmem} MiB:\n{stdout}"
     );
     assert!(faults(&stdout) >= 523_776, "{stdout}");
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// Ctrl-C or SIGTERM ends `--hold forever` the way it is meant to end:
-/// release, exit 0. While it held, Shmem was up by the size.
+/// Ctrl-C, SIGTERM, a closed terminal (SIGHUP) or Ctrl-\ (SIGQUIT) ends
+/// `--hold forever` the way it is meant to end: release, exit 0. While it
+/// held, Shmem was up by the size.
 #[test]
-fn sigint_and_sigterm_end_the_hold_with_exit_0() {
-    use testkit::{Signal, interrupt_when};
-    let machine = Machine::lock();
-    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+fn every_stopping_signal_ends_the_hold_with_exit_0() {
+    use testkit::{STOPPING, interrupt_when};
+    let lab = Lab::machine();
+    for (signal, _) in STOPPING {
         let base = shmem_mib();
         let (out, _) = interrupt_when(
+            &lab,
             BIN,
             &["--size", "64M"],
             |pid| shmem_mib() - base >= 64 - SLACK_MIB && sleeping(pid),
@@ -89,7 +91,7 @@ fn sigint_and_sigterm_end_the_hold_with_exit_0() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
         assert!(
-            stderr.contains("Holding 64 MiB until Ctrl-C or SIGTERM."),
+            stderr.contains("Holding 64 MiB until Ctrl-C (or SIGTERM, or the terminal closing)."),
             "{stderr}"
         );
         assert!(
@@ -101,21 +103,21 @@ fn sigint_and_sigterm_end_the_hold_with_exit_0() {
             "{signal}: Shmem did not come back"
         );
     }
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// A signal while zeroing: stop, release, exit 128 + signal.
+/// A stopping signal while zeroing: stop, release, exit 128 + signal.
 #[test]
-fn sigint_and_sigterm_while_zeroing_exit_130_and_143() {
-    let machine = Machine::lock();
-    testkit::assert_signals_stop_the_zeroing(BIN);
-    machine.assert_unchanged();
+fn every_stopping_signal_while_zeroing_exits_128_plus_the_signal() {
+    let lab = Lab::machine();
+    testkit::assert_signals_stop_the_zeroing(&lab, BIN);
+    lab.assert_clean();
 }
 
 #[test]
 fn more_than_the_machine_has_is_refused_before_anything_is_mapped() {
-    let machine = Machine::lock();
-    let out = run(BIN, &["--size", "100000G"]);
+    let lab = Lab::machine();
+    let out = lab.run(BIN, &["--size", "100000G"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -132,12 +134,12 @@ fn more_than_the_machine_has_is_refused_before_anything_is_mapped() {
         stderr.contains("Ask for less,\n      e.g. --size "),
         "{stderr}"
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn bad_sizes_and_holds_are_usage_errors() {
-    let machine = Machine::lock();
+    let lab = Lab::machine();
     for (args, says) in [
         (&["--size", "0"][..], "use at least 1"),
         (&["--size", "lots"][..], "'lots' is not a size"),
@@ -152,7 +154,7 @@ fn bad_sizes_and_holds_are_usage_errors() {
             "neither 'forever' nor a whole number",
         ),
     ] {
-        testkit::assert_usage_error(args, &run(BIN, args), says);
+        testkit::assert_usage_error(args, &lab.run(BIN, args), says);
     }
-    machine.assert_unchanged();
+    lab.assert_clean();
 }

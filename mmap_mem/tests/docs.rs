@@ -7,5 +7,6 @@ fn chapter_transcripts_match_the_program() {
         "mmap_mem",
         env!("CARGO_BIN_EXE_mmap_mem"),
         &["mmap_mem.md", "observing.md"],
+        &[],
     );
 }

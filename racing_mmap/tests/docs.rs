@@ -7,5 +7,6 @@ fn chapter_transcripts_match_the_program() {
         "racing_mmap",
         env!("CARGO_BIN_EXE_racing_mmap"),
         &["racing_mmap.md", "README.md"],
+        &[],
     );
 }

@@ -1,10 +1,11 @@
 //! The fault matrix (docs/reliability.md) for racing_mmap: the cells the
 //! other test files do not cover. The anonymous mapping has no name, so
 //! stale objects, other users' objects and leaks cannot happen to it;
-//! what must hold is the exit status, the message, and that children are
-//! always reaped.
+//! what must hold is the exit status, the message, that children are
+//! always reaped, and that `--lock flock`'s lock file never gets in anyone's
+//! way.
 
-use testkit::{Machine, shm_p, text};
+use testkit::{Lab, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 
@@ -12,39 +13,66 @@ const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 /// stdout is a closed pipe, so the result cannot be written.
 #[test]
 fn a_closed_stdout_is_an_error_after_the_run_not_a_panic() {
-    let machine = Machine::lock();
-    testkit::assert_a_closed_stdout_fails_cleanly(BIN, "racing_mmap", &["--count", "10"]);
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    testkit::assert_a_closed_stdout_fails_cleanly(&lab, BIN, "racing_mmap", &["--count", "10"]);
+    lab.assert_clean();
 }
 
 /// Cell 5: a child killed by SIGKILL (no lock) is reported.
 #[test]
 fn a_child_killed_by_sigkill_is_reported() {
-    let machine = Machine::lock();
-    testkit::assert_a_killed_child_is_reported(BIN, "racing_mmap");
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    testkit::assert_a_killed_child_is_reported(&lab, BIN, "racing_mmap", &[]);
+    lab.assert_clean();
 }
 
 /// Cell 9: two runs at once each have their own anonymous mapping, so
 /// neither disturbs the other; with a lock, both are exact.
 #[test]
 fn two_runs_at_once_do_not_disturb_each_other() {
-    let machine = Machine::lock();
+    let lab = Lab::new();
     let args = ["--count", "50", "--lock", "atomic", "--sleep-us", "100"];
-    let first = testkit::start(BIN, &args);
-    let second = testkit::run(BIN, &args);
-    let first = first.wait_with_output().unwrap();
+    let first = lab.start(BIN, &args);
+    let second = lab.run(BIN, &args);
+    let first = first.finish();
     for out in [first, second] {
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert_eq!(shm_p(&text(&out.stdout)), 50);
     }
-    machine.assert_unchanged();
+    lab.assert_clean();
+}
+
+/// Ten `--lock flock` runs at once, 20 ms apart: each has its own lock
+/// file, so none deletes another's, and all ten are exact.
+#[test]
+fn concurrent_flock_runs_do_not_break_each_other() {
+    let lab = Lab::new();
+    let owns = vec![Vec::new(); 10];
+    testkit::assert_concurrent_flock_runs_do_not_disturb_each_other(&lab, BIN, &owns);
+    lab.assert_clean();
+}
+
+/// `--lock flock` with a TMPDIR this user may not write: one error line
+/// naming the directory, its owner and the TMPDIR= fix, not one per child.
+#[test]
+fn an_unwritable_lock_directory_is_one_clear_error() {
+    let lab = Lab::new();
+    testkit::assert_an_unwritable_lock_dir_is_one_clear_error(&lab, BIN, "racing_mmap", &[]);
+    lab.assert_clean();
+}
+
+/// Umask 0277: the lock file is still 0600 and the run exact.
+#[test]
+fn a_restrictive_umask_changes_nothing() {
+    let lab = Lab::new();
+    testkit::assert_a_restrictive_umask_changes_nothing(&lab, BIN, &[], |_| Some(Vec::new()));
+    lab.assert_clean();
 }
 
 /// Stdout to a file: the one line, once (no stdio buffer copied by fork).
 #[test]
 fn stdout_to_a_file_holds_each_line_once() {
-    let machine = Machine::lock();
-    testkit::assert_race_to_a_file_prints_once(BIN);
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    testkit::assert_race_to_a_file_prints_once(&lab, BIN, &[]);
+    lab.assert_clean();
 }

@@ -1,106 +1,135 @@
 //! racing_posix_shm as a user runs it, with real objects in /dev/shm.
 //!
-//! Every test holds `testkit::Machine` — one at a time, machine-wide — so
-//! runs with the default name never collide, and each ends by checking that
-//! /dev/shm (and the System V objects, nr_hugepages) hold exactly what they
-//! held before.
+//! Each test opens a `testkit::Lab` and, unless the article's default name
+//! is the point, runs the program with a name of its own (`Lab::name`), so
+//! tests of several users at once never meet. Each ends by checking that
+//! what it created is gone, and never touches what others created.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Output;
 
-use testkit::{AsNobody, Machine, text};
+use testkit::{Article, Lab, me, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
-const DEFAULT: &str = "/dev/shm/shm";
+const NO_ARGS: [&str; 0] = [];
 
-fn run(args: &[&str]) -> Output {
-    testkit::run(BIN, args)
+/// `--name NAME`
+fn named(name: &str) -> Vec<String> {
+    vec![String::from("--name"), name.to_owned()]
+}
+
+/// `/dev/shm/NAME` for a name with its leading slash.
+fn file_of(name: &str) -> String {
+    format!("/dev/shm{name}")
 }
 
 /// A file in /dev/shm with `content`, as a crashed earlier run (or another
 /// program) would leave it; removed when dropped, even if the test fails.
-struct StaleFile(&'static str);
+struct StaleFile(String);
 
 impl StaleFile {
-    fn new(path: &'static str, content: &str) -> StaleFile {
-        std::fs::write(path, content).unwrap();
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    fn new(path: String, content: &str) -> StaleFile {
+        std::fs::write(&path, content).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         StaleFile(path)
     }
 }
 
 impl Drop for StaleFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.0);
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
+/// The article's run: the object /shm, 100 children, unlinked at the end.
+/// If another user's leftover holds /dev/shm/shm (a lab server), the
+/// program must refuse and leave it alone, and that is what is checked.
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment_and_unlinks_the_object() {
-    let machine = Machine::lock();
-    let (_, stderr) = testkit::race(BIN, &[], 100);
+    let lab = Lab::machine();
+    if let Err(holder) = lab.use_default(&Article::name()) {
+        let out = lab.run(BIN, &NO_ARGS);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
+        testkit::say(&format!(
+            "{holder} holds the article's name: checked that the program refuses it and leaves it alone"
+        ));
+        lab.assert_clean();
+        return;
+    }
+    let (_, stderr) = testkit::race(&lab, BIN, &NO_ARGS, 100);
     assert!(
         stderr.starts_with("created /shm as /dev/shm/shm\n"),
         "{stderr}"
     );
-    assert!(!Path::new(DEFAULT).exists());
-    machine.assert_unchanged();
+    assert!(!Path::new("/dev/shm/shm").exists());
+    lab.assert_clean();
 }
 
 #[test]
 fn one_child_gives_exactly_one_and_the_articles_bare_name_works() {
-    let machine = Machine::lock();
-    let (n, stderr) = testkit::race(BIN, &["--count", "1", "--name", "shm-lessons-bare"], 1);
+    let lab = Lab::new();
+    let name = lab.name();
+    let bare = name.trim_start_matches('/');
+    let (n, stderr) = testkit::race(&lab, BIN, &["--name", bare, "--count", "1"], 1);
     assert_eq!(n, 1);
     assert!(
-        stderr.starts_with("created /shm-lessons-bare as /dev/shm/shm-lessons-bare\n"),
+        stderr.starts_with(&format!("created {name} as /dev/shm{name}\n")),
         "{stderr}"
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn an_existing_object_is_reported_and_left_untouched() {
-    let machine = Machine::lock();
-    let stale = StaleFile::new(DEFAULT, "marker: do not truncate");
-    let out = run(&[]);
+    let lab = Lab::new();
+    let name = lab.name();
+    let stale = StaleFile::new(file_of(&name), "marker: do not truncate");
+    let out = lab.run(BIN, &named(&name));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
     assert!(
-        stderr.starts_with(
-            "racing_posix_shm: shm_open(\"/shm\", O_CREAT|O_EXCL|O_RDWR, 0600) failed: EEXIST (File exists)\n"
-        ),
+        stderr.starts_with(&format!(
+            "racing_posix_shm: shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, 0600) failed: EEXIST (File exists)\n"
+        )),
         "{stderr}"
     );
     assert!(
-        stderr.contains("/dev/shm/shm already exists (owner uid 0 (root), mode 0600, 23 bytes"),
+        stderr.contains(&format!(
+            "/dev/shm{name} already exists (owner {}, mode 0600, 23 bytes",
+            me()
+        )),
         "{stderr}"
     );
     assert!(
-        stderr.contains("Remove it with: rm /dev/shm/shm"),
+        stderr.contains(&format!("Remove it with: rm /dev/shm{name}")),
         "{stderr}"
     );
-    assert!(stderr.contains("--name /shm-2"), "{stderr}");
+    assert!(stderr.contains(&format!("--name {name}-2")), "{stderr}");
     // The article's O_TRUNC would have emptied it; O_EXCL leaves it be.
     assert_eq!(
-        std::fs::read_to_string(DEFAULT).unwrap(),
+        std::fs::read_to_string(file_of(&name)).unwrap(),
         "marker: do not truncate"
     );
     drop(stale);
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
+/// Root's file under the name, the program run as nobody: EEXIST, the
+/// owner named, no `rm` suggested (it would fail for nobody).
 #[test]
 fn another_users_object_names_the_owner() {
-    let Some(nobody) = AsNobody::new(BIN) else {
-        eprintln!("skipped: needs root, setpriv and prlimit to run as nobody");
+    let lab = Lab::new();
+    let name = lab.name();
+    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
+        testkit::skip("needs root to create an object as one user and run the program as another");
         return;
     };
-    let machine = Machine::lock();
-    let stale = StaleFile::new(DEFAULT, "root's");
-    let out = nobody.command(None).output().unwrap();
+    let stale = StaleFile::new(file_of(&name), "root's");
+    nobody.args(named(&name));
+    let out = lab.spawn(nobody).finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("EEXIST"), "{stderr}");
@@ -108,14 +137,19 @@ fn another_users_object_names_the_owner() {
         stderr.contains("(owner uid 0 (root), mode 0600, 6 bytes"),
         "{stderr}"
     );
-    assert_eq!(std::fs::read_to_string(DEFAULT).unwrap(), "root's");
+    assert!(
+        stderr.contains("Only its owner or root can remove it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rm /dev/shm"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), "root's");
     drop(stale);
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn bad_names_are_usage_errors_that_state_the_rule() {
-    let machine = Machine::lock();
+    let lab = Lab::new();
     let long = "x".repeat(256);
     for (name, says) in [
         ("", "the name is empty"),
@@ -125,49 +159,49 @@ fn bad_names_are_usage_errors_that_state_the_rule() {
         ("..", "is not a file name"),
     ] {
         let args = ["--name", name];
-        let out = run(&args);
+        let out = lab.run(BIN, &args);
         testkit::assert_usage_error(&args, &out, says);
         assert!(text(&out.stderr).contains("'/' then 1 to 255 bytes with no other '/'"));
     }
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// Ctrl-C / SIGTERM while the children run: every child reaped, the name
-/// unlinked, exit 130 / 143.
+/// Every stopping signal while the children run, under every --lock:
+/// every child reaped, the name and the named semaphore unlinked, exit
+/// 128 + signal.
 #[test]
-fn sigint_and_sigterm_while_children_run_unlink_the_object() {
-    let machine = Machine::lock();
-    testkit::assert_signals_end_the_run_cleanly(
-        BIN,
-        &["--count", "20", "--sleep-us", "5000000"],
-        |pid| testkit::children_of(pid) >= 20,
-        "while 20 children ran; all were waited for",
-        || !Path::new(DEFAULT).exists(),
-    );
-    machine.assert_unchanged();
+fn every_stopping_signal_under_every_lock_unlinks_the_object() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let (object, semaphore) = (file_of(&name), format!("/dev/shm/sem.{}", &name[1..]));
+    testkit::assert_signals_release_every_lock(&lab, BIN, &named(&name), || {
+        !Path::new(&object).exists() && !Path::new(&semaphore).exists()
+    });
+    lab.assert_clean();
 }
 
 /// --lock atomic, flock and semaphore each make the result exact.
 #[test]
 fn every_lock_mode_gives_exactly_count() {
-    let machine = testkit::Machine::lock();
-    testkit::assert_every_lock_is_exact(BIN, "racing_posix_shm");
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    testkit::assert_every_lock_is_exact(&lab, BIN, &named(&lab.name()));
+    lab.assert_clean();
 }
 
 /// A named POSIX semaphore stays taken when its holder dies: the other
 /// children are stuck, and the parent gives up on them instead of hanging.
 #[test]
 fn a_killed_semaphore_holder_leaves_the_others_stuck_but_not_the_parent() {
-    let machine = Machine::lock();
-    let stderr = testkit::assert_a_killed_holder_does_not_hang(BIN);
+    let lab = Lab::new();
+    let name = lab.name();
+    let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &named(&name));
     assert!(
         stderr.contains("was stuck (no child finished for"),
         "{stderr}"
     );
     assert!(
-        !Path::new("/dev/shm/sem.shm").exists(),
+        !Path::new(&format!("/dev/shm/sem.{}", &name[1..])).exists(),
         "the semaphore was unlinked"
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }

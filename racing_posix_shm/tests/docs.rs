@@ -1,5 +1,5 @@
 //! The console transcripts of docs/racing_posix_shm.md, run against the real binary
-//! (see `testkit::check_transcripts`).
+//! (see `testkit::check_transcripts`). They show the article's name, /shm.
 
 #[test]
 fn chapter_transcripts_match_the_program() {
@@ -7,5 +7,6 @@ fn chapter_transcripts_match_the_program() {
         "racing_posix_shm",
         env!("CARGO_BIN_EXE_racing_posix_shm"),
         &["racing_posix_shm.md"],
+        &[testkit::Article::name()],
     );
 }

@@ -1,154 +1,229 @@
 //! The fault matrix (docs/reliability.md) for racing_posix_shm: the cells
-//! the other test files do not cover. Every test holds `testkit::Machine`
-//! and ends with /dev/shm exactly as before.
+//! the other test files do not cover. Every test runs with a name of its
+//! own (`Lab::name`) and ends with what it created gone.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use testkit::{Machine, child_pids, shm_p, text};
+use testkit::{Lab, child_pids, mode_of, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
-const OBJECT: &str = "/dev/shm/shm";
-const SEMAPHORE: &str = "/dev/shm/sem.shm";
 
-fn mode(path: &str) -> Option<u32> {
-    std::fs::metadata(path)
-        .ok()
-        .map(|m| m.permissions().mode() & 0o777)
+/// `--name NAME`
+fn named(name: &str) -> Vec<String> {
+    vec![String::from("--name"), name.to_owned()]
+}
+
+/// The object's file and its named semaphore's file in /dev/shm.
+fn files_of(name: &str) -> (String, String) {
+    (
+        format!("/dev/shm{name}"),
+        format!("/dev/shm/sem.{}", &name[1..]),
+    )
 }
 
 /// Cell 2: an error after the object was created: stdout is a closed pipe.
 #[test]
 fn a_closed_stdout_still_unlinks_the_object() {
-    let machine = Machine::lock();
-    testkit::assert_a_closed_stdout_fails_cleanly(BIN, "racing_posix_shm", &["--count", "10"]);
-    assert!(!Path::new(OBJECT).exists());
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    let name = lab.name();
+    testkit::assert_a_closed_stdout_fails_cleanly(
+        &lab,
+        BIN,
+        "racing_posix_shm",
+        &testkit::with(&named(&name), &["--count", "10"]),
+    );
+    assert!(!Path::new(&files_of(&name).0).exists());
+    lab.assert_clean();
 }
 
-/// Cells 2 and 7: A stale /dev/shm/sem.shm: `--lock semaphore` fails at
+/// Cells 2 and 7: A stale /dev/shm/sem.NAME: `--lock semaphore` fails at
 /// sem_open *after* the memory object exists. The object is unlinked; the
 /// stale semaphore is named with its rm command and left alone.
 #[test]
 fn a_stale_named_semaphore_fails_after_the_object_and_the_object_goes() {
-    let machine = Machine::lock();
-    std::fs::write(SEMAPHORE, [0u8; 32]).unwrap();
-    let out = testkit::run(BIN, &["--lock", "semaphore"]);
+    let lab = Lab::new();
+    let name = lab.name();
+    let (object, semaphore) = files_of(&name);
+    std::fs::write(&semaphore, [0u8; 32]).unwrap();
+    let out = lab.run(BIN, &testkit::with(&named(&name), &["--lock", "semaphore"]));
     let stderr = text(&out.stderr);
-    let stale_left = Path::new(SEMAPHORE).exists();
-    let _ = std::fs::remove_file(SEMAPHORE);
+    let stale_left = Path::new(&semaphore).exists();
+    let _ = std::fs::remove_file(&semaphore);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(
-            "racing_posix_shm: sem_open(\"/shm\", O_CREAT|O_EXCL, 0600, 1) failed: EEXIST"
-        ),
+        stderr.contains(&format!(
+            "racing_posix_shm: sem_open(\"{name}\", O_CREAT|O_EXCL, 0600, 1) failed: EEXIST"
+        )),
         "{stderr}"
     );
     assert!(
-        stderr.contains("Remove it with: rm /dev/shm/sem.shm"),
+        stderr.contains(&format!("Remove it with: rm {semaphore}")),
         "{stderr}"
     );
     assert!(stale_left, "the stale semaphore is not touched");
     assert!(
-        !Path::new(OBJECT).exists(),
+        !Path::new(&object).exists(),
         "the object made before the failure is unlinked"
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// Cell 2: Someone removes /dev/shm/shm while the children run: they finish
+/// Cell 8 for the semaphore: root's /dev/shm/sem.NAME, the program run as
+/// nobody with `--lock semaphore`: the owner named, no `rm` suggested.
+#[test]
+fn another_users_named_semaphore_names_the_owner_and_no_command_that_fails() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let (object, semaphore) = files_of(&name);
+    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
+        testkit::skip(
+            "needs root to create a semaphore as one user and run the program as another",
+        );
+        return;
+    };
+    std::fs::write(&semaphore, [0u8; 32]).unwrap();
+    nobody.args(testkit::with(&named(&name), &["--lock", "semaphore"]));
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    let stale_left = Path::new(&semaphore).exists();
+    let _ = std::fs::remove_file(&semaphore);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{semaphore} already exists (owner uid 0 (root)).\n      Only its owner or root can remove it"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rm /dev/shm"), "{stderr}");
+    assert!(stale_left, "root's semaphore is not touched");
+    assert!(!Path::new(&object).exists(), "nobody's object was unlinked");
+    lab.assert_clean();
+}
+
+/// Cell 2: Someone removes /dev/shm/NAME while the children run: they finish
 /// (they have it mapped), and the parent's shm_unlink explains ENOENT.
 #[test]
 fn an_object_removed_from_outside_is_explained() {
-    let machine = Machine::lock();
-    let mut run = testkit::start(BIN, &["--count", "3", "--sleep-us", "1000000"]);
-    let pid = testkit::Pid::from_raw(run.id() as i32);
-    while child_pids(pid).len() < 3 || !Path::new(OBJECT).exists() {
-        assert!(run.try_wait().unwrap().is_none(), "ended too early");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let lab = Lab::new();
+    let name = lab.name();
+    let (object, _) = files_of(&name);
+    let mut run = lab.start(
+        BIN,
+        &testkit::with(&named(&name), &["--count", "3", "--sleep-us", "1000000"]),
+    );
+    let pid = run.pid();
+    run.wait_until("3 children and the object", || {
+        child_pids(pid).len() >= 3 && Path::new(&object).exists()
+    });
     std::thread::sleep(Duration::from_millis(100));
-    std::fs::remove_file(OBJECT).unwrap();
-    let out = run.wait_with_output().unwrap();
+    std::fs::remove_file(&object).unwrap();
+    let out = run.finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!((1..=3).contains(&shm_p(&text(&out.stdout))));
     assert!(
-        stderr.contains("racing_posix_shm: shm_unlink(\"/shm\") failed: ENOENT"),
+        stderr.contains(&format!(
+            "racing_posix_shm: shm_unlink(\"{name}\") failed: ENOENT"
+        )),
         "{stderr}"
     );
     assert!(
         stderr.contains("was removed by someone else while the run went on"),
         "{stderr}"
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 /// Cell 5: a child killed by SIGKILL is reported; the object is unlinked.
 #[test]
 fn a_child_killed_by_sigkill_is_reported_and_the_object_unlinked() {
-    let machine = Machine::lock();
-    testkit::assert_a_killed_child_is_reported(BIN, "racing_posix_shm");
-    assert!(!Path::new(OBJECT).exists());
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    let name = lab.name();
+    testkit::assert_a_killed_child_is_reported(&lab, BIN, "racing_posix_shm", &named(&name));
+    assert!(!Path::new(&files_of(&name).0).exists());
+    lab.assert_clean();
 }
 
-/// Cell 6: fork fails part-way (as nobody, at most 8 processes): the
-/// children that started are reaped, the object is unlinked, exit 1.
+/// Cell 6: fork fails part-way: the children that started are reaped, the
+/// object is unlinked, exit 1.
 #[test]
 fn a_fork_that_fails_part_way_unlinks_the_object() {
-    let machine = Machine::lock();
-    testkit::assert_fork_fails_part_way(BIN, "racing_posix_shm");
-    assert!(!Path::new(OBJECT).exists(), "nobody's object was unlinked");
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    let name = lab.name();
+    testkit::assert_fork_fails_part_way(&lab, BIN, "racing_posix_shm", &named(&name));
+    assert!(
+        !Path::new(&files_of(&name).0).exists(),
+        "the object was unlinked"
+    );
+    lab.assert_clean();
 }
 
 /// Cell 9: two runs at once with the same name: the second fails
 /// clearly, the first is untouched and exact.
 #[test]
 fn two_runs_at_once_one_fails_clearly_the_other_is_untouched() {
-    let machine = Machine::lock();
+    let lab = Lab::new();
+    let name = lab.name();
+    let (_, semaphore) = files_of(&name);
     testkit::assert_a_second_run_fails_clearly(
+        &lab,
         BIN,
-        || Path::new(SEMAPHORE).exists(),
+        &named(&name),
+        || Path::new(&semaphore).exists(),
         "or another run is still going on",
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// Objects are created 0600: the memory object, the named semaphore, and
-/// the flock lock file.
+/// Ten `--lock flock` runs at once (each with its own name): each has its
+/// own lock file, none breaks another, all exact.
 #[test]
-fn the_object_the_semaphore_and_the_lock_file_are_mode_0600() {
-    let machine = Machine::lock();
-    let lock_file = std::env::temp_dir().join("racing_posix_shm.lock");
-    let lock_file = lock_file.to_str().unwrap();
-    for (args, files) in [
-        (["--lock", "semaphore"], [OBJECT, SEMAPHORE]),
-        (["--lock", "flock"], [OBJECT, lock_file]),
-    ] {
-        let run = testkit::start(
-            BIN,
-            &[&args[..], &["--count", "2", "--sleep-us", "300000"]].concat(),
-        );
-        for file in files {
-            let mut seen = mode(file);
-            while seen.is_none() {
-                std::thread::sleep(Duration::from_millis(2));
-                seen = mode(file);
-            }
-            assert_eq!(seen, Some(0o600), "{file}");
+fn concurrent_flock_runs_do_not_break_each_other() {
+    let lab = Lab::new();
+    let owns: Vec<Vec<String>> = (0..10).map(|_| named(&lab.name())).collect();
+    testkit::assert_concurrent_flock_runs_do_not_disturb_each_other(&lab, BIN, &owns);
+    lab.assert_clean();
+}
+
+/// `--lock flock` where the lock file cannot be created: one clear error,
+/// and the object made before it is unlinked.
+#[test]
+fn an_unwritable_lock_directory_is_one_clear_error() {
+    let lab = Lab::new();
+    let name = lab.name();
+    testkit::assert_an_unwritable_lock_dir_is_one_clear_error(
+        &lab,
+        BIN,
+        "racing_posix_shm",
+        &named(&name),
+    );
+    assert!(!Path::new(&files_of(&name).0).exists());
+    lab.assert_clean();
+}
+
+/// The memory object, the named semaphore and the flock lock file are
+/// 0600, and the run exact, even with umask 0277 (which would make them
+/// 0400: open() applies the umask; the program sets the mode again).
+#[test]
+fn the_object_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let (object, semaphore) = files_of(&name);
+    testkit::assert_a_restrictive_umask_changes_nothing(&lab, BIN, &named(&name), |lock| {
+        let mut modes = vec![(object.clone(), mode_of(&object)?)];
+        if lock == "semaphore" {
+            modes.push((semaphore.clone(), mode_of(&semaphore)?));
         }
-        assert!(run.wait_with_output().unwrap().status.success());
-    }
-    machine.assert_unchanged();
+        Some(modes)
+    });
+    lab.assert_clean();
 }
 
 /// Stdout to a file: the one line, once.
 #[test]
 fn stdout_to_a_file_holds_each_line_once() {
-    let machine = Machine::lock();
-    testkit::assert_race_to_a_file_prints_once(BIN);
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    testkit::assert_race_to_a_file_prints_once(&lab, BIN, &named(&lab.name()));
+    lab.assert_clean();
 }

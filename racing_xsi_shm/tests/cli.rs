@@ -1,26 +1,17 @@
 //! racing_xsi_shm as a user runs it, with real System V segments.
 //!
-//! Every test holds `testkit::Machine` — one at a time, machine-wide — so
-//! runs with the default key never collide, and each ends by checking that
-//! `ipcs -m` (and /dev/shm, semaphores, nr_hugepages) hold exactly what
-//! they held before.
-
-use std::path::Path;
-use std::process::Output;
+//! Each test opens a `testkit::Lab` and, unless the article's default key
+//! is the point, runs the program with a key of its own (`--path` a file
+//! in the lab's directory, `--proj-id` one whose key is free), so tests of
+//! several users at once never meet. Each ends by checking that what it
+//! created is gone, and never touches what others created.
 
 use common::SharedCounter;
 use common::xsi::{self, Key, Segment};
-use testkit::{AsNobody, Machine, text};
+use testkit::{Article, Lab, me, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
-
-fn run(args: &[&str]) -> Output {
-    testkit::run(BIN, args)
-}
-
-fn default_key() -> Key {
-    Key::ftok(Path::new("/etc/passwd"), 1234).unwrap()
-}
+const NO_ARGS: [&str; 0] = [];
 
 /// A segment made by the test under `key`, holding `marker`, as a crashed
 /// earlier run would leave it. Removed when the returned value drops,
@@ -39,11 +30,26 @@ fn marker_of(segment: &Segment) -> i32 {
     SharedCounter::at_start_of(&attachment).get()
 }
 
+/// The article's run: ftok("/etc/passwd", 1234), 100 children, the segment
+/// removed. If another user's leftover holds that key (a lab server), the
+/// program must refuse and leave it alone, and that is what is checked.
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment_and_removes_the_segment() {
-    let machine = Machine::lock();
-    let (_, stderr) = testkit::race(BIN, &[], 100);
-    let key = default_key();
+    let lab = Lab::machine();
+    let key = Key::ftok(std::path::Path::new("/etc/passwd"), 1234).unwrap();
+    if let Err(holder) = lab.use_default(&Article::key()) {
+        let out = lab.run(BIN, &NO_ARGS);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
+        assert!(stderr.contains("--proj-id"), "{stderr}");
+        testkit::say(&format!(
+            "{holder} holds the article's key: checked that the program refuses it and leaves it alone"
+        ));
+        lab.assert_clean();
+        return;
+    }
+    let (_, stderr) = testkit::race(&lab, BIN, &NO_ARGS, 100);
     let says = format!(
         "key {key} = ftok(\"/etc/passwd\", 1234): proj_id 1234 → 0xd2 (ftok keeps only its low 8 bits)"
     );
@@ -52,30 +58,39 @@ fn with_no_arguments_it_runs_the_articles_experiment_and_removes_the_segment() {
         "stderr names the key and ftok's 8 bits: {stderr}"
     );
     assert_eq!(xsi::find(&key), None, "the segment is removed");
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn one_child_gives_exactly_one_and_another_proj_id_another_key() {
-    let machine = Machine::lock();
-    let (n, stderr) = testkit::race(BIN, &["--count", "1", "--proj-id", "7"], 1);
-    assert_eq!(n, 1);
-    let key = Key::ftok(Path::new("/etc/passwd"), 7).unwrap();
-    assert!(
-        stderr.starts_with(&format!(
-            "key {key} = ftok(\"/etc/passwd\", 7): proj_id 7 → 0x07"
-        )),
-        "{stderr}"
-    );
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    let (first, second) = (lab.key(), lab.key());
+    assert_ne!(first.key, second.key);
+    for own in [first, second] {
+        let (n, stderr) = testkit::race(&lab, BIN, &own.with(&["--count", "1"]), 1);
+        assert_eq!(n, 1);
+        assert!(
+            stderr.starts_with(&format!(
+                "key {} = ftok(\"{}\", {}): proj_id {} → {:#04x}",
+                own.key,
+                own.path.display(),
+                own.proj_id,
+                own.proj_id,
+                own.proj_id
+            )),
+            "{stderr}"
+        );
+    }
+    lab.assert_clean();
 }
 
 #[test]
 fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
-    let machine = Machine::lock();
-    let key = default_key();
+    let lab = Lab::new();
+    let own = lab.key();
+    let key = own.key.clone();
     let stale = stale_segment(key.clone(), 0x5a5a);
-    let out = run(&[]);
+    let out = lab.run(BIN, &own.with(&[]));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty(), "no result: {:?}", text(&out.stdout));
@@ -87,8 +102,9 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
     );
     assert!(
         stderr.contains(&format!(
-            "(shmid {}, owner uid 0 (root), mode 0600, 4 bytes, 0 attached)",
-            stale.id()
+            "(shmid {}, owner {}, mode 0600, 4 bytes, 0 attached)",
+            stale.id(),
+            me()
         )),
         "{stderr}"
     );
@@ -96,40 +112,47 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
         stderr.contains(&format!("Remove it with: ipcrm -M {key}")),
         "{stderr}"
     );
-    assert!(stderr.contains("--proj-id 1235"), "{stderr}");
+    assert!(
+        stderr.contains("or use another key: --proj-id ") && stderr.contains(" is free)"),
+        "{stderr}"
+    );
     // Not touched: same shmid, marker still there.
     assert_eq!(xsi::find(&key).map(|s| s.id), Some(stale.id()));
     assert_eq!(marker_of(&stale), 0x5a5a);
     drop(stale);
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
+/// Root's segment under the key, the program run as nobody: EEXIST, the
+/// owner named, no `ipcrm` suggested (it would fail for nobody).
 #[test]
 fn another_users_segment_names_the_owner_and_is_left_untouched() {
-    let Some(nobody) = AsNobody::new(BIN) else {
-        eprintln!("skipped: needs root, setpriv and prlimit to run as nobody");
+    let lab = Lab::new();
+    let own = lab.key();
+    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
+        testkit::skip("needs root to create a segment as one user and run the program as another");
         return;
     };
-    let machine = Machine::lock();
-    let key = default_key();
-    let roots = stale_segment(key.clone(), 77);
-    let out = nobody.command(None).output().unwrap();
+    let roots = stale_segment(own.key.clone(), 77);
+    nobody.args(own.with(&[]));
+    let out = lab.spawn(nobody).finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("EEXIST"), "{stderr}");
     assert!(
-        stderr.contains("owner uid 0 (root), mode 0600, 4 bytes, 0 attached).\n      Only its owner or root can remove it. Use another key: --proj-id 1235"),
+        stderr.contains("owner uid 0 (root), mode 0600, 4 bytes, 0 attached).\n      Only its owner or root can remove it. Use another key: --proj-id "),
         "{stderr}"
     );
+    assert!(!stderr.contains("ipcrm"), "{stderr}");
     assert_eq!(marker_of(&roots), 77);
     drop(roots);
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn a_missing_path_is_named() {
-    let machine = Machine::lock();
-    let out = run(&["--path", "/no/such/file"]);
+    let lab = Lab::new();
+    let out = lab.run(BIN, &["--path", "/no/such/file"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -141,12 +164,12 @@ fn a_missing_path_is_named() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn bad_proj_ids_and_counts_are_usage_errors() {
-    let machine = Machine::lock();
+    let lab = Lab::new();
     for (args, says) in [
         (&["--proj-id", "0"][..], "those of 0 are 0x00"),
         (&["--proj-id", "512"][..], "those of 512 are 0x00"),
@@ -154,46 +177,46 @@ fn bad_proj_ids_and_counts_are_usage_errors() {
         (&["--proj-id", "99999999999"][..], "is not a whole number"),
         (&["--count", "0"][..], "use 1 or more"),
     ] {
-        testkit::assert_usage_error(args, &run(args), says);
+        testkit::assert_usage_error(args, &lab.run(BIN, args), says);
     }
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// Ctrl-C / SIGTERM while the children run: every child reaped, the
-/// segment removed, exit 130 / 143.
+/// Every stopping signal while the children run, under every --lock:
+/// every child reaped, the segment and the semaphore set removed, exit
+/// 128 + signal.
 #[test]
-fn sigint_and_sigterm_while_children_run_remove_the_segment() {
-    let machine = Machine::lock();
-    let key = default_key();
-    testkit::assert_signals_end_the_run_cleanly(
-        BIN,
-        &["--count", "20", "--sleep-us", "5000000"],
-        // All 20 children attached: 20 + their 20 inherited attachments + the parent's.
-        |_| xsi::find(&key).is_some_and(|s| s.attached >= 41),
-        "while 20 children ran; all were waited for",
-        || xsi::find(&key).is_none(),
-    );
-    machine.assert_unchanged();
+fn every_stopping_signal_under_every_lock_removes_the_segment() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let key = own.key.clone();
+    testkit::assert_signals_release_every_lock(&lab, BIN, &own.with(&[]), || {
+        xsi::find(&key).is_none()
+            && common::semaphore::semaphore_sets()
+                .iter()
+                .all(|set| set.key != key.raw())
+    });
+    lab.assert_clean();
 }
 
 /// --lock atomic, flock and semaphore each make the result exact.
 #[test]
 fn every_lock_mode_gives_exactly_count() {
-    let machine = testkit::Machine::lock();
-    testkit::assert_every_lock_is_exact(BIN, "racing_xsi_shm");
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    testkit::assert_every_lock_is_exact(&lab, BIN, &lab.key().with(&[]));
+    lab.assert_clean();
 }
 
 /// SEM_UNDO: the kernel gives the dead holder's semaphore back, so the
 /// other children finish; only the killed one is reported.
 #[test]
 fn a_killed_semaphore_holder_is_undone_by_the_kernel() {
-    let machine = Machine::lock();
-    let stderr = testkit::assert_a_killed_holder_does_not_hang(BIN);
+    let lab = Lab::new();
+    let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &lab.key().with(&[]));
     assert!(
         stderr.contains("1 of 4 children failed: child "),
         "{stderr}"
     );
     assert!(!stderr.contains("was stuck"), "{stderr}");
-    machine.assert_unchanged();
+    lab.assert_clean();
 }

@@ -1,22 +1,16 @@
 //! The fault matrix (docs/reliability.md) for racing_xsi_shm: the cells the
-//! other test files do not cover. Every test holds `testkit::Machine` and
-//! ends with `ipcs -m`/`ipcs -s` exactly as before.
+//! other test files do not cover. Every test runs with a key of its own
+//! (`Lab::key`) and ends with what it created gone.
 
-use std::path::Path;
-
-use common::semaphore::XsiSemaphore;
+use common::semaphore::{XsiSemaphore, semaphore_sets};
 use common::xsi::{self, Key};
-use testkit::{Machine, child_pids, shm_p, text};
+use testkit::{Lab, child_pids, me, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
-fn default_key() -> Key {
-    Key::ftok(Path::new("/etc/passwd"), 1234).unwrap()
-}
-
 /// The permission bits of the System V semaphore set with this key.
 fn semaphore_perms(key: &Key) -> Option<u32> {
-    common::semaphore::semaphore_sets()
+    semaphore_sets()
         .into_iter()
         .find(|set| set.key == key.raw())
         .map(|set| set.mode)
@@ -26,10 +20,16 @@ fn semaphore_perms(key: &Key) -> Option<u32> {
 /// pipe. The segment is removed all the same.
 #[test]
 fn a_closed_stdout_still_removes_the_segment() {
-    let machine = Machine::lock();
-    testkit::assert_a_closed_stdout_fails_cleanly(BIN, "racing_xsi_shm", &["--count", "10"]);
-    assert_eq!(xsi::find(&default_key()), None);
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    let own = lab.key();
+    testkit::assert_a_closed_stdout_fails_cleanly(
+        &lab,
+        BIN,
+        "racing_xsi_shm",
+        &own.with(&["--count", "10"]),
+    );
+    assert_eq!(xsi::find(&own.key), None);
+    lab.assert_clean();
 }
 
 /// Cells 2 and 7: A stale semaphore set under the key: `--lock semaphore` fails
@@ -37,10 +37,11 @@ fn a_closed_stdout_still_removes_the_segment() {
 /// set is named with its ipcrm command and left alone.
 #[test]
 fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
-    let machine = Machine::lock();
-    let key = default_key();
+    let lab = Lab::new();
+    let own = lab.key();
+    let key = own.key.clone();
     let stale = XsiSemaphore::create(&key).expect("the test's stale set");
-    let out = testkit::run(BIN, &["--lock", "semaphore"]);
+    let out = lab.run(BIN, &own.with(&["--lock", "semaphore"]));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -50,7 +51,11 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("(semid {}, owner uid 0 (root))", stale.id())),
+        stderr.contains(&format!(
+            "(semid {}, owner {}, mode 0600)",
+            stale.id(),
+            me()
+        )),
         "{stderr}"
     );
     assert!(
@@ -68,7 +73,37 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
         "the stale set is still there"
     );
     drop(stale);
-    machine.assert_unchanged();
+    lab.assert_clean();
+}
+
+/// Cell 8 for the semaphore: root's set under the key, the program run as
+/// nobody with `--lock semaphore`: the owner named, no `ipcrm` suggested.
+#[test]
+fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
+        testkit::skip(
+            "needs root to create a semaphore set as one user and run the program as another",
+        );
+        return;
+    };
+    let roots = XsiSemaphore::create(&own.key).expect("root's set");
+    nobody.args(own.with(&["--lock", "semaphore"]));
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "semid {}, owner uid 0 (root), mode 0600).\n      Only its owner or root can remove it. Use another key: --proj-id ",
+            roots.id()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ipcrm"), "{stderr}");
+    assert_eq!(xsi::find(&own.key), None, "nobody's segment was removed");
+    drop(roots);
+    lab.assert_clean();
 }
 
 /// Cell 2: Someone removes the segment (ipcrm -M) while the children run: the
@@ -76,23 +111,20 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
 /// IPC_RMID fails with a hint that explains it. Nothing is left.
 #[test]
 fn a_segment_removed_from_outside_is_explained() {
-    let machine = Machine::lock();
-    let key = default_key();
-    let mut run = testkit::start(BIN, &["--count", "3", "--sleep-us", "1000000"]);
-    let pid = testkit::Pid::from_raw(run.id() as i32);
-    while xsi::find(&key).is_none_or(|s| s.attached < 7) {
-        assert!(
-            run.try_wait().unwrap().is_none(),
-            "ended before the test could remove the key"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let lab = Lab::new();
+    let own = lab.key();
+    let key = own.key.clone();
+    let mut run = lab.start(BIN, &own.with(&["--count", "3", "--sleep-us", "1000000"]));
+    let pid = run.pid();
+    run.wait_until("all 3 children attached", || {
+        xsi::find(&key).is_some_and(|s| s.attached >= 7)
+    });
     let ipcrm = std::process::Command::new("ipcrm")
         .args(["-M", &key.to_string()])
         .status()
         .unwrap();
     assert!(ipcrm.success());
-    let out = run.wait_with_output().unwrap();
+    let out = run.finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -105,78 +137,98 @@ fn a_segment_removed_from_outside_is_explained() {
     );
     assert!(stderr.contains("the segment is already gone"), "{stderr}");
     assert!(child_pids(pid).is_empty());
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 /// Cell 5: a child killed by SIGKILL is reported; the segment is removed.
 #[test]
 fn a_child_killed_by_sigkill_is_reported_and_the_segment_removed() {
-    let machine = Machine::lock();
-    testkit::assert_a_killed_child_is_reported(BIN, "racing_xsi_shm");
-    assert_eq!(xsi::find(&default_key()), None);
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    let own = lab.key();
+    testkit::assert_a_killed_child_is_reported(&lab, BIN, "racing_xsi_shm", &own.with(&[]));
+    assert_eq!(xsi::find(&own.key), None);
+    lab.assert_clean();
 }
 
-/// Cell 6: fork fails part-way (as nobody, at most 8 processes): the
-/// children that started are reaped, the segment is removed, exit 1.
+/// Cell 6: fork fails part-way: the children that started are reaped, the
+/// segment is removed, exit 1.
 #[test]
 fn a_fork_that_fails_part_way_removes_the_segment() {
-    let machine = Machine::lock();
-    testkit::assert_fork_fails_part_way(BIN, "racing_xsi_shm");
-    assert_eq!(
-        xsi::find(&default_key()),
-        None,
-        "nobody's segment was removed"
-    );
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    let own = lab.key();
+    testkit::assert_fork_fails_part_way(&lab, BIN, "racing_xsi_shm", &own.with(&[]));
+    assert_eq!(xsi::find(&own.key), None, "the segment was removed");
+    lab.assert_clean();
 }
 
 /// Cell 9: two runs at once with the same key: the second fails clearly
 /// (EEXIST, "still attached"), and the first, untouched, is exact.
 #[test]
 fn two_runs_at_once_one_fails_clearly_the_other_is_untouched() {
-    let machine = Machine::lock();
-    let key = default_key();
+    let lab = Lab::new();
+    let own = lab.key();
+    let key = own.key.clone();
     testkit::assert_a_second_run_fails_clearly(
+        &lab,
         BIN,
+        &own.with(&[]),
         || xsi::find(&key).is_some_and(|s| s.attached >= 2),
         "and still attached: another run may be going on",
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// Objects are created 0600: the segment and the semaphore set.
+/// Ten `--lock flock` runs at once (each with its own key): each has its
+/// own lock file, none breaks another, all exact.
 #[test]
-fn the_segment_and_the_semaphore_set_are_mode_0600() {
-    let machine = Machine::lock();
-    let key = default_key();
-    let run = testkit::start(
+fn concurrent_flock_runs_do_not_break_each_other() {
+    let lab = Lab::new();
+    let owns: Vec<Vec<String>> = (0..10).map(|_| lab.key().with(&[])).collect();
+    testkit::assert_concurrent_flock_runs_do_not_disturb_each_other(&lab, BIN, &owns);
+    lab.assert_clean();
+}
+
+/// `--lock flock` where the lock file cannot be created: one clear error,
+/// and the segment made before it is removed.
+#[test]
+fn an_unwritable_lock_directory_is_one_clear_error() {
+    let lab = Lab::new();
+    let own = lab.key();
+    testkit::assert_an_unwritable_lock_dir_is_one_clear_error(
+        &lab,
         BIN,
-        &[
-            "--count",
-            "2",
-            "--lock",
-            "semaphore",
-            "--sleep-us",
-            "300000",
-        ],
+        "racing_xsi_shm",
+        &own.with(&[]),
     );
-    let mut seen = None;
-    while seen.is_none() {
-        seen = xsi::find(&key).zip(semaphore_perms(&key));
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    let (segment, semaphore) = seen.unwrap();
-    assert_eq!(segment.mode & 0o777, 0o600);
-    assert_eq!(semaphore & 0o777, 0o600);
-    assert!(run.wait_with_output().unwrap().status.success());
-    machine.assert_unchanged();
+    assert_eq!(xsi::find(&own.key), None);
+    lab.assert_clean();
+}
+
+/// Objects are created 0600 — the segment, the semaphore set, the lock
+/// file — and the run is exact, even with umask 0277. (System V modes
+/// ignore the umask; the lock file is set with fchmod.)
+#[test]
+fn the_segment_the_semaphore_set_and_the_lock_file_are_0600_whatever_the_umask() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let key = own.key.clone();
+    testkit::assert_a_restrictive_umask_changes_nothing(&lab, BIN, &own.with(&[]), |lock| {
+        let mut modes = vec![(String::from("segment"), xsi::find(&key)?.mode & 0o777)];
+        if lock == "semaphore" {
+            modes.push((
+                String::from("semaphore set"),
+                semaphore_perms(&key)? & 0o777,
+            ));
+        }
+        Some(modes)
+    });
+    lab.assert_clean();
 }
 
 /// Stdout to a file: the one line, once.
 #[test]
 fn stdout_to_a_file_holds_each_line_once() {
-    let machine = Machine::lock();
-    testkit::assert_race_to_a_file_prints_once(BIN);
-    machine.assert_unchanged();
+    let lab = Lab::new();
+    testkit::assert_race_to_a_file_prints_once(&lab, BIN, &lab.key().with(&[]));
+    lab.assert_clean();
 }

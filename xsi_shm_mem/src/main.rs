@@ -35,7 +35,7 @@ fn main() -> ExitCode {
 /// section "XSI共享内存". Prints /proc/meminfo before and after (the
 /// segment counts as free's "shared" and "buff/cache", like mmap_mem), the
 /// time and page faults of the zeroing and the shmid to find in `ipcs -m`;
-/// holds until Ctrl-C or SIGTERM (or --hold SECONDS), then detaches,
+/// holds until Ctrl-C, SIGTERM or SIGHUP (or --hold SECONDS), then detaches,
 /// removes the segment (IPC_RMID) and exits 0.
 #[derive(Debug, Parser)]
 #[command(name = "xsi_shm_mem", version)]

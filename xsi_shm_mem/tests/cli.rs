@@ -1,10 +1,10 @@
 //! xsi_shm_mem as a user runs it, with real System V segments. Each test
-//! holds `testkit::Machine`: memory-measuring runs never overlap, and
+//! holds `testkit::Lab`: memory-measuring runs never overlap, and
 //! `ipcs -m` must hold exactly what it held before.
 
 use common::xsi;
 use testkit::{
-    Machine, Pid, Signal, change, faults, interrupt_when, run, shmem_mib, sleeping, text,
+    Lab, Pid, STOPPING, Signal, change, faults, interrupt_when, shmem_mib, sleeping, text,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
@@ -33,8 +33,8 @@ fn exists(shmid: i32) -> bool {
 
 #[test]
 fn a_private_segment_shows_up_like_mmap_memory_and_is_removed() {
-    let machine = Machine::lock();
-    let out = run(BIN, &["--size", "64M", "--hold", "0"]);
+    let lab = Lab::machine();
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "0"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -53,27 +53,29 @@ fn a_private_segment_shows_up_like_mmap_memory_and_is_removed() {
     );
     assert!((16384..16384 + 256).contains(&faults(&stdout)), "{stdout}");
     assert!(!exists(shmid(&stdout)), "the segment was removed");
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn untouched_segments_cost_nothing() {
-    let machine = Machine::lock();
-    let out = run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
+    let lab = Lab::machine();
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// Ctrl-C / SIGTERM during `--hold forever`: detach, IPC_RMID, exit 0.
-/// The segment, found by the shmid the program printed, is gone.
+/// Every stopping signal during `--hold forever` (Ctrl-C, SIGTERM, a
+/// closed terminal, Ctrl-\): detach, IPC_RMID, exit 0. The segment, found
+/// by the shmid the program printed, is gone.
 #[test]
-fn sigint_and_sigterm_end_the_hold_and_remove_the_segment() {
-    let machine = Machine::lock();
-    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+fn every_stopping_signal_ends_the_hold_and_removes_the_segment() {
+    let lab = Lab::machine();
+    for (signal, _) in STOPPING {
         let base = shmem_mib();
         let (out, _) = interrupt_when(
+            &lab,
             BIN,
             &["--size", "64M"],
             |pid| {
@@ -99,15 +101,16 @@ fn sigint_and_sigterm_end_the_hold_and_remove_the_segment() {
         );
         assert!(!exists(id), "{signal}: shmid {id} still exists");
     }
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
-/// A signal while zeroing: detach, remove the segment, exit 128 + signal.
+/// A stopping signal while zeroing: detach, remove the segment, exit 128 +
+/// signal.
 #[test]
-fn sigint_and_sigterm_while_zeroing_remove_the_segment() {
-    let machine = Machine::lock();
-    testkit::assert_signals_stop_the_zeroing(BIN);
-    machine.assert_unchanged();
+fn every_stopping_signal_while_zeroing_removes_the_segment() {
+    let lab = Lab::machine();
+    testkit::assert_signals_stop_the_zeroing(&lab, BIN);
+    lab.assert_clean();
 }
 
 /// SIGKILL runs no cleanup at all. In the article's order (IPC_RMID at the
@@ -115,13 +118,14 @@ fn sigint_and_sigterm_while_zeroing_remove_the_segment() {
 /// the kernel destroys it when the killed process detaches.
 #[test]
 fn sigkill_leaks_the_segment_unless_rmid_early() {
-    let machine = Machine::lock();
+    let lab = Lab::machine();
     for (args, leaks) in [
         (&["--size", "16M"][..], true),
         (&["--size", "16M", "--rmid-early"][..], false),
     ] {
         let created = std::cell::Cell::new(None);
         let (out, _) = interrupt_when(
+            &lab,
             BIN,
             args,
             |pid| {
@@ -148,14 +152,15 @@ fn sigkill_leaks_the_segment_unless_rmid_early() {
             );
         }
     }
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn rmid_early_shows_the_segment_as_dest_while_held() {
-    let machine = Machine::lock();
+    let lab = Lab::machine();
     let seen = std::cell::Cell::new(None);
     let (out, _) = interrupt_when(
+        &lab,
         BIN,
         &["--size", "16M", "--rmid-early"],
         |pid| {
@@ -174,13 +179,13 @@ fn rmid_early_shows_the_segment_as_dest_while_held() {
     assert_eq!(seg.key, 0, "a segment marked for removal loses its key");
     assert!(text(&out.stdout).contains("IPC_RMID already (--rmid-early)"));
     assert!(text(&out.stderr).contains("status dest"));
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 #[test]
 fn a_size_above_shmmax_or_memory_is_refused() {
-    let machine = Machine::lock();
-    let out = run(BIN, &["--size", "100000G"]);
+    let lab = Lab::machine();
+    let out = lab.run(BIN, &["--size", "100000G"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -188,5 +193,5 @@ fn a_size_above_shmmax_or_memory_is_refused() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
-    machine.assert_unchanged();
+    lab.assert_clean();
 }

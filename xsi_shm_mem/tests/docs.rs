@@ -7,5 +7,6 @@ fn chapter_transcripts_match_the_program() {
         "xsi_shm_mem",
         env!("CARGO_BIN_EXE_xsi_shm_mem"),
         &["xsi_shm_mem.md"],
+        &[],
     );
 }

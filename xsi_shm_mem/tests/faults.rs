@@ -3,7 +3,7 @@
 //! run can meet a stale or foreign one; what can go wrong is leaking it.
 
 use common::xsi;
-use testkit::{Machine, Pid};
+use testkit::{Lab, Pid};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
 
@@ -18,45 +18,45 @@ fn segment_of(pid: Pid) -> Option<xsi::SegmentInfo> {
 /// checks no segment is left).
 #[test]
 fn a_closed_stdout_is_an_error_that_still_releases() {
-    let machine = Machine::lock();
+    let lab = Lab::machine();
     testkit::assert_a_closed_stdout_fails_cleanly(
+        &lab,
         BIN,
         "xsi_shm_mem",
         &["--size", "64M", "--hold", "0"],
     );
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
 /// Cell 9: two runs at once have separate memory; both succeed.
 #[test]
 fn two_runs_at_once_both_succeed() {
-    let machine = Machine::lock();
-    testkit::assert_two_memory_runs_both_succeed(BIN);
-    machine.assert_unchanged();
+    let lab = Lab::machine();
+    testkit::assert_two_memory_runs_both_succeed(&lab, BIN);
+    lab.assert_clean();
 }
 
-/// The segment is created 0600.
+/// The segment is created 0600, whatever the umask (System V modes do
+/// not go through the umask).
 #[test]
-fn the_segment_is_mode_0600() {
-    let machine = Machine::lock();
-    let run = testkit::start(BIN, &["--size", "16M", "--hold", "1"]);
-    let pid = Pid::from_raw(run.id() as i32);
-    let mut seen = None;
-    while seen.is_none() {
-        seen = segment_of(pid);
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    assert_eq!(seen.unwrap().mode & 0o777, 0o600);
-    assert!(run.wait_with_output().unwrap().status.success());
-    machine.assert_unchanged();
+fn the_segment_is_mode_0600_whatever_the_umask() {
+    let lab = Lab::machine();
+    let mut command = lab.command_with_umask(BIN, 0o277);
+    command.args(["--size", "16M", "--hold", "1"]);
+    let mut run = lab.spawn(command);
+    let pid = run.pid();
+    let seen = run.wait_for("the segment", || segment_of(pid));
+    assert_eq!(seen.mode & 0o777, 0o600);
+    assert!(run.finish().status.success());
+    lab.assert_clean();
 }
 
 /// Stdout to a file: every report line once.
 #[test]
 fn stdout_to_a_file_holds_each_line_once() {
-    let machine = Machine::lock();
-    let (status, written) = testkit::run_to_file(BIN, &["--size", "16M", "--hold", "0"]);
+    let lab = Lab::machine();
+    let (status, written) = testkit::run_to_file(&lab, BIN, &["--size", "16M", "--hold", "0"]);
     assert!(status.success());
     assert_eq!(written.lines().count(), 6, "{written}");
-    machine.assert_unchanged();
+    lab.assert_clean();
 }

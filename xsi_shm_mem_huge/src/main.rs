@@ -53,7 +53,7 @@ struct Args {
 
     /// Root only: raise vm.nr_hugepages just enough for this run, and put
     /// the old value back when the run ends (normally, on error, or on
-    /// Ctrl-C / SIGTERM).
+    /// Ctrl-C, SIGTERM, SIGHUP, SIGQUIT).
     #[arg(long)]
     reserve: bool,
 }

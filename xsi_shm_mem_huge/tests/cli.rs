@@ -1,8 +1,13 @@
 //! xsi_shm_mem_huge for real: huge pages are reserved (by --reserve or by
-//! the test), used, and given back on every path. Each test holds
-//! `testkit::Machine`, which also puts nr_hugepages back if a test fails.
+//! the test), used, and given back on every path. Each test holds a
+//! `testkit::Lab::machine()`, which also puts nr_hugepages back if a test
+//! fails.
+//!
+//! Reserving huge pages needs root. As an ordinary user, the tests check
+//! what such a user meets (the shortage explained, --reserve refused, no
+//! command they could not run), and the rest say `skipped: needs root …`.
 
-use testkit::{AsNobody, Machine, change, faults, meminfo_field, run, text};
+use testkit::{Lab, change, faults, huge_available, meminfo_field, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 const SLACK_MIB: i64 = 4;
@@ -31,19 +36,18 @@ impl Drop for Reserved {
     }
 }
 
-fn huge_free() -> i64 {
-    meminfo_field("HugePages_Free:")
-}
-
+/// One page more than the pool has available: refused before anything is
+/// created, with the exact `echo N > /proc/sys/vm/nr_hugepages`. Root is
+/// told it may run it (or --reserve); anyone else, that root must.
 #[test]
 fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
-    let machine = Machine::lock();
+    let lab = Lab::machine();
     let total = meminfo_field("HugePages_Total:");
-    let available = huge_free() - meminfo_field("HugePages_Rsvd:");
+    let available = huge_available();
     // Ask for one page more than there is.
     let pages = available + 1;
     let size = format!("{}M", pages * 2);
-    let out = run(BIN, &["--size", &size, "--hold", "0"]);
+    let out = lab.run(BIN, &["--size", &size, "--hold", "0"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing created, nothing reported");
@@ -56,8 +60,21 @@ fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
         stderr.contains(&format!("echo {target} > /proc/sys/vm/nr_hugepages")),
         "{stderr}"
     );
-    assert!(stderr.contains("--reserve"), "{stderr}");
-    machine.assert_unchanged();
+    if testkit::is_root() {
+        assert!(stderr.contains("hint: reserve them: echo "), "{stderr}");
+        assert!(stderr.contains("or run with --reserve"), "{stderr}");
+    } else {
+        assert!(
+            stderr
+                .contains("hint: only root can reserve huge pages. Ask root (sudo) to run: echo "),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("but only when the program runs as root"),
+            "{stderr}"
+        );
+    }
+    lab.assert_clean();
 }
 
 /// The article's observation: with SHM_HUGETLB, free's "shared" does not
@@ -65,9 +82,13 @@ fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
 /// 2 MiB page instead of one per 4 KiB.
 #[test]
 fn huge_pages_are_used_and_free_does_not_see_them() {
-    let machine = Machine::lock();
-    let _reserved = Reserved::raise_by(32);
-    let out = run(BIN, &["--size", "64M", "--hold", "0"]);
+    if !testkit::is_root() {
+        testkit::skip("needs root to reserve 32 huge pages and to use SHM_HUGETLB");
+        return;
+    }
+    let lab = Lab::machine();
+    let reserved = Reserved::raise_by(32);
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "0"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -81,15 +102,19 @@ fn huge_pages_are_used_and_free_does_not_see_them() {
         (32..32 + 64).contains(&f),
         "{f} faults for 32 huge pages:\n{stdout}"
     );
-    drop(_reserved);
-    machine.assert_unchanged();
+    drop(reserved);
+    lab.assert_clean();
 }
 
 #[test]
 fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
-    let machine = Machine::lock();
+    if !testkit::is_root() {
+        testkit::skip("needs root: --reserve writes vm.nr_hugepages");
+        return;
+    }
+    let lab = Lab::machine();
     let old = testkit::nr_hugepages();
-    let out = run(BIN, &["--size", "63M", "--hold", "0", "--reserve"]);
+    let out = lab.run(BIN, &["--size", "63M", "--hold", "0", "--reserve"]);
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -99,7 +124,7 @@ fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
         ),
         "{stderr}"
     );
-    if huge_free() < 32 {
+    if huge_available() < 32 {
         assert!(
             stderr.contains(&format!("--reserve: nr_hugepages {old} → ")),
             "{stderr}"
@@ -107,34 +132,46 @@ fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
     }
     assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
     assert_eq!(testkit::nr_hugepages(), old, "restored");
-    machine.assert_unchanged();
+    lab.assert_clean();
 }
 
+/// An ordinary user (the test's own user, or `nobody` when the tests run
+/// as root): `--reserve` is refused before anything changes; SHM_HUGETLB
+/// with pages available (only root can make them available) is EPERM,
+/// explained.
 #[test]
 fn reserve_and_shm_hugetlb_need_privileges() {
-    let Some(nobody) = AsNobody::new(BIN) else {
-        eprintln!("skipped: needs root, setpriv and prlimit to run as nobody");
-        return;
+    let lab = Lab::machine();
+    let ordinary = |args: &[&str]| match lab.as_nobody(BIN, None) {
+        Some(mut nobody) => {
+            nobody.args(args);
+            lab.spawn(nobody).finish()
+        }
+        None => lab.run(BIN, args),
     };
-    let machine = Machine::lock();
-    // --reserve as nobody: refused before anything changes.
-    if huge_free() < 8 {
-        let out = nobody
-            .command(None)
-            .args(["--size", "16M", "--hold", "0", "--reserve"])
-            .output()
-            .unwrap();
+    if testkit::is_root() && !testkit::has("setpriv") {
+        testkit::skip("needs setpriv and prlimit to run as nobody");
+        return;
+    }
+    // --reserve as an ordinary user: refused before anything changes.
+    if huge_available() < 8 {
+        let out = ordinary(&["--size", "16M", "--hold", "0", "--reserve"]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains("only root may do"), "{stderr}");
+        assert!(
+            stderr.contains("ask root to reserve the pages: echo "),
+            "{stderr}"
+        );
+    }
+    if !testkit::is_root() {
+        testkit::skip("needs root to make huge pages available, to see SHM_HUGETLB's EPERM");
+        lab.assert_clean();
+        return;
     }
     // SHM_HUGETLB as nobody (not in vm.hugetlb_shm_group): EPERM, explained.
-    let _reserved = Reserved::raise_by(8);
-    let out = nobody
-        .command(None)
-        .args(["--size", "16M", "--hold", "0"])
-        .output()
-        .unwrap();
+    let reserved = Reserved::raise_by(8);
+    let out = ordinary(&["--size", "16M", "--hold", "0"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -145,6 +182,10 @@ fn reserve_and_shm_hugetlb_need_privileges() {
         stderr.contains("CAP_IPC_LOCK") && stderr.contains("hugetlb_shm_group"),
         "{stderr}"
     );
-    drop(_reserved);
-    machine.assert_unchanged();
+    assert!(
+        stderr.contains("ask root to allow a group: echo GID > /proc/sys/vm/hugetlb_shm_group"),
+        "{stderr}"
+    );
+    drop(reserved);
+    lab.assert_clean();
 }

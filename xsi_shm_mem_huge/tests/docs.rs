@@ -7,5 +7,6 @@ fn chapter_transcripts_match_the_program() {
         "xsi_shm_mem_huge",
         env!("CARGO_BIN_EXE_xsi_shm_mem_huge"),
         &["xsi_shm_mem_huge.md"],
+        &[],
     );
 }

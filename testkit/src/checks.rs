@@ -1,0 +1,567 @@
+//! The promises every program makes, as assertions the programs' tests
+//! share (the rows of docs/reliability.md).
+//!
+//! `own` is the flags that give a run names of its own (`--path … --proj-id
+//! …` from [`Lab::key`], `--name …` from [`Lab::name`]; nothing for
+//! racing_mmap, whose memory has no name).
+
+use std::ffi::OsStr;
+use std::fmt::Debug;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::lab::Lab;
+use crate::output::{change, shm_p, text};
+use crate::probe::{child_pids, in_nanosleep, shmem_mib};
+
+/// The signals a person uses to stop a program, and the exit status each
+/// must give once the run has released everything: Ctrl-C, `kill`, a
+/// closed terminal, `Ctrl-\`.
+pub const STOPPING: [(Signal, i32); 4] = [
+    (Signal::SIGINT, 130),
+    (Signal::SIGTERM, 143),
+    (Signal::SIGHUP, 129),
+    (Signal::SIGQUIT, 131),
+];
+
+/// `own` followed by `rest`, as one argument list.
+pub fn with(own: &[String], rest: &[&str]) -> Vec<String> {
+    own.iter()
+        .cloned()
+        .chain(rest.iter().map(|s| (*s).to_owned()))
+        .collect()
+}
+
+/// Run a racing program expected to succeed with `count` children, and
+/// check what every one of them promises: exit 0, stdout exactly one
+/// `shm_p: N` line with 1 ≤ N ≤ count (the race is nondeterministic: a
+/// range, never a value), stderr stating expected vs got. Returns N and
+/// stderr.
+pub fn race<S: AsRef<OsStr> + Debug>(
+    lab: &Lab,
+    bin: &str,
+    args: &[S],
+    count: i64,
+) -> (i64, String) {
+    let out = lab.run(bin, args);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {:?}\n{stderr}", out.status);
+    let n = shm_p(&text(&out.stdout));
+    assert!(
+        (1..=count).contains(&n),
+        "{args:?}: shm_p {n} outside 1..={count}"
+    );
+    assert!(
+        stderr.contains(&format!("expected {count}, got {n}")),
+        "{args:?}: {stderr}"
+    );
+    (n, stderr)
+}
+
+/// Start `bin args`, wait until `target(pid)` picks the process to signal
+/// (the program, or one of its children), send `signal`, and collect the
+/// output; also how long the program took to exit after the signal.
+/// Panics if it never gets ready or does not exit within 10 s.
+pub fn signal_when<S: AsRef<OsStr>>(
+    lab: &Lab,
+    bin: &str,
+    args: &[S],
+    target: impl Fn(Pid) -> Option<Pid>,
+    signal: Signal,
+) -> (Output, Duration) {
+    let mut run = lab.start(bin, args);
+    let pid = run.pid();
+    let victim = run.wait_for(&format!("the moment to send {signal}"), || target(pid));
+    kill(victim, signal).expect("signal the process");
+    let sent = Instant::now();
+    let out = run
+        .finish_within(Duration::from_secs(10))
+        .unwrap_or_else(|out| {
+            panic!(
+                "{bin} did not exit within 10 s of {signal}:\n{}",
+                text(&out.stderr)
+            )
+        });
+    (out, sent.elapsed())
+}
+
+/// [`signal_when`] with the program itself as the target, once `ready(pid)`.
+pub fn interrupt_when<S: AsRef<OsStr>>(
+    lab: &Lab,
+    bin: &str,
+    args: &[S],
+    ready: impl Fn(Pid) -> bool,
+    signal: Signal,
+) -> (Output, Duration) {
+    signal_when(lab, bin, args, |pid| ready(pid).then_some(pid), signal)
+}
+
+/// The promise every program makes about the stopping signals: run `bin
+/// args` once per signal in [`STOPPING`], interrupting it once
+/// `ready(pid)`; each time it must exit 128 + the signal within 3 s, print
+/// nothing on stdout, say `interrupted by SIG… {during}` on stderr, and
+/// leave `released()` true (its objects are gone).
+pub fn assert_signals_end_the_run_cleanly<S: AsRef<OsStr>>(
+    lab: &Lab,
+    bin: &str,
+    args: &[S],
+    ready: impl Fn(Pid) -> bool,
+    during: &str,
+    released: impl Fn() -> bool,
+) {
+    for (signal, status) in STOPPING {
+        let (out, took) = interrupt_when(lab, bin, args, &ready, signal);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{signal}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "no result after {signal}: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            stderr.contains(&format!("interrupted by {signal} {during}")),
+            "{signal}: {stderr}"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "{signal}: took {took:?} to exit"
+        );
+        assert!(released(), "{signal}: what the run created is still there");
+    }
+}
+
+/// Every stopping signal, while the children run under every `--lock`
+/// mode (one of them asleep inside its critical section, the others
+/// waiting for the lock): exit 128 + signal, the lock's object (lock file,
+/// semaphore) released with everything else, as `released()` and an empty
+/// TMPDIR show.
+pub fn assert_signals_release_every_lock(
+    lab: &Lab,
+    bin: &str,
+    own: &[String],
+    released: impl Fn() -> bool,
+) {
+    for mode in ["none", "atomic", "flock", "semaphore"] {
+        let args = with(
+            own,
+            &["--count", "4", "--sleep-us", "5000000", "--lock", mode],
+        );
+        assert_signals_end_the_run_cleanly(
+            lab,
+            bin,
+            &args,
+            |pid| {
+                let children = child_pids(pid);
+                children.len() >= 4 && children.into_iter().any(in_nanosleep)
+            },
+            "while 4 children ran; all were waited for",
+            || released() && lab_tmpdir_is_empty(lab),
+        );
+    }
+}
+
+fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
+    std::fs::read_dir(lab.tmpdir()).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// `--lock` closes the race: with every mode but `none`, `--count 200`
+/// gives exactly 200, three runs each, with no pause and with the default
+/// pause; stderr names the lock; the lock file of a flock run is gone.
+pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
+    for mode in ["atomic", "flock", "semaphore"] {
+        for sleep in ["0", "1"] {
+            for _ in 0..3 {
+                let args = with(
+                    own,
+                    &["--count", "200", "--lock", mode, "--sleep-us", sleep],
+                );
+                let (n, stderr) = race(lab, bin, &args, 200);
+                assert_eq!(n, 200, "{args:?} lost updates:\n{stderr}");
+                assert!(
+                    stderr.contains(&format!("--lock {mode}: ")),
+                    "{args:?}: {stderr}"
+                );
+                assert!(
+                    stderr.contains("so no update was lost."),
+                    "{args:?}: {stderr}"
+                );
+                assert!(
+                    lab_tmpdir_is_empty(lab),
+                    "{args:?}: the run's lock file is gone"
+                );
+            }
+        }
+    }
+}
+
+/// Ten runs of `--lock flock` started 20 ms apart, each with names of its
+/// own (`owns[i]`): every one exact, and no lock file left. (With one lock
+/// file per program, the first run to finish deleted it under the others.)
+pub fn assert_concurrent_flock_runs_do_not_disturb_each_other(
+    lab: &Lab,
+    bin: &str,
+    owns: &[Vec<String>],
+) {
+    let runs: Vec<_> = owns
+        .iter()
+        .map(|own| {
+            let run = lab.start(
+                bin,
+                &with(
+                    own,
+                    &["--count", "50", "--lock", "flock", "--sleep-us", "100"],
+                ),
+            );
+            std::thread::sleep(Duration::from_millis(20));
+            run
+        })
+        .collect();
+    for run in runs {
+        let out = run.finish();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(shm_p(&text(&out.stdout)), 50, "{}", text(&out.stderr));
+    }
+    assert!(lab_tmpdir_is_empty(lab), "no lock file is left");
+}
+
+/// `--lock flock` where this user may not create the lock file (TMPDIR is
+/// someone else's directory): one clear error from the parent naming the
+/// directory, its owner and the `TMPDIR=` way out — not one per child —
+/// exit 1, and what the run had created before is removed.
+pub fn assert_an_unwritable_lock_dir_is_one_clear_error(
+    lab: &Lab,
+    bin: &str,
+    program: &str,
+    own: &[String],
+) {
+    let args = with(own, &["--lock", "flock", "--count", "20"]);
+    let mut command = match lab.as_nobody(bin, None) {
+        // Root may write anywhere: the test's program runs as nobody, in
+        // root's lab directory (mode 0755).
+        Some(command) => {
+            let mut command = command;
+            command.env("TMPDIR", lab.path(""));
+            command
+        }
+        None if nix::unistd::Uid::effective().is_root() => {
+            crate::skip("needs setpriv and prlimit to run as nobody (root may write anywhere)");
+            return;
+        }
+        None => {
+            let mut command = lab.command(bin);
+            command.env("TMPDIR", "/");
+            command
+        }
+    };
+    command.args(&args);
+    let out = lab.spawn(command).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("{program}: ")))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "one error line, not one per child:\n{stderr}"
+    );
+    assert!(
+        errors[0].contains("failed: EACCES (Permission denied)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("belongs to uid 0 (root), mode 0755"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("TMPDIR=$HOME"), "{stderr}");
+    assert!(!stderr.contains("child"), "{stderr}");
+}
+
+/// A umask of 0277 (which would make a new file 0400, so that not even its
+/// owner could open it for writing) changes nothing: with `--lock flock`
+/// and `--lock semaphore` the run is exact, and while it runs every object
+/// it created is mode 0600. `modes(lock)` gives the (name, mode) of each
+/// object the program makes for that lock mode once they all exist; the
+/// flock lock file is checked here.
+pub fn assert_a_restrictive_umask_changes_nothing(
+    lab: &Lab,
+    bin: &str,
+    own: &[String],
+    modes: impl Fn(&str) -> Option<Vec<(String, u32)>>,
+) {
+    for lock in ["flock", "semaphore"] {
+        let mut command = lab.command_with_umask(bin, 0o277);
+        command.args(with(
+            own,
+            &["--count", "3", "--lock", lock, "--sleep-us", "300000"],
+        ));
+        let mut run = lab.spawn(command);
+        let tmpdir = lab.tmpdir();
+        let seen = run.wait_for(&format!("the objects of --lock {lock}"), || {
+            let mut seen = modes(lock)?;
+            if lock == "flock" {
+                let file = std::fs::read_dir(&tmpdir).ok()?.flatten().next()?;
+                let mode = file.metadata().ok()?.permissions().mode() & 0o777;
+                seen.push((file.path().display().to_string(), mode));
+            }
+            Some(seen)
+        });
+        for (object, mode) in &seen {
+            assert_eq!(
+                *mode, 0o600,
+                "--lock {lock}, umask 0277: {object} is {mode:04o}"
+            );
+        }
+        let out = run.finish();
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "--lock {lock}, umask 0277: {stderr}");
+        assert_eq!(shm_p(&text(&out.stdout)), 3, "{stderr}");
+    }
+}
+
+/// The mode bits of a file, if it exists.
+pub fn mode_of(path: &str) -> Option<u32> {
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o777)
+}
+
+/// Run `bin args` with stdout redirected to a file (fully buffered in C,
+/// where fork duplicates unflushed output), and return what the file holds
+/// and the exit status. Every line must appear once: lines are unique in
+/// these programs' output, so a duplicate means a buffer copied by fork.
+pub fn run_to_file<S: AsRef<OsStr>>(lab: &Lab, bin: &str, args: &[S]) -> (ExitStatus, String) {
+    let path = lab.path(&format!("stdout-{}.txt", crate::unique()));
+    let file = std::fs::File::create(&path).expect("create the stdout file");
+    let mut command = lab.command(bin);
+    command.args(args).stdout(Stdio::from(file));
+    let out = lab.spawn(command).finish();
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    let mut seen = std::collections::BTreeSet::new();
+    for line in written.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            seen.insert(line.to_owned()),
+            "line printed twice: {line:?}\nin:\n{written}"
+        );
+    }
+    (out.status, written)
+}
+
+/// A racing program with stdout redirected to a file: exit 0, and the file
+/// holds the one `shm_p: N` line once, 1 ≤ N ≤ 20 (no stdio buffer was
+/// copied into the children by fork).
+pub fn assert_race_to_a_file_prints_once(lab: &Lab, bin: &str, own: &[String]) {
+    let (status, written) = run_to_file(lab, bin, &with(own, &["--count", "20"]));
+    assert!(status.success(), "{written}");
+    assert!((1..=20).contains(&shm_p(&written)), "{written}");
+}
+
+/// Matrix cell 2 by a closed stdout: the result cannot be written after
+/// everything was created; exit 1 with `PROGRAM: write(1, result) failed:
+/// EPIPE` and its hint, no panic. (A pipe whose reading end is already
+/// closed: Rust programs ignore SIGPIPE, so the write fails with EPIPE.)
+pub fn assert_a_closed_stdout_fails_cleanly<S: AsRef<OsStr>>(
+    lab: &Lab,
+    bin: &str,
+    program: &str,
+    args: &[S],
+) {
+    let (read_end, write_end) = nix::unistd::pipe().expect("pipe");
+    drop(read_end);
+    let mut command = lab.command(bin);
+    command.args(args).stdout(Stdio::from(write_end));
+    let out = lab.spawn(command).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{program}: write(1, result) failed: EPIPE (Broken pipe)\nhint: stdout is a pipe"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Matrix cell 5: a child killed by SIGKILL (the one asleep in its pause)
+/// is reported by the parent, which prints no result and exits 1.
+pub fn assert_a_killed_child_is_reported(lab: &Lab, bin: &str, program: &str, own: &[String]) {
+    let (out, _) = signal_when(
+        lab,
+        bin,
+        &with(own, &["--count", "3", "--sleep-us", "1000000"]),
+        |pid| {
+            let children = child_pids(pid);
+            (children.len() == 3)
+                .then(|| children.into_iter().find(|&c| in_nanosleep(c)))
+                .flatten()
+        },
+        Signal::SIGKILL,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no result with a dead child");
+    assert!(
+        stderr.contains(&format!("{program}: 1 of 3 children failed: child ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(") was killed by SIGKILL\n"), "{stderr}");
+    assert!(
+        stderr.contains("A child killed by a signal was stopped from outside"),
+        "{stderr}"
+    );
+}
+
+/// Matrix cell 6: with so few processes left that fork fails part-way
+/// (see [`Lab::with_few_processes`]), the program stops, waits for the
+/// children that started, says how many, exits 1, prints no result.
+/// Returns stderr, for program-specific checks.
+pub fn assert_fork_fails_part_way(lab: &Lab, bin: &str, program: &str, own: &[String]) -> String {
+    let mut command = lab.with_few_processes(bin);
+    command.args(with(own, &["--count", "100", "--sleep-us", "100000"]));
+    let out = lab.spawn(command).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "no result without all children: {}",
+        text(&out.stdout)
+    );
+    let prefix = format!("{program}: fork() failed after ");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
+    let started: usize = line[prefix.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((1..100).contains(&started), "{line}");
+    assert!(
+        line.ends_with(" of 100 children had started: EAGAIN (Resource temporarily unavailable)"),
+        "{line}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "The {started} children that did start were waited for."
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ulimit -u"), "{stderr}");
+    stderr
+}
+
+/// Matrix cells 3 and 4 for a memory demo's zeroing: each stopping signal
+/// once 256 MiB of a 6 GiB zeroing is done: exit 128 + signal,
+/// "interrupted ... while zeroing", and Shmem back where it was.
+pub fn assert_signals_stop_the_zeroing(lab: &Lab, bin: &str) {
+    let base = shmem_mib();
+    assert_signals_end_the_run_cleanly(
+        lab,
+        bin,
+        &["--size", "6G", "--hold", "0"],
+        |_| shmem_mib() - base >= 256,
+        "while zeroing, after ",
+        || (shmem_mib() - base).abs() <= 4,
+    );
+}
+
+/// Matrix cell 9 where the two runs share a name: the first run
+/// (`--lock semaphore`, so its result is checkable) holds the key or name
+/// once `holding()`; a second run meanwhile fails with EEXIST and a hint
+/// saying `says`; the first finishes undisturbed with exactly 5.
+pub fn assert_a_second_run_fails_clearly(
+    lab: &Lab,
+    bin: &str,
+    own: &[String],
+    holding: impl Fn() -> bool,
+    says: &str,
+) {
+    let mut first = lab.start(
+        bin,
+        &with(
+            own,
+            &[
+                "--count",
+                "5",
+                "--lock",
+                "semaphore",
+                "--sleep-us",
+                "200000",
+            ],
+        ),
+    );
+    first.wait_until("the first run to hold its object", holding);
+    let second = lab.run(bin, own);
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+    let first = first.finish();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(
+        shm_p(&text(&first.stdout)),
+        5,
+        "the first run was not disturbed"
+    );
+}
+
+/// Matrix cell 9 where the runs cannot meet (private memory): two runs of
+/// a memory demo at once both succeed, each reporting its own Shmem rise.
+pub fn assert_two_memory_runs_both_succeed(lab: &Lab, bin: &str) {
+    let args = ["--size", "64M", "--hold", "1"];
+    let first = lab.start(bin, &args);
+    let second = lab.run(bin, &args);
+    let first = first.finish();
+    for out in [first, second] {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            change(&text(&out.stdout), "Shmem") >= 60,
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}
+
+/// A child killed by SIGKILL while it holds the semaphore (found asleep
+/// in the critical section) must not hang the parent: it exits 1 within
+/// a bound, naming the killed child. Returns stderr for family-specific
+/// checks (a POSIX semaphore leaves the others stuck; SEM_UNDO does not).
+pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]) -> String {
+    let (out, took) = signal_when(
+        lab,
+        bin,
+        &with(
+            own,
+            &[
+                "--count",
+                "4",
+                "--lock",
+                "semaphore",
+                "--sleep-us",
+                "1000000",
+            ],
+        ),
+        |pid| {
+            let children = child_pids(pid);
+            if children.len() < 4 {
+                return None;
+            }
+            children.into_iter().find(|&c| in_nanosleep(c))
+        },
+        Signal::SIGKILL,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no result with a dead child");
+    assert!(stderr.contains("was killed by SIGKILL"), "{stderr}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    stderr
+}

@@ -1,0 +1,675 @@
+//! [`Lab`]: one test's own corner of a machine that other users share.
+//!
+//! See the crate documentation for the three rules (locks without files,
+//! names of its own, only what it created) and why they were chosen.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::xsi::{self, Key};
+use nix::unistd::Uid;
+
+use crate::lock::{self, Held};
+use crate::run::Running;
+
+/// How long a test waits for anything but a lock: a program to reach the
+/// phase to interrupt, an object to appear, a run to end.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The uid of `nobody`, the second user root's tests run programs as.
+const NOBODY: u32 = 65534;
+
+/// Exclusive use of this user's test slot (and, from [`Lab::machine`], of
+/// the machine's shared state), a private directory, names nobody else
+/// uses, and a record of what the test created, to check at the end.
+#[derive(Debug)]
+pub struct Lab {
+    // Dropped in this order: machine lock, user lock, then this process's turn.
+    machine: Option<Held>,
+    _user: Held,
+    _turn: lock::Turn,
+    dir: PathBuf,
+    tag: String,
+    before: Snapshot,
+    claims: RefCell<Claims>,
+    wrappers: RefCell<BTreeMap<(PathBuf, bool), PathBuf>>,
+    checked: bool,
+}
+
+/// What counts as this test's own, besides the processes it started.
+#[derive(Debug, Default)]
+struct Claims {
+    /// Processes the test started (and the test process itself).
+    pids: BTreeSet<i32>,
+    /// System V keys the test uses.
+    keys: BTreeSet<i32>,
+    /// Entries of /dev/shm the test uses (`shm`, `sem.shm`).
+    names: BTreeSet<String>,
+    /// Users the test's programs run as.
+    uids: BTreeSet<u32>,
+}
+
+/// Something the article's programs share machine-wide by default, which
+/// a test may need free: the key `ftok("/etc/passwd", 1234)`, or the name
+/// `/shm` (and its semaphore `/dev/shm/sem.shm`).
+#[derive(Debug, Clone)]
+pub enum Article {
+    Key(Key),
+    Name(&'static str),
+}
+
+impl Article {
+    /// The article's key: `ftok("/etc/passwd", 1234)`.
+    pub fn key() -> Article {
+        Article::Key(Key::ftok(Path::new("/etc/passwd"), 1234).expect("ftok(/etc/passwd)"))
+    }
+
+    /// The article's POSIX name, `/shm`.
+    pub fn name() -> Article {
+        Article::Name("/shm")
+    }
+}
+
+impl Lab {
+    /// A lab for a test that uses only its own names and touches nothing
+    /// machine-wide: it waits only for this user's other tests.
+    #[allow(clippy::new_without_default)] // it waits for a lock: no default value
+    pub fn new() -> Lab {
+        Lab::open(false)
+    }
+
+    /// A lab for a test that reads /proc/meminfo (which every process on
+    /// the machine moves), changes vm.nr_hugepages, or uses one of the
+    /// article's default names: it also waits for every other user's such
+    /// tests.
+    pub fn machine() -> Lab {
+        Lab::open(true)
+    }
+
+    fn open(machine: bool) -> Lab {
+        let me = Uid::effective().as_raw();
+        let turn = lock::turn();
+        let user = lock::acquire(
+            &format!("shm-lessons-tests/user/{me}"),
+            "another shm-lessons test run of yours is running a test",
+        );
+        let machine = machine.then(|| {
+            lock::acquire(
+                "shm-lessons-tests/machine",
+                "another test run, maybe another user's, holds the machine-wide lock \
+                 (for memory figures, huge pages and the article's default names)",
+            )
+        });
+        let n = crate::unique();
+        let tag = format!("shm-lessons-{me}-{}-{n}", std::process::id());
+        let dir = private_dir(&tag);
+        let claims = Claims {
+            pids: BTreeSet::from([std::process::id() as i32]),
+            uids: BTreeSet::from([me]),
+            ..Claims::default()
+        };
+        Lab {
+            machine,
+            _user: user,
+            _turn: turn,
+            dir,
+            tag,
+            before: Snapshot::take(),
+            claims: RefCell::new(claims),
+            wrappers: RefCell::new(BTreeMap::new()),
+            checked: false,
+        }
+    }
+
+    /// The TMPDIR of every program this lab runs: `--lock flock` files
+    /// land here, and it must be empty again at the end.
+    pub fn tmpdir(&self) -> PathBuf {
+        self.dir.join("tmp")
+    }
+
+    /// A POSIX shared memory name no one else uses:
+    /// `/shm-lessons-UID-PID-N` (then `…-N.2`, `…-N.3` for more).
+    pub fn name(&self) -> String {
+        let n = self.claims.borrow().names.len() / 2;
+        let name = match n {
+            0 => format!("/{}", self.tag),
+            n => format!("/{}.{}", self.tag, n + 1),
+        };
+        self.claim_name(&name);
+        name
+    }
+
+    /// A path in this lab's directory (not in the programs' TMPDIR).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn claim_name(&self, name: &str) {
+        let bare = name.trim_start_matches('/');
+        let mut claims = self.claims.borrow_mut();
+        claims.names.insert(bare.to_owned());
+        claims.names.insert(format!("sem.{bare}"));
+    }
+
+    /// An ftok key no segment or semaphore set uses: a file in this lab's
+    /// directory (its own inode) and the first proj_id whose key is free.
+    pub fn key(&self) -> LabKey {
+        let path = self.dir.join("key");
+        if !path.exists() {
+            std::fs::write(&path, "ftok reads this file's inode and device numbers\n")
+                .expect("write the key file");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                .expect("chmod the key file");
+        }
+        let taken = Snapshot::take().keys();
+        for proj_id in 1..=255 {
+            let key = Key::ftok(&path, proj_id).expect("ftok on the lab's key file");
+            if !taken.contains(&key.raw()) && !self.claims.borrow().keys.contains(&key.raw()) {
+                self.claims.borrow_mut().keys.insert(key.raw());
+                return LabKey { path, proj_id, key };
+            }
+        }
+        panic!("every proj_id of {} gives a key in use", path.display());
+    }
+
+    /// Use one of the article's machine-wide defaults. Needs a
+    /// [`Lab::machine`] (so no other test run uses it meanwhile). Waits up
+    /// to [`WAIT`] for a run in progress to finish with it; `Err` says
+    /// whose object holds it if it stays taken (a leftover of someone
+    /// else's, which this test must not touch).
+    pub fn use_default(&self, default: &Article) -> Result<(), String> {
+        assert!(
+            self.machine.is_some(),
+            "a test that uses the article's default names needs Lab::machine()"
+        );
+        match default {
+            Article::Key(key) => {
+                self.claims.borrow_mut().keys.insert(key.raw());
+            }
+            Article::Name(name) => self.claim_name(name),
+        }
+        let start = Instant::now();
+        loop {
+            let holder = held_by(default);
+            match holder {
+                None => return Ok(()),
+                Some(holder) if start.elapsed() > WAIT => return Err(holder),
+                Some(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// `bin`, run the way every test runs a program (see [`Lab::command`]).
+    pub fn run<S: AsRef<OsStr>>(&self, bin: &str, args: &[S]) -> Output {
+        let mut command = self.command(bin);
+        command.args(args);
+        self.spawn(command).finish()
+    }
+
+    /// `bin args` started in the background.
+    pub fn start<S: AsRef<OsStr>>(&self, bin: &str, args: &[S]) -> Running {
+        let mut command = self.command(bin);
+        command.args(args);
+        self.spawn(command)
+    }
+
+    /// The command that runs `bin` for this test: through a small wrapper
+    /// script that records the program's pid (so what it creates counts as
+    /// the test's) and switches core dumps off, with TMPDIR set to
+    /// [`Lab::tmpdir`], stdin closed, stdout and stderr collected.
+    pub fn command(&self, bin: &str) -> Command {
+        let mut command = Command::new(self.wrapper(Path::new(bin), false));
+        command
+            .env("TMPDIR", self.tmpdir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// [`Lab::command`] with the program's umask set to `umask` first.
+    pub fn command_with_umask(&self, bin: &str, umask: u32) -> Command {
+        let mut command = self.command(bin);
+        command.env("SHM_LESSONS_TEST_UMASK", format!("{umask:04o}"));
+        command
+    }
+
+    /// Start `command`, recording its pid as the test's.
+    pub fn spawn(&self, mut command: Command) -> Running {
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+        self.claims.borrow_mut().pids.insert(child.id() as i32);
+        Running::new(child, format!("{:?}", command.get_program()))
+    }
+
+    /// `bin` run as user `nobody` (with at most `nproc` processes, if
+    /// given): for the tests where two users meet. `None` unless this test
+    /// runs as root with setpriv and prlimit (util-linux) installed.
+    pub fn as_nobody(&self, bin: &str, nproc: Option<u64>) -> Option<Command> {
+        if !Uid::effective().is_root() || !crate::has("setpriv") || !crate::has("prlimit") {
+            return None;
+        }
+        self.claims.borrow_mut().uids.insert(NOBODY);
+        let tmp = self.dir.join("tmp-nobody");
+        if !tmp.exists() {
+            std::fs::create_dir(&tmp).expect("nobody's TMPDIR");
+            std::os::unix::fs::chown(&tmp, Some(NOBODY), Some(NOBODY)).expect("chown nobody");
+        }
+        let mut command = Command::new("prlimit");
+        if let Some(n) = nproc {
+            command.arg(format!("--nproc={n}:{n}"));
+        }
+        command
+            .args([
+                "--",
+                "setpriv",
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "--",
+            ])
+            .arg(self.wrapper(Path::new(bin), true))
+            .env("TMPDIR", &tmp)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Some(command)
+    }
+
+    /// `bin` with so few processes left to this user that `fork` fails
+    /// part-way through 100 children: as root, run as `nobody` with at most
+    /// 8 processes (root ignores the limit); otherwise as this user, with a
+    /// limit of the tasks it has now plus 8.
+    pub fn with_few_processes(&self, bin: &str) -> Command {
+        if let Some(command) = self.as_nobody(bin, Some(8)) {
+            return command;
+        }
+        assert!(
+            crate::has("prlimit"),
+            "prlimit (util-linux) is needed to lower RLIMIT_NPROC"
+        );
+        let limit = crate::probe::my_tasks() + 8;
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nproc={limit}:{limit}"))
+            .arg("--")
+            .arg(self.wrapper(Path::new(bin), false))
+            .env("TMPDIR", self.tmpdir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// The wrapper script for `bin` (made once per lab). For `nobody`, the
+    /// binary is copied into this lab's directory first: target/ may sit in
+    /// a home other users cannot enter.
+    pub(crate) fn wrapper(&self, bin: &Path, for_nobody: bool) -> PathBuf {
+        let key = (bin.to_owned(), for_nobody);
+        if let Some(path) = self.wrappers.borrow().get(&key) {
+            return path.clone();
+        }
+        let name = bin.file_name().expect("a program path").to_owned();
+        let bin_dir = self.dir.join(if for_nobody { "bin-nobody" } else { "bin" });
+        std::fs::create_dir_all(&bin_dir).expect("the lab's bin directory");
+        let real = if for_nobody {
+            let copy = self.dir.join("real").join(&name);
+            std::fs::create_dir_all(copy.parent().unwrap()).expect("the lab's real/ directory");
+            std::fs::copy(bin, &copy).expect("copy the program for nobody");
+            copy
+        } else {
+            bin.to_owned()
+        };
+        // Only test-owned processes may append to the pid list; a program
+        // run as nobody is recorded by `spawn` (its pid does not change
+        // through prlimit, setpriv and this script: each execs the next).
+        let record = if for_nobody {
+            String::new()
+        } else {
+            format!("echo $$ >> {}\n", quote(&self.dir.join("pids")))
+        };
+        let script = format!(
+            "#!/bin/sh\n\
+             # testkit: runs {name:?} for one test (see testkit::lab::Lab::command).\n\
+             {record}\
+             ulimit -c 0\n\
+             if [ -n \"${{SHM_LESSONS_TEST_UMASK-}}\" ]; then\n  \
+               umask \"$SHM_LESSONS_TEST_UMASK\"\n  \
+               unset SHM_LESSONS_TEST_UMASK\n\
+             fi\n\
+             exec {} \"$@\"\n",
+            quote(&real)
+        );
+        let path = bin_dir.join(&name);
+        std::fs::write(&path, script).expect("write the wrapper");
+        let ours = if for_nobody {
+            vec![&bin_dir, &path, &real]
+        } else {
+            vec![&bin_dir, &path]
+        };
+        for p in ours {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod the wrapper");
+        }
+        self.wrappers.borrow_mut().insert(key, path.clone());
+        path
+    }
+
+    /// The state when the lab was opened.
+    pub fn before(&self) -> &Snapshot {
+        &self.before
+    }
+
+    /// Fail, after removing them, if objects this test created are still
+    /// there, vm.nr_hugepages changed (a machine lab), or a file was left
+    /// in [`Lab::tmpdir`]. Objects others created meanwhile are no
+    /// business of this test: they are neither counted nor touched.
+    pub fn assert_clean(mut self) {
+        self.checked = true;
+        let left = self.leftovers();
+        for leftover in &left {
+            leftover.remove();
+        }
+        let lines: Vec<String> = left.iter().map(Leftover::describe).collect();
+        assert!(
+            lines.is_empty(),
+            "the test left behind (now removed):\n  {}",
+            lines.join("\n  ")
+        );
+    }
+
+    fn leftovers(&self) -> Vec<Leftover> {
+        if let Ok(pids) = std::fs::read_to_string(self.dir.join("pids")) {
+            let mut claims = self.claims.borrow_mut();
+            claims.pids.extend(
+                pids.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+        let now = Snapshot::take();
+        let claims = self.claims.borrow();
+        let mut left = Vec::new();
+        for seg in now.segments.difference(&self.before.segments) {
+            let by_us = claims.pids.contains(&seg.cpid);
+            let our_key = seg.key != 0 && claims.keys.contains(&seg.key);
+            if by_us || (our_key && claims.uids.contains(&seg.cuid)) {
+                left.push(Leftover::Segment(seg.key, seg.id));
+            }
+        }
+        for sem in now.semaphores.difference(&self.before.semaphores) {
+            if claims.keys.contains(&sem.key) && claims.uids.contains(&sem.cuid) {
+                left.push(Leftover::Semaphore(sem.key, sem.id));
+            }
+        }
+        for entry in now.dev_shm.difference(&self.before.dev_shm) {
+            if claims.names.contains(&entry.name) && claims.uids.contains(&entry.uid) {
+                left.push(Leftover::DevShm(entry.name.clone()));
+            }
+        }
+        if self.machine.is_some() && now.nr_hugepages != self.before.nr_hugepages {
+            left.push(Leftover::HugePages(
+                self.before.nr_hugepages,
+                now.nr_hugepages,
+            ));
+        }
+        for dir in [self.tmpdir(), self.dir.join("tmp-nobody")] {
+            if let Ok(files) = std::fs::read_dir(&dir) {
+                for file in files.flatten() {
+                    left.push(Leftover::File(file.path()));
+                }
+            }
+        }
+        left
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        // A test that panicked before its check: clean up quietly so the
+        // next test starts from the same state; the panic already failed it.
+        if !self.checked {
+            for leftover in self.leftovers() {
+                leftover.remove();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// This lab's directory: `$TMPDIR/TAG`, made fresh (never one that exists,
+/// whoever's it is). Others may enter it (mode 0755: `nobody` needs the key
+/// file and the programs' copies) but not write to it; the programs'
+/// TMPDIR inside is the owner's alone (0700).
+fn private_dir(tag: &str) -> PathBuf {
+    for n in 0..100 {
+        let dir = std::env::temp_dir().join(format!("{tag}.{n}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+                    .expect("chmod the lab directory");
+                let tmp = dir.join("tmp");
+                std::fs::create_dir(&tmp).expect("the lab's TMPDIR");
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700))
+                    .expect("chmod the lab's TMPDIR");
+                return dir;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!(
+                "cannot create a test directory in {}: {e}",
+                std::env::temp_dir().display()
+            ),
+        }
+    }
+    panic!("100 test directories named {tag}.N exist already");
+}
+
+/// A path in single quotes for /bin/sh.
+fn quote(path: &Path) -> String {
+    let text = path.to_str().expect("a UTF-8 path");
+    assert!(!text.contains('\''), "a path without quotes: {text}");
+    format!("'{text}'")
+}
+
+/// Whose object holds a default, described, or `None` if it is free.
+fn held_by(default: &Article) -> Option<String> {
+    match default {
+        Article::Key(key) => {
+            if let Some(seg) = xsi::find(key) {
+                return Some(format!("a segment with key {key} ({})", seg.describe()));
+            }
+            common::semaphore::semaphore_sets()
+                .into_iter()
+                .find(|set| set.key == key.raw())
+                .map(|set| {
+                    format!(
+                        "a semaphore set with key {key} (semid {}, owner {})",
+                        set.id,
+                        xsi::user_name(set.uid)
+                    )
+                })
+        }
+        Article::Name(name) => {
+            let bare = name.trim_start_matches('/');
+            [bare.to_owned(), format!("sem.{bare}")]
+                .into_iter()
+                .find_map(|entry| {
+                    let path = Path::new("/dev/shm").join(&entry);
+                    let meta = std::fs::symlink_metadata(&path).ok()?;
+                    Some(format!(
+                        "{} (owner {})",
+                        path.display(),
+                        xsi::user_name(meta.uid())
+                    ))
+                })
+        }
+    }
+}
+
+/// A key made for one lab, as the racing_xsi_shm flags that give it.
+#[derive(Debug, Clone)]
+pub struct LabKey {
+    pub path: PathBuf,
+    pub proj_id: i32,
+    pub key: Key,
+}
+
+impl LabKey {
+    /// `--path PATH --proj-id N`, then `rest`.
+    pub fn with(&self, rest: &[&str]) -> Vec<String> {
+        let mut args = vec![
+            String::from("--path"),
+            self.path.to_str().expect("a UTF-8 path").to_owned(),
+            String::from("--proj-id"),
+            self.proj_id.to_string(),
+        ];
+        args.extend(rest.iter().map(|s| (*s).to_owned()));
+        args
+    }
+}
+
+/// What the machine holds that tests care about: `ipcs -m`, `ipcs -s`,
+/// `ls /dev/shm`, vm.nr_hugepages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub segments: BTreeSet<SegmentRow>,
+    pub semaphores: BTreeSet<SemaphoreRow>,
+    pub dev_shm: BTreeSet<DevShmEntry>,
+    pub nr_hugepages: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SegmentRow {
+    pub key: i32,
+    pub id: i64,
+    /// The pid that created it, and its uid.
+    pub cpid: i32,
+    pub cuid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SemaphoreRow {
+    pub key: i32,
+    pub id: i64,
+    pub cuid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DevShmEntry {
+    pub name: String,
+    pub inode: u64,
+    pub uid: u32,
+}
+
+impl Snapshot {
+    pub fn take() -> Snapshot {
+        let rows = |which: &str| common::xsi::sysvipc_table(which).into_iter();
+        let num = |row: &std::collections::HashMap<String, String>, col: &str| -> Option<i64> {
+            row.get(col)?.parse().ok()
+        };
+        Snapshot {
+            segments: rows("shm")
+                .filter_map(|row| {
+                    Some(SegmentRow {
+                        key: num(&row, "key")? as i32,
+                        id: num(&row, "shmid")?,
+                        cpid: num(&row, "cpid")? as i32,
+                        cuid: num(&row, "cuid")? as u32,
+                    })
+                })
+                .collect(),
+            semaphores: rows("sem")
+                .filter_map(|row| {
+                    Some(SemaphoreRow {
+                        key: num(&row, "key")? as i32,
+                        id: num(&row, "semid")?,
+                        cuid: num(&row, "cuid")? as u32,
+                    })
+                })
+                .collect(),
+            dev_shm: std::fs::read_dir("/dev/shm")
+                .map(|dir| {
+                    dir.flatten()
+                        .filter_map(|e| {
+                            let meta = e.path().symlink_metadata().ok()?;
+                            Some(DevShmEntry {
+                                name: e.file_name().to_string_lossy().into_owned(),
+                                inode: meta.ino(),
+                                uid: meta.uid(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            nr_hugepages: crate::probe::nr_hugepages(),
+        }
+    }
+
+    /// Every System V key in use.
+    fn keys(&self) -> BTreeSet<i32> {
+        self.segments
+            .iter()
+            .map(|s| s.key)
+            .chain(self.semaphores.iter().map(|s| s.key))
+            .collect()
+    }
+}
+
+/// One object a test left on the machine.
+#[derive(Debug)]
+enum Leftover {
+    Segment(i32, i64),
+    Semaphore(i32, i64),
+    DevShm(String),
+    HugePages(u64, u64),
+    File(PathBuf),
+}
+
+impl Leftover {
+    fn describe(&self) -> String {
+        match self {
+            Leftover::Segment(key, id) => {
+                format!(
+                    "System V segment key {:#010x} shmid {id} (ipcrm -m {id})",
+                    *key as u32
+                )
+            }
+            Leftover::Semaphore(key, id) => {
+                format!(
+                    "System V semaphore set key {:#010x} semid {id} (ipcrm -s {id})",
+                    *key as u32
+                )
+            }
+            Leftover::DevShm(name) => format!("/dev/shm/{name} (rm /dev/shm/{name})"),
+            Leftover::HugePages(was, now) => {
+                format!(
+                    "vm.nr_hugepages is {now}, was {was} (echo {was} > /proc/sys/vm/nr_hugepages)"
+                )
+            }
+            Leftover::File(path) => format!("{} in the programs' TMPDIR", path.display()),
+        }
+    }
+
+    fn remove(&self) {
+        let _ = match self {
+            Leftover::Segment(_, id) => Command::new("ipcrm")
+                .args(["-m", &id.to_string()])
+                .output()
+                .map(drop),
+            Leftover::Semaphore(_, id) => Command::new("ipcrm")
+                .args(["-s", &id.to_string()])
+                .output()
+                .map(drop),
+            Leftover::DevShm(name) => std::fs::remove_file(format!("/dev/shm/{name}")),
+            Leftover::HugePages(was, _) => {
+                std::fs::write("/proc/sys/vm/nr_hugepages", was.to_string())
+            }
+            Leftover::File(path) => std::fs::remove_file(path),
+        };
+    }
+}

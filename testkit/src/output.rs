@@ -1,0 +1,71 @@
+//! Reading what a program printed.
+
+use std::process::Output;
+
+/// Bytes as text, for messages and matching.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The value of the one `shm_p: N` line that must be all of stdout.
+pub fn shm_p(stdout: &str) -> i64 {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "stdout must be exactly one line, got {stdout:?}"
+    );
+    assert!(
+        stdout.ends_with('\n'),
+        "the line ends with a newline: {stdout:?}"
+    );
+    lines[0]
+        .strip_prefix("shm_p: ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not a `shm_p: N` line: {stdout:?}"))
+}
+
+/// The "change" column of a memory demo's before/after table: `Shmem`,
+/// `Cached`, `MemFree` (MiB) or `HugePages_Free` (pages).
+pub fn change(stdout: &str, row: &str) -> i64 {
+    stdout
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(row))
+        .and_then(|line| line.split_whitespace().nth(5))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {row} row with a change in:\n{stdout}"))
+}
+
+/// The minor page faults on the report's `zeroed ...` line.
+pub fn faults(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .find(|line| line.starts_with("zeroed "))
+        .and_then(|line| line.split(": ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `zeroed ...: N minor page faults` line in:\n{stdout}"))
+}
+
+/// A usage error, as every program must give one: exit status 2, nothing
+/// on stdout, clap's `error:` line on stderr saying `says`, no panic.
+pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} printed to stdout: {}",
+        text(&out.stdout)
+    );
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(says),
+        "{args:?} should say {says:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+}
+
+/// `uid 1000 (alice)`: how the programs name the user running this test.
+pub fn me() -> String {
+    common::xsi::user_name(nix::unistd::Uid::effective().as_raw())
+}

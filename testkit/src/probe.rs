@@ -1,0 +1,107 @@
+//! What the tests read from /proc about a running program and the machine.
+
+use nix::unistd::Pid;
+
+/// The children of `pid`, by pid.
+pub fn child_pids(pid: Pid) -> Vec<Pid> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .map(Pid::from_raw)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How many child processes `pid` has right now.
+pub fn children_of(pid: Pid) -> usize {
+    child_pids(pid).len()
+}
+
+/// Whether process `pid` is asleep (state S), as a demo is while it holds
+/// its memory, and not while it zeroes it.
+pub fn sleeping(pid: Pid) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit(')')
+                .next()
+                .map(|rest| rest.trim_start().starts_with('S'))
+        })
+        .unwrap_or(false)
+}
+
+/// Whether `pid` is asleep in nanosleep/clock_nanosleep right now: in a
+/// racing child, that is the pause *inside* the critical section.
+pub fn in_nanosleep(pid: Pid) -> bool {
+    let sleeps = [nix::libc::SYS_clock_nanosleep, nix::libc::SYS_nanosleep];
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<i64>().ok())
+        })
+        .is_some_and(|n| sleeps.contains(&n))
+}
+
+/// Shmem from /proc/meminfo, in MiB.
+pub fn shmem_mib() -> i64 {
+    meminfo_field("Shmem:") / 1024
+}
+
+/// One field of /proc/meminfo, as the kernel prints it (KiB or pages).
+pub fn meminfo_field(name: &str) -> i64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no {name} in /proc/meminfo"))
+}
+
+/// vm.nr_hugepages now.
+pub fn nr_hugepages() -> u64 {
+    std::fs::read_to_string("/proc/sys/vm/nr_hugepages")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Huge pages free and not promised to a mapping yet.
+pub fn huge_available() -> i64 {
+    meminfo_field("HugePages_Free:") - meminfo_field("HugePages_Rsvd:")
+}
+
+/// How many tasks (processes and threads) this user has now: what
+/// RLIMIT_NPROC counts against.
+pub fn my_tasks() -> u64 {
+    let me = nix::unistd::Uid::current().as_raw();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut count = 0;
+    for proc in procs.flatten() {
+        let Ok(tasks) = std::fs::read_dir(proc.path().join("task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let real_uid = std::fs::read_to_string(task.path().join("status"))
+                .ok()
+                .and_then(|status| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Uid:"))
+                        .and_then(|ids| ids.split_whitespace().next()?.parse::<u32>().ok())
+                });
+            if real_uid == Some(me) {
+                count += 1;
+            }
+        }
+    }
+    count
+}
