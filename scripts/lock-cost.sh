@@ -7,7 +7,7 @@
 #   RUNS=20 scripts/lock-cost.sh    more runs per cell (default 10)
 #
 # Needs hyperfine (Debian: apt-get install hyperfine). Runs the release
-# build, under the same lock file the tests take, so a test run and this
+# build, under the machine-wide lock the tests take, so a test run and this
 # script never share the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ for setting in "--count 1000 --sleep-us 0" "--count 100 --sleep-us 1"; do
         printf '| %s |' "$p"
         for m in "${modes[@]}"; do
             json="$out/$p-$m.json"
-            flock /tmp/shm-lessons-tests.lock \
+            scripts/with-machine-lock.sh \
                 hyperfine -N --warmup 2 --runs "$runs" --export-json "$json" --style none \
                 "target/release/$p $setting --lock $m" >/dev/null 2>&1
             python3 - "$json" <<'PY'

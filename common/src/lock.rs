@@ -205,7 +205,10 @@ impl LockFile {
     /// pid is still there (that run was killed with SIGKILL), the next free
     /// `PROGRAM.PID.N.lock` is used instead: that file is not ours.
     pub fn create_for_run() -> Result<LockFile, SysError> {
-        let dir = std::env::temp_dir();
+        LockFile::create_in(&std::env::temp_dir())
+    }
+
+    fn create_in(dir: &Path) -> Result<LockFile, SysError> {
         let stem = format!("{}.{}", crate::error::program_name(), std::process::id());
         let mut last = None;
         for n in 0..100 {
@@ -304,5 +307,76 @@ impl Drop for LockFile {
         if same {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A private directory for one test, removed at the end.
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn new(what: &str) -> Dir {
+            let dir = std::env::temp_dir().join(format!(
+                "shm-lessons-unit-{}-{}-{what}",
+                nix::unistd::Uid::effective(),
+                std::process::id()
+            ));
+            std::fs::create_dir(&dir).expect("a fresh directory");
+            Dir(dir)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn the_lock_file_is_this_runs_own_0600_file_and_goes_when_dropped() {
+        let dir = Dir::new("own");
+        let file = LockFile::create_in(&dir.0).unwrap();
+        let name = format!(
+            "{}.{}.lock",
+            crate::error::program_name(),
+            std::process::id()
+        );
+        assert_eq!(file.path, dir.0.join(&name));
+        let mode = std::fs::metadata(&file.path).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        drop(file);
+        assert!(!dir.0.join(&name).exists(), "removed when dropped");
+    }
+
+    #[test]
+    fn something_planted_at_the_path_is_left_alone_and_the_next_name_used() {
+        let dir = Dir::new("planted");
+        let stem = format!("{}.{}", crate::error::program_name(), std::process::id());
+        // A directory where the lock file would go, and a stale file at
+        // the next name: neither is ours to touch.
+        std::fs::create_dir(dir.0.join(format!("{stem}.lock"))).unwrap();
+        std::fs::write(dir.0.join(format!("{stem}.1.lock")), "stale").unwrap();
+        let file = LockFile::create_in(&dir.0).unwrap();
+        assert_eq!(file.path, dir.0.join(format!("{stem}.2.lock")));
+        drop(file);
+        assert!(dir.0.join(format!("{stem}.lock")).is_dir());
+        assert_eq!(
+            std::fs::read_to_string(dir.0.join(format!("{stem}.1.lock"))).unwrap(),
+            "stale"
+        );
+    }
+
+    #[test]
+    fn a_directory_that_does_not_exist_is_one_error_naming_it_and_tmpdir() {
+        let dir = Dir::new("missing");
+        let err = LockFile::create_in(&dir.0.join("nope")).unwrap_err();
+        assert_eq!(err.errno(), Errno::ENOENT);
+        let err = anyhow::Error::new(err);
+        let hint = crate::error::hint_of(&err).unwrap();
+        assert!(hint.contains("nope does not exist."), "{hint}");
+        assert!(hint.contains("TMPDIR=$HOME"), "{hint}");
     }
 }

@@ -52,6 +52,7 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
         let copy = copies.join(chapter);
         std::fs::write(&copy, text).expect("write the chapter's copy");
         trycmd::TestCases::new()
+            .timeout(crate::run::RUN_WAIT)
             .register_bin(name, &wrapper)
             .env("TMPDIR", lab.tmpdir().to_str().expect("a UTF-8 path"))
             .case(&copy)
