@@ -178,10 +178,11 @@ impl Lab {
     }
 
     /// Use one of the article's machine-wide defaults. Needs a
-    /// [`Lab::machine`] (so no other test run uses it meanwhile). Waits up
-    /// to [`WAIT`] for a run in progress to finish with it; `Err` says
-    /// whose object holds it if it stays taken (a leftover of someone
-    /// else's, which this test must not touch).
+    /// [`Lab::machine`] (so no other test run uses it meanwhile). If an
+    /// object holds it that looks in use (attached, or written in the last
+    /// minute: someone's run in progress), waits up to [`WAIT`] for it to
+    /// go. `Err` says whose object holds it if it stays taken — a leftover
+    /// of someone else's, which this test must not touch.
     pub fn use_default(&self, default: &Article) -> Result<(), String> {
         assert!(
             self.machine.is_some(),
@@ -195,10 +196,11 @@ impl Lab {
         }
         let start = Instant::now();
         loop {
-            let holder = held_by(default);
-            match holder {
+            match held_by(default) {
                 None => return Ok(()),
-                Some(holder) if start.elapsed() > WAIT => return Err(holder),
+                Some((holder, in_use)) if !in_use || start.elapsed() > WAIT => {
+                    return Err(holder);
+                }
                 Some(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
@@ -476,22 +478,26 @@ fn quote(path: &Path) -> String {
     format!("'{text}'")
 }
 
-/// Whose object holds a default, described, or `None` if it is free.
-fn held_by(default: &Article) -> Option<String> {
+/// Whose object holds a default, described, and whether it looks in use;
+/// `None` if the default is free.
+fn held_by(default: &Article) -> Option<(String, bool)> {
     match default {
         Article::Key(key) => {
             if let Some(seg) = xsi::find(key) {
-                return Some(format!("a segment with key {key} ({})", seg.describe()));
+                let described = format!("a segment with key {key} ({})", seg.describe());
+                return Some((described, seg.attached > 0));
             }
             common::semaphore::semaphore_sets()
                 .into_iter()
                 .find(|set| set.key == key.raw())
                 .map(|set| {
-                    format!(
+                    let described = format!(
                         "a semaphore set with key {key} (semid {}, owner {})",
                         set.id,
                         xsi::user_name(set.uid)
-                    )
+                    );
+                    // A run's set lives as long as its segment: alone, stale.
+                    (described, false)
                 })
         }
         Article::Name(name) => {
@@ -501,11 +507,14 @@ fn held_by(default: &Article) -> Option<String> {
                 .find_map(|entry| {
                     let path = Path::new("/dev/shm").join(&entry);
                     let meta = std::fs::symlink_metadata(&path).ok()?;
-                    Some(format!(
-                        "{} (owner {})",
-                        path.display(),
-                        xsi::user_name(meta.uid())
-                    ))
+                    let recent = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age < Duration::from_secs(60));
+                    let described =
+                        format!("{} (owner {})", path.display(), xsi::user_name(meta.uid()));
+                    Some((described, recent))
                 })
         }
     }

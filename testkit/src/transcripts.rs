@@ -25,8 +25,9 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
     for default in defaults {
         if let Err(holder) = lab.use_default(default) {
             crate::say(&format!(
-                "not run: docs/{} show the article's default names, and {holder} holds one.\n  \
-                 Only its owner or root may remove it; the other tests do not need it.",
+                "not run: the transcripts of docs/{} use the article's default key or name, \
+                 and {holder} holds it.\n  Only its owner or root may remove it; no other \
+                 test needs it.",
                 chapters.join(", docs/")
             ));
             lab.assert_clean();
