@@ -23,7 +23,7 @@ if ! id "$user" >/dev/null 2>&1; then
 fi
 group=$(id -g "$user")
 as_user() { setpriv --reuid="$user" --regid="$group" --init-groups "$@"; }
-if ! as_user test -r Cargo.toml 2>/dev/null; then
+if ! as_user test -r "$(pwd)/Cargo.toml" 2>/dev/null; then
     echo "test-as-user.sh: $user cannot read $(pwd)" >&2
     exit 1
 fi
