@@ -93,17 +93,18 @@ where
         // module comment), so the child's copy of the address space has no
         // lock held by a thread that does not exist in it. The child branch
         // never returns: `run_child` ends in `_exit`.
-        let forked = unsafe { fork() };
-        if let Ok(ForkResult::Child) = forked {
-            signals::restore_default_in_child();
-            drop(held);
-            run_child(|| work(number));
-        }
-        drop(held);
-        match forked {
-            Ok(ForkResult::Child) => unreachable!("run_child never returns"),
-            Ok(ForkResult::Parent { child }) => children.running.push((number, child)),
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                signals::restore_default_in_child();
+                drop(held);
+                run_child(|| work(number))
+            }
+            Ok(ForkResult::Parent { child }) => {
+                drop(held);
+                children.running.push((number, child));
+            }
             Err(errno) => {
+                drop(held);
                 let started = children.running.len();
                 let failures = children.reap(Some(Duration::from_secs(5)));
                 return Err(fork_failed(errno, started, count, &failures).into());

@@ -109,7 +109,7 @@ fn huge_pages_are_used_and_free_does_not_see_them() {
 #[test]
 fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
     if !testkit::is_root() {
-        testkit::skip("needs root: --reserve writes vm.nr_hugepages");
+        testkit::skip("needs root to write vm.nr_hugepages (--reserve)");
         return;
     }
     let lab = Lab::machine();
