@@ -62,9 +62,11 @@ pub enum Held {
 /// It checks the signal flag every 50 ms: simple, and quick enough for a
 /// person pressing Ctrl-C.
 pub fn hold(hold: Hold) -> Held {
+    // A time so long that the clock cannot add it (`--hold 18446744073709551615`,
+    // 584 billion years) is as good as forever.
     let deadline = match hold {
         Hold::Forever => None,
-        Hold::For(d) => Some(Instant::now() + d),
+        Hold::For(d) => Instant::now().checked_add(d),
     };
     loop {
         if let Some(signal) = signals::caught() {

@@ -158,3 +158,25 @@ fn bad_sizes_and_holds_are_usage_errors() {
     }
     lab.assert_clean();
 }
+
+/// A `--hold` longer than the clock can count (anything from 2^63 s up) is
+/// forever, not a panic: the program holds, and SIGTERM ends it with exit 0.
+#[test]
+fn a_hold_longer_than_the_clock_can_count_holds_until_a_signal() {
+    use testkit::{Signal, interrupt_when};
+    let lab = Lab::machine();
+    for hold in ["9223372036854775808", "18446744073709551615"] {
+        let (out, _) = interrupt_when(
+            &lab,
+            BIN,
+            &["--size", "4K", "--hold", hold],
+            |pid| testkit::runs(pid, "mmap_mem") && sleeping(pid),
+            Signal::SIGTERM,
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "--hold {hold}: {stderr}");
+        assert!(stderr.contains("SIGTERM: releasing."), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    lab.assert_clean();
+}

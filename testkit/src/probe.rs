@@ -19,6 +19,12 @@ pub fn children_of(pid: Pid) -> usize {
     child_pids(pid).len()
 }
 
+/// Whether process `pid` runs the program `name` (its /proc/PID/comm): a
+/// program started through the lab's wrapper script is `sh` for a moment.
+pub fn runs(pid: Pid, name: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim_end() == name)
+}
+
 /// Whether process `pid` is asleep (state S), as a demo is while it holds
 /// its memory, and not while it zeroes it.
 pub fn sleeping(pid: Pid) -> bool {
