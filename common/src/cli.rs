@@ -215,8 +215,11 @@ fn parse_proj_id(text: &str) -> Result<i32, String> {
     Ok(n)
 }
 
-/// A child count: a whole number from 1 up (the counter is an `i32`, so at
-/// most `i32::MAX`; the machine's process limits stop far below that).
+/// A child count: a whole number from 1 up, and no more than could exist
+/// at once. The article's loop forks every child before it waits for any,
+/// so all of them are processes at the same time (running, or finished and
+/// not yet waited for), and the kernel allows at most kernel.pid_max and
+/// kernel.threads-max of those on the whole machine.
 fn parse_count(text: &str) -> Result<usize, String> {
     let n: i64 = text
         .trim()
@@ -225,13 +228,38 @@ fn parse_count(text: &str) -> Result<usize, String> {
     if n < 1 {
         return Err(format!("{n} children cannot race; use 1 or more"));
     }
-    if n > i64::from(i32::MAX) {
+    let (limit, why) = process_limit();
+    if n > limit {
         return Err(format!(
-            "the shared counter is an int; at most {} children",
-            i32::MAX
+            "at most {limit} children: the article's loop forks them all before waiting for any, \
+             so all {n} would exist at once, and {why}"
         ));
     }
     Ok(n as usize)
+}
+
+/// The most processes that can exist at once on this machine, and why.
+fn process_limit() -> (i64, String) {
+    let read = |name: &str| -> Option<i64> {
+        std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    match (read("pid_max"), read("threads-max")) {
+        (Some(pids), Some(threads)) => (
+            pids.min(threads),
+            format!(
+                "this machine allows {pids} processes (kernel.pid_max) and {threads} threads (kernel.threads-max)"
+            ),
+        ),
+        // The counter is an int, whatever the kernel allows.
+        _ => (
+            i64::from(i32::MAX),
+            String::from("the shared counter is an int"),
+        ),
+    }
 }
 
 /// A pause in microseconds: a whole number from 0 up.
@@ -291,6 +319,13 @@ mod tests {
             parse_count("abc")
                 .unwrap_err()
                 .contains("not a whole number")
+        );
+        let (limit, _) = super::process_limit();
+        assert_eq!(parse_count(&limit.to_string()), Ok(limit as usize));
+        let over = parse_count(&(limit + 1).to_string()).unwrap_err();
+        assert!(
+            over.starts_with(&format!("at most {limit} children: ")),
+            "{over}"
         );
         assert!(parse_count("2147483648").is_err());
     }

@@ -71,8 +71,10 @@ where
     // buffered line must not depend on that.
     let _ = std::io::stdout().flush();
 
+    // Grown as children start, not sized for `count` up front: a huge
+    // --count must fail at fork, cleanly, not abort here for lack of memory.
     let mut children = Children {
-        running: Vec::with_capacity(count),
+        running: Vec::new(),
     };
     for number in 1..=count {
         if let Some(signal) = signals::caught() {
@@ -85,6 +87,15 @@ where
                 ),
             )
             .into());
+        }
+        if children.running.try_reserve(1).is_err() {
+            let started = children.running.len();
+            let failures = children.reap(Some(Duration::from_secs(5)));
+            return Err(fork_failed(Errno::ENOMEM, started, count, &failures)
+                .detail(format!(
+                    "after {started} of {count} children had started (no memory left to keep track of another)"
+                ))
+                .into());
         }
         // A stopping signal that arrives during the fork waits until the
         // child has its default actions back (see `signals::hold_back`).

@@ -52,7 +52,7 @@ fn bad_counts_and_unknown_flags_are_usage_errors() {
         (&["--count", "abc"][..], "'abc' is not a whole number"),
         (
             &["--count", "2147483648"][..],
-            "at most 2147483647 children",
+            "children: the article's loop forks them all before waiting for any",
         ),
         (
             &["--sleep-us", "-1"][..],

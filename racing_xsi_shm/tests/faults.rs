@@ -232,3 +232,13 @@ fn stdout_to_a_file_holds_each_line_once() {
     testkit::assert_race_to_a_file_prints_once(&lab, BIN, &lab.key().with(&[]));
     lab.assert_clean();
 }
+
+/// A huge `--count` is a usage error naming the bound, never an abort
+/// (and nothing is created).
+#[test]
+fn a_huge_count_is_a_usage_error_not_an_abort() {
+    let lab = Lab::new();
+    let own = lab.key();
+    testkit::assert_a_huge_count_is_a_usage_error(&lab, BIN, &own.with(&[]));
+    lab.assert_clean();
+}

@@ -565,3 +565,33 @@ pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]
     assert!(took < Duration::from_secs(8), "took {took:?}");
     stderr
 }
+
+/// A `--count` larger than the processes the machine can hold at once is a
+/// usage error naming the bound and why — also under a small address-space
+/// limit (`ulimit -v 20000`), where sizing the list of children for
+/// millions of them used to abort. Never a panic or an abort.
+pub fn assert_a_huge_count_is_a_usage_error(lab: &Lab, bin: &str, own: &[String]) {
+    for (limits, count) in [(None, "2147483647"), (Some("--as=20480000"), "10000000")] {
+        let args = with(own, &["--count", count]);
+        let out = match limits {
+            None => lab.run(bin, &args),
+            Some(limit) => {
+                let mut command = lab.command_with_limits(bin, &[limit]);
+                command.args(&args);
+                lab.spawn(command).finish()
+            }
+        };
+        let stderr = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--count {count} {limits:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("children: the article's loop forks them all before waiting for any"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("kernel.pid_max"), "{stderr}");
+        assert!(!stderr.contains("memory allocation"), "{stderr}");
+    }
+}

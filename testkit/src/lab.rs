@@ -292,14 +292,21 @@ impl Lab {
         if let Some(command) = self.as_nobody(bin, Some(8)) {
             return command;
         }
+        let limit = crate::probe::my_tasks() + 8;
+        self.command_with_limits(bin, &[&format!("--nproc={limit}:{limit}")])
+    }
+
+    /// [`Lab::command`] under resource limits set by prlimit(1), e.g.
+    /// `--as=20000000` (`ulimit -v`), `--fsize=0` (`ulimit -f`),
+    /// `--nofile=8:8` (`ulimit -n`).
+    pub fn command_with_limits(&self, bin: &str, limits: &[&str]) -> Command {
         assert!(
             crate::has("prlimit"),
-            "prlimit (util-linux) is needed to lower RLIMIT_NPROC"
+            "prlimit (util-linux) is needed to set resource limits"
         );
-        let limit = crate::probe::my_tasks() + 8;
         let mut command = Command::new("prlimit");
         command
-            .arg(format!("--nproc={limit}:{limit}"))
+            .args(limits)
             .arg("--")
             .arg(self.wrapper(Path::new(bin), false))
             .env("TMPDIR", self.tmpdir())
