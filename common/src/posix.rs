@@ -31,19 +31,22 @@ use crate::xsi::user_name;
 /// Where glibc keeps POSIX shared memory objects.
 pub const DEV_SHM: &str = "/dev/shm";
 
-/// The longest name, in bytes, after the leading `/` (a file name in /dev/shm).
-pub const NAME_MAX: usize = 255;
+/// The longest name, in bytes, after the leading `/`. A file name in
+/// /dev/shm may have 255, but `--lock semaphore` also makes the named
+/// semaphore `/dev/shm/sem.NAME`, four bytes longer: every object made
+/// from the name must fit.
+pub const NAME_MAX: usize = 255 - "sem.".len();
 
 /// A valid POSIX shared memory name, kept with its one leading `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShmName(String);
 
 impl ShmName {
-    /// Check a name as glibc's shm_open will: after any leading `/`s,
-    /// 1 to 255 bytes, no `/`, and not `.` or `..`. The message states
-    /// the rule, for use as a flag's usage error.
+    /// Check a name as glibc's shm_open and sem_open will: after any
+    /// leading `/`s, 1 to [`NAME_MAX`] (251) bytes, no `/`, and not `.` or
+    /// `..`. The message states the rule, for use as a flag's usage error.
     pub fn parse(text: &str) -> Result<ShmName, String> {
-        let rule = "a POSIX shared memory name is '/' then 1 to 255 bytes with no other '/' (it becomes /dev/shm/NAME)";
+        let rule = "a POSIX shared memory name is '/' then 1 to 251 bytes with no other '/' (it becomes /dev/shm/NAME, and its semaphore /dev/shm/sem.NAME)";
         let bare = text.trim_start_matches('/');
         if bare.is_empty() {
             return Err(format!("the name is empty; {rule}"));
@@ -282,7 +285,7 @@ fn explain_open(call: String, errno: Errno, name: &ShmName) -> SysError {
             path.display()
         )),
         Errno::ENAMETOOLONG | Errno::EINVAL => err.hint(
-            "a POSIX shared memory name is '/' then 1 to 255 bytes with no other '/'.",
+            "a POSIX shared memory name is '/' then 1 to 251 bytes with no other '/'.",
         ),
         _ => err,
     }
@@ -311,15 +314,16 @@ mod tests {
     fn bad_names_are_refused_with_the_rule() {
         for bad in ["", "/", "/a/b", "a/b", ".", "/.."] {
             let msg = ShmName::parse(bad).unwrap_err();
-            assert!(msg.contains("'/' then 1 to 255 bytes"), "{bad:?}: {msg}");
+            assert!(msg.contains("'/' then 1 to 251 bytes"), "{bad:?}: {msg}");
         }
-        let long = "x".repeat(256);
+        // 252 bytes would do for the object, but not for sem.NAME (256).
+        let long = "x".repeat(252);
         assert!(
             ShmName::parse(&long)
                 .unwrap_err()
-                .contains("256 bytes long")
+                .contains("252 bytes long")
         );
-        assert!(ShmName::parse(&"x".repeat(255)).is_ok());
+        assert!(ShmName::parse(&"x".repeat(251)).is_ok());
     }
 
     #[test]

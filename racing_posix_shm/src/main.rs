@@ -43,7 +43,7 @@ struct Args {
     #[command(flatten)]
     race: RaceArgs,
 
-    /// The object's name: '/' then 1 to 255 bytes with no other '/'. It is
+    /// The object's name: '/' then 1 to 251 bytes with no other '/'. It is
     /// the file /dev/shm/NAME (the article uses "shm"; glibc treats "shm"
     /// and "/shm" alike).
     #[arg(long, value_name = "NAME", default_value = "/shm", value_parser = ShmName::parse)]

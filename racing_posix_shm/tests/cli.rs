@@ -150,18 +150,18 @@ fn another_users_object_names_the_owner() {
 #[test]
 fn bad_names_are_usage_errors_that_state_the_rule() {
     let lab = Lab::new();
-    let long = "x".repeat(256);
+    let long = "x".repeat(252);
     for (name, says) in [
         ("", "the name is empty"),
         ("/", "the name is empty"),
         ("/a/b", "'/a/b' has a '/' inside"),
-        (long.as_str(), "the name is 256 bytes long"),
+        (long.as_str(), "the name is 252 bytes long"),
         ("..", "is not a file name"),
     ] {
         let args = ["--name", name];
         let out = lab.run(BIN, &args);
         testkit::assert_usage_error(&args, &out, says);
-        assert!(text(&out.stderr).contains("'/' then 1 to 255 bytes with no other '/'"));
+        assert!(text(&out.stderr).contains("'/' then 1 to 251 bytes with no other '/'"));
     }
     lab.assert_clean();
 }

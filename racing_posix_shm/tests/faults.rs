@@ -237,3 +237,19 @@ fn a_huge_count_is_a_usage_error_not_an_abort() {
     testkit::assert_a_huge_count_is_a_usage_error(&lab, BIN, &named(&name));
     lab.assert_clean();
 }
+
+/// The longest name the rule allows, 251 bytes, works with every lock:
+/// its semaphore, /dev/shm/sem.NAME, is 255 bytes, the most a file name
+/// may have. (252 to 255 bytes passed the old check and failed at
+/// sem_open with ENAMETOOLONG; now they are usage errors, see cli.rs.)
+#[test]
+fn the_longest_name_allowed_works_with_every_lock() {
+    let lab = Lab::new();
+    let name = lab.long_name(251);
+    assert_eq!(name.len(), 252, "'/' and 251 bytes");
+    for lock in ["none", "flock", "semaphore"] {
+        let args = testkit::with(&named(&name), &["--count", "5", "--lock", lock]);
+        testkit::race(&lab, BIN, &args, 5);
+    }
+    lab.assert_clean();
+}

@@ -144,6 +144,16 @@ impl Lab {
         name
     }
 
+    /// Like [`Lab::name`], padded with `x` to `bytes` bytes after the `/`.
+    pub fn long_name(&self, bytes: usize) -> String {
+        let mut name = format!("/{}-long", self.tag);
+        while name.len() <= bytes {
+            name.push('x');
+        }
+        self.claim_name(&name);
+        name
+    }
+
     /// A path in this lab's directory (not in the programs' TMPDIR).
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
