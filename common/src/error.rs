@@ -128,9 +128,11 @@ pub fn by_root(step: &str, command: &str) -> String {
     }
 }
 
-/// The first hint anywhere in the error's chain.
+/// The first hint anywhere in the error's chain; for a failed system call
+/// that has none of its own, what its errno means for a user in general
+/// ([`general_hint`]).
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
-    err.chain().find_map(|cause| {
+    let own = err.chain().find_map(|cause| {
         if let Some(sys) = cause.downcast_ref::<SysError>() {
             sys.hint.as_deref()
         } else if let Some(failure) = cause.downcast_ref::<Failure>() {
@@ -138,6 +140,39 @@ pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
         } else {
             None
         }
+    });
+    own.or_else(|| {
+        err.chain()
+            .find_map(|cause| cause.downcast_ref::<SysError>())
+            .and_then(|sys| general_hint(sys.errno))
+    })
+}
+
+/// The errnos a user can cause in any call, by a limit of their shell or
+/// a full machine, and what to do about each.
+pub fn general_hint(errno: Errno) -> Option<&'static str> {
+    Some(match errno {
+        Errno::ENOMEM => {
+            "not enough memory for it, or this process's address-space limit is too low:\n\
+             see `ulimit -v` (unlimited is usual) and MemAvailable in /proc/meminfo."
+        }
+        Errno::EMFILE => {
+            "this process has as many files open as it may (`ulimit -n`); raise it: ulimit -n 1024"
+        }
+        Errno::ENFILE => {
+            "the whole machine has as many files open as it may (fs.file-max); try again later."
+        }
+        Errno::EFBIG => {
+            "the file would be bigger than this process may write (`ulimit -f`); raise it: ulimit -f unlimited"
+        }
+        Errno::ENOSPC => {
+            "no room left: /dev/shm is full (df -h /dev/shm), or a kernel limit is reached (ipcs -l)."
+        }
+        Errno::EAGAIN => "a resource is exhausted for now; try again, or with less.",
+        Errno::EACCES | Errno::EPERM => {
+            "this user may not do that; ls -l /dev/shm or ipcs -m -c shows whose the object is."
+        }
+        _ => return None,
     })
 }
 

@@ -295,7 +295,8 @@ fn explain_create(err: SysError, path: &Path) -> SysError {
             dir.display(),
             crate::error::program_name()
         )),
-        _ => err.hint(elsewhere),
+        // EMFILE, ENOSPC, …: a limit, not the directory (see general_hint).
+        _ => err,
     }
 }
 

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{FallocateFlags, OFlag, fallocate};
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::{Mode, fchmod, fstat};
 use nix::unistd::{Uid, ftruncate};
@@ -135,19 +135,23 @@ impl PosixShm {
     }
 
     /// `ftruncate(fd, len)`: a new object is 0 bytes long; this sets its size.
+    ///
+    /// Then `fallocate(fd, 0, 0, len)`, which the article does not do:
+    /// `ftruncate` only sets the size, and a tmpfs gives a file its pages
+    /// when they are first written. If /dev/shm is full by then, the write
+    /// is a store through a mapping, which cannot return an error: the
+    /// kernel kills the process with SIGBUS, and the object is left behind.
+    /// Allocating the pages here turns a full /dev/shm into an ENOSPC
+    /// error, while the program can still report it and unlink the name
+    /// (PostgreSQL's dsm_impl.c does the same, for the same reason).
     pub fn set_len(&self, len: usize) -> Result<(), SysError> {
-        let call = format!("ftruncate({}, {len})", raw(&self.fd));
-        let len_t =
-            libc::off_t::try_from(len).map_err(|_| SysError::new(call.clone(), Errno::EFBIG))?;
-        ftruncate(&self.fd, len_t).map_err(|errno| {
-            let err = SysError::new(call, errno);
-            match errno {
-                Errno::ENOSPC | Errno::EFBIG => {
-                    err.hint("the tmpfs at /dev/shm has no room for that size: see df -h /dev/shm.")
-                }
-                _ => err,
-            }
-        })
+        let fd = raw(&self.fd);
+        let len_t = libc::off_t::try_from(len)
+            .map_err(|_| SysError::new(format!("ftruncate({fd}, {len})"), Errno::EFBIG))?;
+        ftruncate(&self.fd, len_t)
+            .map_err(|errno| explain_size(format!("ftruncate({fd}, {len})"), errno, len))?;
+        fallocate(&self.fd, FallocateFlags::empty(), 0, len_t)
+            .map_err(|errno| explain_size(format!("fallocate({fd}, 0, 0, {len})"), errno, len))
     }
 
     /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`.
@@ -192,6 +196,24 @@ impl Drop for PosixShm {
         if self.owned && still_ours(&self.fd, &self.name) {
             let _ = shm_unlink(self.name.as_str());
         }
+    }
+}
+
+/// Why a size could not be given to the object.
+fn explain_size(call: String, errno: Errno, len: usize) -> SysError {
+    let err = SysError::new(call, errno);
+    match errno {
+        Errno::ENOSPC => err.hint(format!(
+            "the tmpfs at /dev/shm has no room left for {len} more bytes (not a disk: memory).\n\
+             See what fills it with: df -h /dev/shm; ls -la /dev/shm\n\
+             Remove what is yours and stale, or {}",
+            crate::error::by_root("enlarge it", "mount -o remount,size=1G /dev/shm")
+        )),
+        Errno::EFBIG => err.hint(format!(
+            "{len} bytes is more than this process may write to a file: its file size limit\n\
+             (ulimit -f, in blocks of 1 KiB) is lower. Raise it: ulimit -f unlimited"
+        )),
+        _ => err,
     }
 }
 

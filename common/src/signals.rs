@@ -88,6 +88,14 @@ pub fn install() -> Result<(), SysError> {
         }
         HANDLED.fetch_or(1 << signal as i32, Relaxed);
     }
+    // Growing a file past the file-size limit (`ulimit -f`) sends SIGXFSZ,
+    // whose default action kills the process on the spot — a /dev/shm
+    // object left behind. Ignored, the call fails with EFBIG instead, which
+    // the program reports and cleans up after.
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    // SAFETY: SIG_IGN involves no handler code.
+    unsafe { sigaction(Signal::SIGXFSZ, &ignore) }
+        .map_err(|errno| SysError::new("sigaction(SIGXFSZ, SIG_IGN)", errno))?;
     Ok(())
 }
 

@@ -291,6 +291,11 @@ impl Segment {
                     "shmid {} no longer names a segment: it was removed (ipcrm?) meanwhile.",
                     self.id
                 )),
+                Errno::ENOMEM => err.hint(format!(
+                    "this process has no room for {} more bytes of address space: its limit\n\
+                     (`ulimit -v`, in KiB) is too low. Raise it (ulimit -v unlimited), or ask for less with --size.",
+                    self.size
+                )),
                 _ => err,
             });
         }

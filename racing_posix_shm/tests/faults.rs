@@ -253,3 +253,100 @@ fn the_longest_name_allowed_works_with_every_lock() {
     }
     lab.assert_clean();
 }
+
+/// A full /dev/shm: a 64 KiB tmpfs mounted on it in a private mount
+/// namespace, and filled. `ftruncate` alone reserves nothing there, and the
+/// first store through the mapping used to kill the program with SIGBUS,
+/// leaving the object. The pages are allocated up front now: ENOSPC, with
+/// `df -h /dev/shm` in the hint, and the object unlinked.
+#[test]
+fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
+    if !testkit::is_root() || !testkit::has("unshare") {
+        testkit::skip(
+            "needs root (and unshare) to mount a small tmpfs on /dev/shm in a private namespace",
+        );
+        return;
+    }
+    let lab = Lab::new();
+    let script = format!(
+        "mount -t tmpfs -o size=64k tmpfs /dev/shm || exit 99
+         cat /dev/zero > /dev/shm/fill 2>/dev/null
+         '{}' --name /x --count 3
+         echo status=$?
+         ls -A /dev/shm",
+        lab.program(BIN).display()
+    );
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = lab.spawn(command).finish();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        stdout, "status=1\nfill\n",
+        "exit 1, and only the filler is left:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "racing_posix_shm: fallocate(3, 0, 0, 4) failed: ENOSPC (No space left on device)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("df -h /dev/shm"), "{stderr}");
+    assert!(!stderr.contains("SIGBUS"), "{stderr}");
+    lab.assert_clean();
+}
+
+/// `ulimit -f 0`: growing the object past the file-size limit used to kill
+/// the program with SIGXFSZ, leaving the object. Now it is EFBIG, with
+/// `ulimit -f` in the hint, and the object is unlinked.
+#[test]
+fn a_file_size_limit_is_efbig_not_a_kill() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let mut command = lab.command_with_limits(BIN, &["--fsize=0"]);
+    command.args(named(&name));
+    let out = lab.spawn(command).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ulimit -f unlimited"), "{stderr}");
+    assert!(!Path::new(&files_of(&name).0).exists());
+    lab.assert_clean();
+}
+
+/// `ulimit -n 5`: the lock file cannot be opened: EMFILE, with `ulimit -n`
+/// in the hint, and the object unlinked.
+#[test]
+fn too_few_file_descriptors_is_emfile_explained() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let mut command = lab.command_with_limits(BIN, &["--nofile=4:4"]);
+    command.args(testkit::with(&named(&name), &["--lock", "flock"]));
+    let out = lab.spawn(command).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed: EMFILE (Too many open files)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("raise it: ulimit -n"), "{stderr}");
+    assert!(!Path::new(&files_of(&name).0).exists());
+    lab.assert_clean();
+}

@@ -308,22 +308,28 @@ impl Lab {
 
     /// [`Lab::command`] under resource limits set by prlimit(1), e.g.
     /// `--as=20000000` (`ulimit -v`), `--fsize=0` (`ulimit -f`),
-    /// `--nofile=8:8` (`ulimit -n`).
+    /// `--nofile=8:8` (`ulimit -n`). The wrapper applies them last, to the
+    /// program alone (its own `echo $$ >> pids` needs a file and a
+    /// descriptor).
     pub fn command_with_limits(&self, bin: &str, limits: &[&str]) -> Command {
         assert!(
             crate::has("prlimit"),
             "prlimit (util-linux) is needed to set resource limits"
         );
-        let mut command = Command::new("prlimit");
+        assert!(
+            limits
+                .iter()
+                .all(|l| l.starts_with("--") && !l.contains(' '))
+        );
+        let mut command = self.command(bin);
+        command.env("SHM_LESSONS_TEST_PRLIMIT", limits.join(" "));
         command
-            .args(limits)
-            .arg("--")
-            .arg(self.wrapper(Path::new(bin), false))
-            .env("TMPDIR", self.tmpdir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
+    }
+
+    /// The path that runs `bin` for this lab (its wrapper script), for a
+    /// test that starts it from a shell of its own.
+    pub fn program(&self, bin: &str) -> PathBuf {
+        self.wrapper(Path::new(bin), false)
     }
 
     /// The wrapper script for `bin` (made once per lab). For `nobody`, the
@@ -362,8 +368,13 @@ impl Lab {
                umask \"$SHM_LESSONS_TEST_UMASK\"\n  \
                unset SHM_LESSONS_TEST_UMASK\n\
              fi\n\
-             exec {} \"$@\"\n",
-            quote(&real)
+             if [ -n \"${{SHM_LESSONS_TEST_PRLIMIT-}}\" ]; then\n  \
+               limits=$SHM_LESSONS_TEST_PRLIMIT\n  \
+               unset SHM_LESSONS_TEST_PRLIMIT\n  \
+               exec prlimit $limits -- {real} \"$@\"\n\
+             fi\n\
+             exec {real} \"$@\"\n",
+            real = quote(&real)
         );
         let path = bin_dir.join(&name);
         std::fs::write(&path, script).expect("write the wrapper");

@@ -60,3 +60,21 @@ fn stdout_to_a_file_holds_each_line_once() {
     assert_eq!(written.lines().count(), 6, "{written}");
     lab.assert_clean();
 }
+
+/// `ulimit -v 20000`: shmat has no room for 64 MiB in the address space:
+/// ENOMEM, with `ulimit -v` in the hint; the segment is removed.
+#[test]
+fn an_address_space_limit_is_enomem_explained() {
+    let lab = Lab::machine();
+    let mut command = lab.command_with_limits(BIN, &["--as=20480000"]);
+    command.args(["--size", "64M", "--hold", "0", "--no-touch"]);
+    let out = lab.spawn(command).finish();
+    let stderr = testkit::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("NULL, 0) failed: ENOMEM (Cannot allocate memory)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ulimit -v"), "{stderr}");
+    lab.assert_clean();
+}
