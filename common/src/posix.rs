@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use nix::errno::Errno;
-use nix::fcntl::{FallocateFlags, OFlag, fallocate};
+use nix::fcntl::{FallocateFlags, Flock, FlockArg, OFlag, fallocate};
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::{Mode, fchmod, fstat};
 use nix::unistd::{Uid, ftruncate};
@@ -87,6 +87,9 @@ pub struct PosixShm {
     name: ShmName,
     fd: OwnedFd,
     owned: bool,
+    /// The creator's shared flock on the object, held as long as the value
+    /// lives: it tells a run in progress from a leftover (see `in_use`).
+    _in_use: Option<Flock<OwnedFd>>,
 }
 
 impl PosixShm {
@@ -107,14 +110,30 @@ impl PosixShm {
         )
         .map_err(|errno| explain_open(call, errno, name))?;
         // Owned from here: an error below unlinks the name again.
-        let shm = PosixShm {
+        let mut shm = PosixShm {
             name: name.clone(),
             fd,
             owned: true,
+            _in_use: None,
         };
         fchmod(&shm.fd, Mode::from_bits_truncate(mode)).map_err(|errno| {
             SysError::new(format!("fchmod({}, {mode:04o})", raw(&shm.fd)), errno)
         })?;
+        // Not in the article: a shared flock for as long as this run lives,
+        // so that another run meeting the name can tell "in use" from
+        // "left over". (A flock belongs to the open file, which the
+        // children share; the kernel drops it when the last of them ends,
+        // even after SIGKILL.)
+        let dup = shm.fd.try_clone().map_err(|e| {
+            SysError::new(
+                format!("dup({})", raw(&shm.fd)),
+                Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+            )
+        })?;
+        let held = Flock::lock(dup, FlockArg::LockSharedNonblock).map_err(|(_, errno)| {
+            SysError::new(format!("flock({}, LOCK_SH|LOCK_NB)", raw(&shm.fd)), errno)
+        })?;
+        shm._in_use = Some(held);
         Ok(shm)
     }
 
@@ -127,6 +146,7 @@ impl PosixShm {
             name: name.clone(),
             fd,
             owned: false,
+            _in_use: None,
         })
     }
 
@@ -229,6 +249,25 @@ fn raw(fd: &OwnedFd) -> i32 {
     fd.as_raw_fd()
 }
 
+/// Whether a run is using the object behind `name` right now: every run
+/// of ours holds a shared flock on its object for as long as it lives (see
+/// [`PosixShm::create_exclusive`]), so an exclusive, non-blocking flock
+/// fails exactly while one does. `None` if this user cannot open the file
+/// to ask.
+fn in_use(name: &ShmName) -> Option<bool> {
+    let fd = nix::fcntl::open(
+        &name.path(),
+        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    match Flock::lock(fd, FlockArg::LockExclusiveNonblock) {
+        Ok(_free) => Some(false),
+        Err((_, Errno::EWOULDBLOCK)) => Some(true),
+        Err(_) => None,
+    }
+}
+
 /// What /dev/shm says about the file behind a name.
 fn describe(name: &ShmName) -> Option<(u32, String)> {
     let meta = std::fs::metadata(name.path()).ok()?;
@@ -279,19 +318,21 @@ fn explain_open(call: String, errno: Errno, name: &ShmName) -> SysError {
                 return err.hint(format!("{} exists already. Use {another}", path.display()));
             };
             let me = Uid::effective();
-            let hint = if uid != me.as_raw() && !me.is_root() {
-                format!(
-                    "{} already exists ({facts}).\nOnly its owner or root can remove it \
-                     (/dev/shm is sticky, like /tmp).\nUse {another}",
-                    path.display()
-                )
-            } else {
-                format!(
-                    "{} already exists ({facts}),\nprobably left by an earlier run, or another run is still going on.\n\
-                     Remove it with: rm {}\nor use {another}",
-                    path.display(),
-                    path.display()
-                )
+            let path = path.display();
+            let hint = match (uid != me.as_raw() && !me.is_root(), in_use(name)) {
+                (true, _) => format!(
+                    "{path} already exists ({facts}).\nOnly its owner or root can remove it \
+                     (/dev/shm is sticky, like /tmp).\nUse {another}"
+                ),
+                (false, Some(true)) => format!(
+                    "{path} already exists ({facts}),\nand a run is using it right now: it holds a lock on it. \
+                     Removing it would break that run.\nWait for it to end, or use {another}"
+                ),
+                (false, _) => format!(
+                    "{path} already exists ({facts}),\nand no run holds a lock on it: a run that was killed left it, \
+                     or a program\nthat takes no lock, like the article's C.\n\
+                     Remove it with: rm {path}\nor use {another}"
+                ),
             };
             err.hint(hint)
         }

@@ -166,12 +166,16 @@ fn two_runs_at_once_one_fails_clearly_the_other_is_untouched() {
     let lab = Lab::new();
     let name = lab.name();
     let (_, semaphore) = files_of(&name);
-    testkit::assert_a_second_run_fails_clearly(
+    let stderr = testkit::assert_a_second_run_fails_clearly(
         &lab,
         BIN,
         &named(&name),
         || Path::new(&semaphore).exists(),
-        "or another run is still going on",
+        "and a run is using it right now: it holds a lock on it. Removing it would break that run.",
+    );
+    assert!(
+        !stderr.contains("rm /dev/shm"),
+        "no rm for a live run: {stderr}"
     );
     lab.assert_clean();
 }

@@ -476,14 +476,15 @@ pub fn assert_signals_stop_the_zeroing(lab: &Lab, bin: &str) {
 /// Matrix cell 9 where the two runs share a name: the first run
 /// (`--lock semaphore`, so its result is checkable) holds the key or name
 /// once `holding()`; a second run meanwhile fails with EEXIST and a hint
-/// saying `says`; the first finishes undisturbed with exactly 5.
+/// saying `says`; the first finishes undisturbed with exactly 5. Returns
+/// the second run's stderr.
 pub fn assert_a_second_run_fails_clearly(
     lab: &Lab,
     bin: &str,
     own: &[String],
     holding: impl Fn() -> bool,
     says: &str,
-) {
+) -> String {
     let mut first = lab.start(
         bin,
         &with(
@@ -511,6 +512,7 @@ pub fn assert_a_second_run_fails_clearly(
         5,
         "the first run was not disturbed"
     );
+    stderr
 }
 
 /// Matrix cell 9 where the runs cannot meet (private memory): two runs of
