@@ -55,8 +55,21 @@ impl Key {
     /// and the low 16 bits of its inode number. Two names for one inode (a
     /// hard link) give the same key; a file deleted and created again
     /// usually gets a new inode, and so a new key.
+    ///
+    /// A path that is a different file in every process (`/proc/self/…`)
+    /// is refused: each process would compute a different key, and the
+    /// children would never find the parent's segment.
     pub fn ftok(path: &Path, proj_id: i32) -> Result<Key, SysError> {
         let call = format!("ftok(\"{}\", {proj_id})", path.display());
+        if let Some(real) = per_process(path) {
+            return Err(SysError::new(call, Errno::EINVAL).hint(format!(
+                "{} is {} here: this process's own file, a different file in\n\
+                 every process. Each child's ftok would give another key, and none would find\n\
+                 the parent's segment. Use a file every process sees as the same, e.g. --path /etc/passwd.",
+                path.display(),
+                real.display()
+            )));
+        }
         let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
             SysError::new(call.clone(), Errno::EINVAL).hint("the path contains a NUL byte.")
         })?;
@@ -142,6 +155,14 @@ impl Key {
             None => String::from("another key with --proj-id"),
         }
     }
+}
+
+/// Where `path` really leads, if that is inside this process's own
+/// /proc/PID directory (`/proc/self`, `/proc/thread-self`).
+fn per_process(path: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(path).ok()?;
+    real.starts_with(Path::new("/proc").join(std::process::id().to_string()))
+        .then_some(real)
 }
 
 impl fmt::Display for Key {
@@ -701,6 +722,24 @@ mod tests {
                 .starts_with("ftok(\"/no/such/file\", 1) failed: ENOENT"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_path_that_differs_per_process_is_refused() {
+        for path in ["/proc/self/status", "/proc/thread-self/comm"] {
+            let err = Key::ftok(Path::new(path), 1).unwrap_err();
+            assert_eq!(err.errno(), Errno::EINVAL, "{path}");
+            let err = anyhow::Error::new(err);
+            let hint = crate::error::hint_of(&err).unwrap();
+            assert!(
+                hint.contains("a different file in\nevery process"),
+                "{hint}"
+            );
+            assert!(
+                hint.contains(&format!("/proc/{}/", std::process::id())),
+                "{hint}"
+            );
+        }
     }
 
     #[test]

@@ -220,3 +220,27 @@ fn a_killed_semaphore_holder_is_undone_by_the_kernel() {
     assert!(!stderr.contains("was stuck"), "{stderr}");
     lab.assert_clean();
 }
+
+/// A --path that is a different file in every process (/proc/self/...):
+/// each child's ftok would give another key. Refused up front, in the
+/// parent, with one error that says why; nothing is created.
+#[test]
+fn a_path_that_differs_per_process_is_refused_before_anything_is_created() {
+    let lab = Lab::new();
+    let out = lab.run(BIN, &["--path", "/proc/self/status"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("racing_xsi_shm: ftok(\"/proc/self/status\", 1234) failed: EINVAL"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a different file in\n      every process"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("child"),
+        "one error, from the parent: {stderr}"
+    );
+    lab.assert_clean();
+}
