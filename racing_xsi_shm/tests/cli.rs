@@ -239,7 +239,7 @@ fn a_path_that_differs_per_process_is_refused_before_anything_is_created() {
         "{stderr}"
     );
     assert!(
-        !stderr.contains("child"),
+        !stderr.contains("child pid"),
         "one error, from the parent: {stderr}"
     );
     lab.assert_clean();
