@@ -59,8 +59,16 @@ impl Plan {
             return Ok(());
         }
         self.check_reservable(info)?;
+        let overcommit = if info.huge_overcommit > 0 {
+            format!(
+                ", Surp {}; nr_overcommit_hugepages {}",
+                info.huge_surp, info.huge_overcommit
+            )
+        } else {
+            String::new()
+        };
         Err(Failure::new(format!(
-            "{} needs {} huge pages of {}; only {} are available (HugePages_Total {}, Free {}, Rsvd {})",
+            "{} needs {} huge pages of {}; only {} are available (HugePages_Total {}, Free {}, Rsvd {}{overcommit})",
             size_text(self.bytes),
             self.pages,
             size_text(self.page_bytes),
@@ -150,12 +158,22 @@ pub fn permission_hint() -> String {
     )
 }
 
-/// nr_hugepages raised for one run; put back when dropped — on success,
-/// on error and on Ctrl-C alike (not on SIGKILL: nothing runs then).
+/// nr_hugepages raised for one run; the pages this run added are given
+/// back when the value is dropped — on success, on error and on every
+/// stopping signal alike (not on SIGKILL: nothing runs then).
+///
+/// Several runs may reserve at once (a class, two terminals), so each one
+/// changes the pool by *its own* pages only: it adds what it is missing,
+/// and at the end subtracts what it added from the pool as it is then —
+/// never putting back an old value that would take away pages another
+/// run still counts on. The read-modify-write of nr_hugepages happens
+/// under a machine-wide lock ([`PoolLock`]), which a run holds until its
+/// segment has claimed its pages ([`Reservation::segment_made`]): without
+/// it, a second run could take the pages the first just reserved.
 #[derive(Debug)]
 pub struct Reservation {
-    old: u64,
-    new: u64,
+    added: u64,
+    lock: std::cell::RefCell<Option<PoolLock>>,
     restored: bool,
 }
 
@@ -165,7 +183,7 @@ impl Reservation {
     ///
     /// A stopping signal while the kernel gathers the pages makes it stop
     /// early; that is reported as [`crate::signals::Interrupted`], and the
-    /// old value is put back.
+    /// pages added so far are given back.
     pub fn ensure(plan: &Plan, info: &Meminfo) -> anyhow::Result<Option<Reservation>> {
         if info.huge_available() >= plan.pages {
             return Ok(None);
@@ -181,16 +199,26 @@ impl Reservation {
             ))
             .into());
         }
-        let old = read_nr()?;
-        // From here on, Drop puts `old` back whatever happens.
-        let reservation = Reservation {
-            old,
-            new: target,
+        let lock = PoolLock::take()?;
+        // Again, under the lock: another run may have changed the pool.
+        let info = Meminfo::read()?;
+        let missing = plan.pages.saturating_sub(info.huge_available());
+        // From here on, Drop gives back whatever this run added.
+        let mut reservation = Reservation {
+            added: 0,
+            lock: std::cell::RefCell::new(Some(lock)),
             restored: false,
         };
-        write_nr(target)?;
+        if missing == 0 {
+            return Ok(Some(reservation));
+        }
+        let old = read_nr()?;
+        let target = old + missing;
+        let written = write_nr(target);
+        reservation.added = read_nr()?.saturating_sub(old);
+        written?;
         signals::check(|| format!("while reserving {target} huge pages"))?;
-        let got = read_nr()?;
+        let got = old + reservation.added;
         if got < target {
             return Err(Failure::new(format!(
                 "asked the kernel for {target} huge pages, it found only {got}: free memory is too fragmented"
@@ -202,30 +230,87 @@ impl Reservation {
             .into());
         }
         crate::note(format!(
-            "--reserve: nr_hugepages {old} → {target} for this run"
+            "--reserve: nr_hugepages {old} → {got} for this run"
         ));
         Ok(Some(reservation))
     }
 
-    /// Put nr_hugepages back now and say so.
+    /// The segment exists and has claimed its pages (they count in
+    /// HugePages_Rsvd): other runs may reserve now.
+    pub fn segment_made(&self) {
+        self.lock.borrow_mut().take();
+    }
+
+    /// Give this run's pages back now and say so.
     pub fn restore(mut self) -> Result<(), Failure> {
         self.restored = true;
-        write_nr(self.old)?;
-        crate::note(format!(
-            "--reserve: nr_hugepages {} → {} again",
-            self.new, self.old
-        ));
+        self.give_back()
+    }
+
+    fn give_back(&mut self) -> Result<(), Failure> {
+        self.segment_made();
+        if self.added == 0 {
+            return Ok(());
+        }
+        // Under the lock, so that no other run's read-modify-write of the
+        // pool interleaves with ours; after the deadline, without it:
+        // leaving the pages reserved would be worse.
+        let _lock = PoolLock::take().ok();
+        let now = read_nr()?;
+        let back = now.saturating_sub(self.added);
+        write_nr(back)?;
+        crate::note(format!("--reserve: nr_hugepages {now} → {back} again"));
+        self.added = 0;
         Ok(())
     }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        if !self.restored && write_nr(self.old).is_ok() {
-            crate::note(format!(
-                "--reserve: nr_hugepages {} → {} again",
-                self.new, self.old
-            ));
+        if !self.restored {
+            let _ = self.give_back();
+        }
+    }
+}
+
+/// The machine-wide lock of --reserve runs: an abstract Unix socket, a name
+/// in the kernel rather than a file, so nothing is left behind and a run
+/// that dies (even by SIGKILL) releases it at once.
+#[derive(Debug)]
+pub struct PoolLock {
+    _socket: std::os::unix::net::UnixListener,
+}
+
+impl PoolLock {
+    const NAME: &'static [u8] = b"shm-lessons/nr_hugepages";
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+    /// Wait (up to a minute) until no other run holds it.
+    pub fn take() -> Result<PoolLock, Failure> {
+        use std::os::linux::net::SocketAddrExt;
+        use std::os::unix::net::{SocketAddr, UnixListener};
+        let failed = |e: std::io::Error| {
+            Failure::new(format!(
+                "cannot take the huge page pool's lock (@{}): {e}",
+                String::from_utf8_lossy(Self::NAME)
+            ))
+        };
+        let addr = SocketAddr::from_abstract_name(Self::NAME).map_err(failed)?;
+        let start = std::time::Instant::now();
+        loop {
+            match UnixListener::bind_addr(&addr) {
+                Ok(socket) => return Ok(PoolLock { _socket: socket }),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {}
+                Err(e) => return Err(failed(e)),
+            }
+            if start.elapsed() > Self::WAIT {
+                return Err(Failure::new(format!(
+                    "another --reserve run has held the huge page pool's lock for {} s",
+                    Self::WAIT.as_secs()
+                ))
+                .hint("see which one: ss -xlp | grep nr_hugepages"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 }
@@ -291,6 +376,25 @@ mod tests {
             "{hint}"
         );
         assert!(plan.check_available(&info(40, 40, 0)).is_ok());
+    }
+
+    #[test]
+    fn surplus_pages_the_kernel_may_still_allocate_count_as_available() {
+        let plan = Plan::new(64 << 20, &info(0, 0, 0));
+        let overcommit = |surp| Meminfo {
+            huge_overcommit: 64,
+            huge_surp: surp,
+            ..info(0, 0, 0)
+        };
+        assert!(plan.check_available(&overcommit(0)).is_ok());
+        let err = plan
+            .check_available(&overcommit(40))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("only 24 are available (HugePages_Total 0, Free 0, Rsvd 0, Surp 40; nr_overcommit_hugepages 64)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub struct Meminfo {
     pub huge_free: u64,
     /// Promised to a mapping but not yet faulted in: free, yet not available.
     pub huge_rsvd: u64,
+    /// Surplus pages: allocated beyond nr_hugepages, on demand.
+    pub huge_surp: u64,
+    /// vm.nr_overcommit_hugepages (a sysctl, not in /proc/meminfo): how
+    /// many surplus pages the kernel may allocate when the pool runs out.
+    pub huge_overcommit: u64,
     pub huge_page_kib: u64,
 }
 
@@ -41,7 +46,12 @@ impl Meminfo {
                 nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
             )
         })?;
-        Ok(Meminfo::parse(&text))
+        let mut info = Meminfo::parse(&text);
+        info.huge_overcommit = std::fs::read_to_string("/proc/sys/vm/nr_overcommit_hugepages")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        Ok(info)
     }
 
     /// The fields from the text of /proc/meminfo (missing ones are 0).
@@ -63,6 +73,7 @@ impl Meminfo {
                 "HugePages_Total:" => &mut info.huge_total,
                 "HugePages_Free:" => &mut info.huge_free,
                 "HugePages_Rsvd:" => &mut info.huge_rsvd,
+                "HugePages_Surp:" => &mut info.huge_surp,
                 "Hugepagesize:" => &mut info.huge_page_kib,
                 _ => continue,
             };
@@ -71,9 +82,12 @@ impl Meminfo {
         info
     }
 
-    /// Huge pages free and not promised to anyone.
+    /// Huge pages a new segment can get: those free and not promised to
+    /// anyone, plus the surplus pages the kernel may still allocate on
+    /// demand (vm.nr_overcommit_hugepages, less those already in use).
     pub fn huge_available(&self) -> u64 {
         self.huge_free.saturating_sub(self.huge_rsvd)
+            + self.huge_overcommit.saturating_sub(self.huge_surp)
     }
 
     /// The huge page size in bytes (2 MiB on x86-64 by default).

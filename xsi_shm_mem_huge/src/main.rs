@@ -89,6 +89,10 @@ fn xsi_shm_mem_huge(
 
     // shm_id = shmget(IPC_PRIVATE, MEMSIZE, SHM_HUGETLB|0600);
     let segment = Segment::create_private(size as usize, 0o600, Pages::Huge)?;
+    // Not in the C: the segment has claimed its pages; other --reserve runs may go on.
+    if let Some(reservation) = &reservation {
+        reservation.segment_made();
+    }
 
     // shm_p = shmat(shm_id, NULL, 0);
     let shm_p = segment.attach()?;

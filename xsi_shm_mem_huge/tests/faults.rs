@@ -131,3 +131,88 @@ fn stdout_to_a_file_holds_each_line_once() {
     assert_eq!(written.lines().count(), 8, "{written}");
     lab.assert_clean();
 }
+
+/// Two `--reserve` runs that overlap (B starts while A holds; A ends while
+/// B holds): each adds only the pages it is missing, gives back only those
+/// it added, never shrinks the pool under the other's segment, and the
+/// pool ends where it began. (Each used to put back the value it had
+/// read: 32 pages stayed reserved for good.) Then two started at the same
+/// instant: the pool lock makes them take turns, and both get pages.
+#[test]
+fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
+    let Some(lab) = root_lab() else { return };
+    let old = testkit::nr_hugepages();
+    let mut a = lab.start(BIN, &["--size", "64M", "--reserve", "--hold", "2"]);
+    let a_pid = a.pid();
+    a.wait_until("run A to hold its segment", || {
+        segment_of(a_pid).is_some() && sleeping(a_pid)
+    });
+    let mut b = lab.start(BIN, &["--size", "64M", "--reserve", "--hold", "4"]);
+    let b_pid = b.pid();
+    b.wait_until("run B to hold its segment", || {
+        segment_of(b_pid).is_some() && sleeping(b_pid)
+    });
+    let a = a.finish();
+    let a_err = text(&a.stderr);
+    assert!(a.status.success(), "{a_err}");
+    // A has given back its 32 pages, and B still has its own.
+    assert!(
+        meminfo_field("HugePages_Total:") >= 32,
+        "A shrank the pool under B's segment:\n{a_err}"
+    );
+    assert!(segment_of(b_pid).is_some());
+    let b = b.finish();
+    let b_err = text(&b.stderr);
+    assert!(b.status.success(), "{b_err}");
+    for out in [&a, &b] {
+        assert_eq!(testkit::change(&text(&out.stdout), "HugePages_Free"), -32);
+    }
+    assert_eq!(testkit::nr_hugepages(), old, "A: {a_err}\nB: {b_err}");
+
+    // At the same instant.
+    let runs: Vec<_> = (0..2)
+        .map(|_| lab.start(BIN, &["--size", "32M", "--reserve", "--hold", "1"]))
+        .collect();
+    for run in runs {
+        let out = run.finish();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(testkit::change(&text(&out.stdout), "HugePages_Free"), -16);
+    }
+    assert_eq!(testkit::nr_hugepages(), old);
+    lab.assert_clean();
+}
+
+/// vm.nr_overcommit_hugepages: a segment 16 pages bigger than the pool has
+/// free, with 16 pages of allowed surplus, fits (the kernel allocates
+/// surplus pages on demand). The preflight used to count only the pool
+/// and refuse.
+#[test]
+fn surplus_pages_allowed_by_overcommit_are_counted() {
+    let Some(lab) = root_lab() else { return };
+    struct Overcommit(String);
+    impl Drop for Overcommit {
+        fn drop(&mut self) {
+            let _ = std::fs::write(OVERCOMMIT, &self.0);
+        }
+    }
+    const OVERCOMMIT: &str = "/proc/sys/vm/nr_overcommit_hugepages";
+    let _restore = Overcommit(std::fs::read_to_string(OVERCOMMIT).unwrap());
+    std::fs::write(OVERCOMMIT, "0").unwrap();
+    let size = format!("{}M", (testkit::huge_available() + 16) * 2);
+    let refused = lab.run(BIN, &["--size", &size, "--hold", "0"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "without surplus it does not fit"
+    );
+    std::fs::write(OVERCOMMIT, "16").unwrap();
+    let out = lab.run(BIN, &["--size", &size, "--hold", "0"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("--reserve:"),
+        "no reservation was needed: {stderr}"
+    );
+    drop(_restore);
+    lab.assert_clean();
+}
