@@ -144,6 +144,13 @@ impl Lab {
         name
     }
 
+    /// Like [`Lab::name`], with `suffix` after the tag: `/shm-lessons-…🦀`.
+    pub fn name_with(&self, suffix: &str) -> String {
+        let name = format!("/{}{suffix}", self.tag);
+        self.claim_name(&name);
+        name
+    }
+
     /// Like [`Lab::name`], padded with `x` to `bytes` bytes after the `/`.
     pub fn long_name(&self, bytes: usize) -> String {
         let mut name = format!("/{}-long", self.tag);
@@ -185,6 +192,17 @@ impl Lab {
             }
         }
         panic!("every proj_id of {} gives a key in use", path.display());
+    }
+
+    /// Count as this test's every key its key file can give (all 255
+    /// proj_ids), for a test that runs the program with many proj_ids.
+    pub fn claim_every_key_of(&self, key: &LabKey) {
+        let mut claims = self.claims.borrow_mut();
+        for proj_id in 1..=255 {
+            if let Ok(k) = Key::ftok(&key.path, proj_id) {
+                claims.keys.insert(k.raw());
+            }
+        }
     }
 
     /// Use one of the article's machine-wide defaults. Needs a

@@ -48,6 +48,7 @@
 //! This crate is a dev-dependency only; the programs never link it.
 
 pub mod checks;
+pub mod generated;
 pub mod lab;
 pub mod lock;
 pub mod output;

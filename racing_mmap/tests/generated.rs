@@ -1,0 +1,42 @@
+//! Generated flags (see `testkit::generated`): 100 runs of racing_mmap
+//! with values from the edge classes and a fixed seed. Each exits 0, 1 or
+//! 2, never panics or aborts, and leaves nothing.
+
+use std::time::Duration;
+
+use testkit::Lab;
+use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, number_edges};
+
+const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
+const SEED: u64 = 0x5eed_0001;
+
+#[test]
+fn generated_flags_never_crash() {
+    let lab = Lab::new();
+    let mut random = Random::new(SEED);
+    let locks = ["none", "atomic", "flock", "semaphore"].map(String::from);
+    let flags = [
+        Flag::new("--count", &[])
+            .and(number_edges())
+            .or(random.numbers(20, 1, 200)),
+        Flag::new("--sleep-us", &[])
+            .and(number_edges())
+            .or(random.numbers(20, 0, 1000)),
+        Flag::new("--lock", &["", "NONE", "mutex", "🦀"]).or(locks),
+        Flag::switch("--private"),
+    ];
+    let ended = assert_generated_flags_never_crash(
+        &lab,
+        BIN,
+        &[],
+        &flags,
+        100,
+        SEED,
+        Duration::from_millis(500),
+    );
+    assert!(
+        ended[0] > 0 && ended[2] > 0,
+        "some runs, some usage errors: {ended:?}"
+    );
+    lab.assert_clean();
+}

@@ -1,0 +1,219 @@
+//! Generated flags: many runs of a program with values drawn from edge
+//! classes (0, 1, the largest value, one more, negative, huge, units,
+//! garbage, empty, Unicode, long) and random ones from a fixed seed. Each
+//! run must end with exit 0, 1 or 2 — never a panic, an abort or a death by
+//! signal — within a time bound, and leave nothing behind.
+
+use std::ffi::OsStr;
+use std::time::Duration;
+
+use crate::lab::Lab;
+use crate::output::text;
+
+/// One flag of a program and the values to draw for it: edge values (a
+/// third of the time) and plausible ones (the rest, so that a good share
+/// of the runs get past the flags and do real work). A switch has neither.
+#[derive(Debug, Clone)]
+pub struct Flag {
+    pub name: &'static str,
+    pub edges: Vec<String>,
+    pub plausible: Vec<String>,
+    pub switch: bool,
+}
+
+impl Flag {
+    /// A flag that takes a value, with these edge values.
+    pub fn new(name: &'static str, edges: &[&str]) -> Flag {
+        Flag {
+            name,
+            edges: edges.iter().map(|s| (*s).to_owned()).collect(),
+            plausible: Vec::new(),
+            switch: false,
+        }
+    }
+
+    /// A switch, present or not.
+    pub fn switch(name: &'static str) -> Flag {
+        Flag {
+            name,
+            edges: Vec::new(),
+            plausible: Vec::new(),
+            switch: true,
+        }
+    }
+
+    /// More edge values.
+    pub fn and(mut self, more: impl IntoIterator<Item = String>) -> Flag {
+        self.edges.extend(more);
+        self
+    }
+
+    /// Plausible values, e.g. random numbers in the range a user would type.
+    pub fn or(mut self, plausible: impl IntoIterator<Item = String>) -> Flag {
+        self.plausible.extend(plausible);
+        self
+    }
+
+    fn draw(&self, random: &mut Random) -> Option<String> {
+        if self.switch {
+            return None;
+        }
+        let from = if self.plausible.is_empty() || (random.below(3) == 0 && !self.edges.is_empty())
+        {
+            &self.edges
+        } else {
+            &self.plausible
+        };
+        Some(from[random.below(from.len() as u64) as usize].clone())
+    }
+}
+
+/// Values every numeric flag gets: the edges of the integer types, signs,
+/// units, garbage, empty, Unicode, long.
+pub fn number_edges() -> Vec<String> {
+    [
+        "0",
+        "1",
+        "-1",
+        "2",
+        "2147483647",
+        "2147483648",
+        "-2147483648",
+        "4294967296",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999999",
+        "",
+        " ",
+        "abc",
+        "1.5",
+        "0x10",
+        "+5",
+        "1e3",
+        "NaN",
+        "１２",
+        "🦀",
+        "٣",
+        "-",
+        "--",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain([String::from("9").repeat(300)])
+    .collect()
+}
+
+/// A small, fixed pseudo-random sequence (xorshift64*): the same runs on
+/// every machine, so a failure can be replayed.
+#[derive(Debug, Clone)]
+pub struct Random(u64);
+
+impl Random {
+    pub fn new(seed: u64) -> Random {
+        Random(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// `count` random numbers in `low..=high`, as text.
+    pub fn numbers(&mut self, count: usize, low: u64, high: u64) -> Vec<String> {
+        (0..count)
+            .map(|_| (low + self.below(high - low + 1)).to_string())
+            .collect()
+    }
+}
+
+/// Run `bin` `runs` times, each with a random selection of `flags` (in a
+/// random order, sometimes one twice, sometimes an unknown one) and random
+/// values for them; `defaults` (flag, value) are added for the flags not
+/// drawn (the lab's own names, a small size). Every run must
+/// exit 0, 1 or 2 without a panic or an abort; one still running after
+/// `patience` (a hold, a long pause) is sent SIGTERM and must then exit 0
+/// or 143 within 5 s. Returns how many runs ended with each status, for
+/// the test to check that the values reached the program at all.
+pub fn assert_generated_flags_never_crash(
+    lab: &Lab,
+    bin: &str,
+    defaults: &[(&str, &str)],
+    flags: &[Flag],
+    runs: usize,
+    seed: u64,
+    patience: Duration,
+) -> [usize; 3] {
+    let mut random = Random::new(seed);
+    let mut ended = [0; 3];
+    for run in 0..runs {
+        let mut args: Vec<String> = Vec::new();
+        for flag in flags {
+            // Each flag is present about half the time, rarely twice.
+            let times = match random.below(40) {
+                0..=19 => 0,
+                20..=38 => 1,
+                _ => 2,
+            };
+            for _ in 0..times {
+                args.push(flag.name.to_owned());
+                args.extend(flag.draw(&mut random));
+            }
+        }
+        for (flag, value) in defaults {
+            if !args.iter().any(|a| a == flag) {
+                args.extend([(*flag).to_owned(), (*value).to_owned()]);
+            }
+        }
+        if random.below(25) == 0 {
+            args.push(String::from("--no-such-flag"));
+        }
+        let out = run_once(lab, bin, &args, patience);
+        let stderr = text(&out.stderr);
+        let replay = format!("run {run} of seed {seed}: {bin} {args:?}");
+        for sign in [
+            "panicked",
+            "memory allocation of",
+            "RUST_BACKTRACE",
+            "SIGABRT",
+        ] {
+            assert!(!stderr.contains(sign), "{replay}\n{stderr}");
+        }
+        match out.status.code() {
+            Some(code @ 0..=2) => ended[code as usize] += 1,
+            // Stopped by our SIGTERM while it held or paused.
+            Some(143) => ended[0] += 1,
+            other => panic!(
+                "{replay}\nended with {other:?} ({:?}):\n{stderr}",
+                out.status
+            ),
+        }
+    }
+    crate::say(&format!(
+        "{runs} generated runs (seed {seed:#x}): {} exit 0, {} exit 1, {} exit 2",
+        ended[0], ended[1], ended[2]
+    ));
+    ended
+}
+
+fn run_once<S: AsRef<OsStr>>(
+    lab: &Lab,
+    bin: &str,
+    args: &[S],
+    patience: Duration,
+) -> std::process::Output {
+    let mut running = lab.start(bin, args);
+    match running.finish_within(patience) {
+        Ok(out) => out,
+        // finish_within stopped it with SIGTERM (SIGKILL 5 s later).
+        Err(out) => out,
+    }
+}
