@@ -325,9 +325,7 @@ fn a_file_size_limit_is_efbig_not_a_kill() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&format!(
-            "racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)"
-        )),
+        stderr.contains("racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)"),
         "{stderr}"
     );
     assert!(stderr.contains("ulimit -f unlimited"), "{stderr}");

@@ -169,14 +169,19 @@ fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
     }
     assert_eq!(testkit::nr_hugepages(), old, "A: {a_err}\nB: {b_err}");
 
-    // At the same instant.
+    // At the same instant. (Each run's HugePages_Free change now includes
+    // the other's pages, so only success and the pool are checked.)
     let runs: Vec<_> = (0..2)
         .map(|_| lab.start(BIN, &["--size", "32M", "--reserve", "--hold", "1"]))
         .collect();
     for run in runs {
         let out = run.finish();
         assert!(out.status.success(), "{}", text(&out.stderr));
-        assert_eq!(testkit::change(&text(&out.stdout), "HugePages_Free"), -16);
+        assert!(
+            text(&out.stdout).contains("zeroed 32 MiB in "),
+            "{}",
+            text(&out.stdout)
+        );
     }
     assert_eq!(testkit::nr_hugepages(), old);
     lab.assert_clean();
