@@ -52,8 +52,15 @@ fn generated_flags_never_crash() {
         SEED,
         Duration::from_millis(500),
     );
+    // Without root there are no huge pages: every valid run is refused
+    // (exit 1, the shortage explained); as root, --reserve lets some run.
+    let ran = if testkit::is_root() {
+        ended[0]
+    } else {
+        ended[1]
+    };
     assert!(
-        ended[0] > 0 && ended[2] > 0,
+        ran > 0 && ended[2] > 0,
         "some runs, some usage errors: {ended:?}"
     );
     lab.assert_clean();
