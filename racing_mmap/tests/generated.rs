@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use testkit::Lab;
-use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, number_edges};
+use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, racing_flags};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 const SEED: u64 = 0x5eed_0001;
@@ -14,17 +14,8 @@ const SEED: u64 = 0x5eed_0001;
 fn generated_flags_never_crash() {
     let lab = Lab::new();
     let mut random = Random::new(SEED);
-    let locks = ["none", "atomic", "flock", "semaphore"].map(String::from);
-    let flags = [
-        Flag::new("--count", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 1, 200)),
-        Flag::new("--sleep-us", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 0, 1000)),
-        Flag::new("--lock", &["", "NONE", "mutex", "🦀"]).or(locks),
-        Flag::switch("--private"),
-    ];
+    let mut flags = racing_flags(&mut random);
+    flags.push(Flag::switch("--private"));
     let ended = assert_generated_flags_never_crash(
         &lab,
         BIN,

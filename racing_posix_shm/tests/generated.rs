@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use testkit::Lab;
-use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, number_edges};
+use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, racing_flags};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 const SEED: u64 = 0x5eed_0003;
@@ -35,17 +35,8 @@ fn generated_flags_never_crash() {
         format!("{own}/x"),
     ];
     let edges: Vec<&str> = edges.iter().map(String::as_str).collect();
-    let locks = ["none", "atomic", "flock", "semaphore"].map(String::from);
-    let flags = [
-        Flag::new("--count", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 1, 200)),
-        Flag::new("--sleep-us", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 0, 1000)),
-        Flag::new("--lock", &["", "mutex"]).or(locks),
-        Flag::new("--name", &edges).or(plausible),
-    ];
+    let mut flags = racing_flags(&mut random);
+    flags.extend([Flag::new("--name", &edges).or(plausible)]);
     let ended = assert_generated_flags_never_crash(
         &lab,
         BIN,

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use testkit::Lab;
-use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, number_edges};
+use testkit::generated::{
+    Flag, Random, assert_generated_flags_never_crash, number_edges, racing_flags,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 const SEED: u64 = 0x5eed_0002;
@@ -19,15 +21,8 @@ fn generated_flags_never_crash() {
     lab.claim_every_key_of(&own);
     let key_file = own.path.display().to_string();
     let mut random = Random::new(SEED);
-    let locks = ["none", "atomic", "flock", "semaphore"].map(String::from);
-    let flags = [
-        Flag::new("--count", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 1, 200)),
-        Flag::new("--sleep-us", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 0, 1000)),
-        Flag::new("--lock", &["", "mutex"]).or(locks),
+    let mut flags = racing_flags(&mut random);
+    flags.extend([
         Flag::new("--proj-id", &[])
             .and(number_edges())
             .or(random.numbers(20, 1, 255)),
@@ -36,7 +31,7 @@ fn generated_flags_never_crash() {
             &["/nonexistent", "/proc/self/status", "", "/", "🦀"],
         )
         .or([key_file.clone()]),
-    ];
+    ]);
     let ended = assert_generated_flags_never_crash(
         &lab,
         BIN,

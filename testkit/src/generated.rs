@@ -217,3 +217,60 @@ fn run_once<S: AsRef<OsStr>>(
         Err(out) => out,
     }
 }
+
+/// The flags every racing program has: `--count`, `--sleep-us`, `--lock`,
+/// with edge values and plausible ones drawn from `random`.
+pub fn racing_flags(random: &mut Random) -> Vec<Flag> {
+    vec![
+        Flag::new("--count", &[])
+            .and(number_edges())
+            .or(random.numbers(20, 1, 200)),
+        Flag::new("--sleep-us", &[])
+            .and(number_edges())
+            .or(random.numbers(20, 0, 1000)),
+        Flag::new("--lock", &["", "NONE", "mutex", "🦀"]).or([
+            "none",
+            "atomic",
+            "flock",
+            "semaphore",
+        ]
+        .map(String::from)),
+    ]
+}
+
+/// The flags every memory demo has: `--size` (plausible sizes up to
+/// 64 MiB; an edge like 2147483647 bytes zeroes gigabytes and is one of
+/// the runs stopped with SIGTERM), `--hold` (mostly 0), `--no-touch`, and
+/// the demo's own `switches`.
+pub fn memory_demo_flags(random: &mut Random, switches: &[&'static str]) -> Vec<Flag> {
+    let sizes = [
+        "0",
+        "1.5G",
+        "-1",
+        "-5M",
+        "1T",
+        "99999999999G",
+        "abc",
+        "",
+        "1 M",
+        "🦀",
+        "12X",
+        "M",
+    ];
+    let plausible = ["1", "4K", "4096", "64M", "64m", "64MiB", "2M", "3M"].map(String::from);
+    let holds = ["1", "forever", "18446744073709551615", "-1", "soon", ""];
+    let mut flags = vec![
+        Flag::new("--size", &sizes)
+            .and(number_edges())
+            .or(plausible)
+            .or(random.numbers(30, 1, 64 << 20)),
+        Flag::new("--hold", &holds).or([String::from("0")]),
+        Flag::switch("--no-touch"),
+    ];
+    flags.extend(switches.iter().map(|s| Flag::switch(s)));
+    flags
+}
+
+/// A memory demo's run: a small size and no hold, unless a drawn value
+/// says otherwise.
+pub const MEMORY_DEFAULTS: [(&str, &str); 2] = [("--size", "4K"), ("--hold", "0")];
