@@ -302,8 +302,15 @@ pub fn assert_a_restrictive_umask_changes_nothing(
             &["--count", "3", "--lock", lock, "--sleep-us", "300000"],
         ));
         let mut run = lab.spawn(command);
+        let pid = run.pid();
         let tmpdir = lab.tmpdir();
+        // Once the children exist, the parent has made every object and
+        // set its mode (between creating and fchmod, a file is briefly
+        // the umask's 0400: the children are forked after that).
         let seen = run.wait_for(&format!("the objects of --lock {lock}"), || {
+            if crate::probe::children_of(pid) < 3 {
+                return None;
+            }
             let mut seen = modes(lock)?;
             if lock == "flock" {
                 let file = std::fs::read_dir(&tmpdir).ok()?.flatten().next()?;
