@@ -169,12 +169,12 @@ fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
 }
 
 /// `--lock` closes the race: with every mode but `none`, `--count 200`
-/// gives exactly 200, three runs each, with no pause and with the default
+/// gives exactly 200, five runs each, with no pause and with the default
 /// pause; stderr names the lock; the lock file of a flock run is gone.
 pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     for mode in ["atomic", "flock", "semaphore"] {
         for sleep in ["0", "1"] {
-            for _ in 0..3 {
+            for _ in 0..5 {
                 let args = with(
                     own,
                     &["--count", "200", "--lock", mode, "--sleep-us", sleep],

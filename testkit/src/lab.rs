@@ -409,11 +409,6 @@ impl Lab {
         path
     }
 
-    /// The state when the lab was opened.
-    pub fn before(&self) -> &Snapshot {
-        &self.before
-    }
-
     /// Fail, after removing them, if objects this test created are still
     /// there, vm.nr_hugepages changed (a machine lab), or a file was left
     /// in [`Lab::tmpdir`]. Objects others created meanwhile are no

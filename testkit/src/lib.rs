@@ -62,7 +62,7 @@ pub use nix::sys::signal::Signal;
 pub use nix::unistd::Pid;
 pub use output::{assert_usage_error, change, faults, me, shm_p, text};
 pub use probe::*;
-pub use run::{Running, wait_until};
+pub use run::Running;
 pub use transcripts::check_transcripts;
 
 use std::process::{Command, Stdio};

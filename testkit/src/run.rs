@@ -180,17 +180,3 @@ impl Drop for Running {
         }
     }
 }
-
-/// Wait until `ready()` for up to [`WAIT`], polling every 5 ms; panics
-/// naming `what` if it never is.
-pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(
-            start.elapsed() < WAIT,
-            "waited {} s for {what}",
-            WAIT.as_secs()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}

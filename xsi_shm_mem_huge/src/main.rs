@@ -51,9 +51,9 @@ struct Args {
     #[arg(long)]
     rmid_early: bool,
 
-    /// Root only: raise vm.nr_hugepages just enough for this run, and put
-    /// the old value back when the run ends (normally, on error, or on
-    /// Ctrl-C, SIGTERM, SIGHUP, SIGQUIT).
+    /// Root only: raise vm.nr_hugepages just enough for this run, and give
+    /// those pages back when the run ends (normally, on error, or on
+    /// Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), leaving other runs' pages alone.
     #[arg(long)]
     reserve: bool,
 }
