@@ -1,4 +1,4 @@
-//! Errors a student can act on, and the `main` that prints them.
+//! Errors a student can act on: what failed, and what to do about it.
 //!
 //! The article's C programs call `perror("shmget()")` and `exit(1)`, which
 //! prints `shmget(): File exists` — no arguments, no errno name, no idea what
@@ -12,16 +12,16 @@
 //!
 //! Two error types carry a hint: [`SysError`] for a failed system call and
 //! [`Failure`] for everything else (a child that died, a limit we check
-//! ourselves). Programs return them inside `anyhow::Error`, and [`run`] finds
-//! the hint wherever it sits in the chain.
+//! ourselves). Programs return them inside `anyhow::Error`, and [`report`]
+//! finds the hint wherever it sits in the chain.
+//!
+//! This is the bottom layer of the crate: it imports nothing of ours, and
+//! everything else may import it.
 
 use std::fmt;
-use std::process::ExitCode;
 use std::sync::OnceLock;
 
 use nix::errno::Errno;
-
-use crate::signals::{self, Interrupted};
 
 /// A system call that failed, described the way its C call would be written.
 #[derive(Debug)]
@@ -75,6 +75,10 @@ impl fmt::Display for SysError {
 
 /// `EEXIST (File exists)`: the errno's name, then the C library's message for
 /// it — the same words `perror` prints in the article's programs.
+///
+/// Not `Errno::desc()`: nix's texts are the kernel headers' comments ("Try
+/// again" for EAGAIN, "Out of memory" for ENOMEM), not what `perror` prints
+/// ("Resource temporarily unavailable", "Cannot allocate memory").
 pub fn errno_text(errno: Errno) -> String {
     let code = errno as i32;
     // std's message for an OS error is strerror's text plus " (os error N)".
@@ -178,7 +182,13 @@ pub fn general_hint(errno: Errno) -> Option<&'static str> {
 
 static PROGRAM: OnceLock<String> = OnceLock::new();
 
-/// The running program's name, as [`run`] set it (`"racing_mmap"`).
+/// Name the program for [`report`]'s first word; `crate::run` does this
+/// once, from the program's clap command name.
+pub fn set_program_name(name: &str) {
+    let _ = PROGRAM.set(name.to_owned());
+}
+
+/// The running program's name (`"racing_mmap"`), for error messages.
 pub fn program_name() -> &'static str {
     PROGRAM.get().map_or("shm-demo", String::as_str)
 }
@@ -197,52 +207,6 @@ pub fn report(err: &anyhow::Error) {
     // One write, so lines from several processes do not interleave mid-line.
     // If stderr itself is gone there is nobody left to tell.
     let _ = std::io::stderr().write_all(text.as_bytes());
-}
-
-/// The `main` of every program: parse the flags, run, report.
-///
-/// - `--help` prints to stdout and exits 0; a usage error prints clap's
-///   message (which names the flag and the rule) to stderr and exits 2,
-///   before the program has created anything.
-/// - SIGINT, SIGTERM, SIGHUP and SIGQUIT are caught (see
-///   [`crate::signals`]); a run they stop exits 128 + the signal number
-///   after everything is released.
-/// - Any other error from `program` is printed by [`report`] and exits 1.
-///
-/// ```no_run
-/// use clap::Parser;
-///
-/// #[derive(Parser)]
-/// struct Args {}
-///
-/// fn main() -> std::process::ExitCode {
-///     common::run(|_args: Args| Ok(()))
-/// }
-/// ```
-pub fn run<A: clap::Parser>(program: impl FnOnce(A) -> anyhow::Result<()>) -> ExitCode {
-    let name = A::command().get_name().to_owned();
-    let _ = PROGRAM.set(name);
-    let args = match A::try_parse() {
-        Ok(args) => args,
-        Err(usage) => {
-            let _ = usage.print();
-            return ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2));
-        }
-    };
-    if let Err(err) = signals::install() {
-        report(&err.into());
-        return ExitCode::FAILURE;
-    }
-    match program(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            report(&err);
-            match err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
-                Some(interrupted) => ExitCode::from(interrupted.exit_status()),
-                None => ExitCode::FAILURE,
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,35 +1,36 @@
 //! Everything the teaching programs share, and the only crate of the workspace
 //! that talks to the kernel through `unsafe`.
 //!
-//! Each program's `main.rs` should read like the article's C program, one step
-//! per line. The steps that need care in Rust live here, once, each explained
-//! where it is written:
+//! Each program's `main.rs` reads like the article's C program, one step per
+//! line. The steps that need care in Rust live here, laid out like the
+//! article: one folder per family of shared memory, each with its
+//! mechanism (the system calls, the types that own what they create, and
+//! the `Drop` that removes it) apart from its explanation (`explain.rs`:
+//! hints, limits checked ahead, a free name to offer).
 //!
-//! - [`run`]: the `main` every program uses. Usage errors exit 2, runtime
-//!   errors print one line and a hint and exit 1; no backtraces for users.
-//! - [`error`]: a failed system call carries its call, its arguments, the errno
-//!   *name* (`EEXIST`, not `17`) and a hint, like TLPI's `errExit`.
-//! - [`process`]: fork N children that each run a closure and end with
-//!   `_exit`; wait for every one of them and say which failed.
-//! - [`mapping`]: an anonymous mapping that `munmap`s itself when dropped.
-//! - [`xsi`]: System V keys (`ftok`), segments (`shmget`; the creator's
-//!   value removes it with `IPC_RMID`) and attachments (`shmat`/`shmdt`).
-//! - [`posix`]: `shm_open` objects, files in /dev/shm (the creator's value
-//!   `shm_unlink`s it).
-//! - [`counter`]: the article's `int *shm_p`, viewed as an `AtomicI32` so two
-//!   processes touching it is a race *condition* (lost updates) and never a
-//!   data race (undefined behaviour).
-//! - [`meminfo`]: /proc/meminfo before and after, as the article reads `free`.
-//! - [`demo`]: the memory demos' before/after report, hold, and release.
-//! - [`hold`]: keep the memory until a stopping signal or a timeout.
-//! - [`hugepages`]: the huge page pool: rounding, shortage, `--reserve`.
-//! - [`signals`]: Ctrl-C, SIGTERM, a closed terminal (SIGHUP) and `Ctrl-\`
-//!   (SIGQUIT) stop a run cleanly, exit 128 + the signal.
-//! - [`lock`], [`semaphore`]: `--lock`: an atomic add, a flock, or each
-//!   family's own semaphore around the critical section.
-//! - [`cli`]: the flags the racing programs share.
-//! - [`output`]: the result line on stdout and the explanation on stderr,
-//!   without the panics `println!` has on a closed pipe.
+//! | the article's section | folder | what is there |
+//! |---|---|---|
+//! | mmap内存共享映射 | [`mmap`] | `mmap`/`munmap` ([`mmap::Mapping`]); the unnamed semaphore in the mapping |
+//! | XSI共享内存 | [`xsi`] | `ftok` ([`xsi::Key`]); `shmget`/`shmat`/`shmdt`/`IPC_RMID` ([`xsi::Segment`]); `semget`/`semop`; `SHM_HUGETLB`'s pool |
+//! | POSIX共享内存 | [`posix`] | `shm_open`/`ftruncate`/`shm_unlink` ([`posix::PosixShm`]); `sem_open` |
+//! | the `fork()` and `wait()` loops | [`process`] | [`process::fork_children`], [`process::Children`] |
+//! | `*shm_p` and its race | [`race`] | the shared int ([`race::SharedCounter`]); `--lock` |
+//! | `bzero`, `free`, `sleep(3000)` | [`memory`], [`demo`] | zeroing any shared memory; the memory demos' report and hold |
+//!
+//! Around them, in the order they are built on:
+//!
+//! - [`error`]: a failed system call carries its call, its arguments, the
+//!   errno *name* and a hint. It imports nothing of ours.
+//! - [`system`]: readers of /proc and /etc/passwd (`free`'s and `ipcs`'s
+//!   numbers, owners' names, the page size), shared with the tests.
+//! - [`harness`]: the frame each program runs in — [`run`], the shared
+//!   flags, the stopping signals, stdout and stderr, and what a race's
+//!   result means.
+//!
+//! Imports only go down this list (error ← system ← harness's signals and
+//! output ← the families and processes ← race and demo ← harness's flags,
+//! verdict and `run`), never through the re-exports below, which are for the
+//! programs.
 //!
 //! The `unsafe` blocks are here and nowhere else: the workspace denies
 //! `unsafe_code`, and only this crate allows it again. Each block carries a
@@ -37,26 +38,32 @@
 
 #![allow(unsafe_code)]
 
-pub mod cli;
-pub mod counter;
+// The article is about Linux: System V and POSIX shared memory exist
+// elsewhere too, but /dev/shm, /proc/meminfo, /proc/sysvipc, huge pages
+// and the `free` columns it reads do not. Say so once, instead of a wall
+// of unresolved symbols.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "Linux only: this workspace teaches Linux shared memory (/dev/shm, /proc/meminfo, \
+     System V IPC as Linux does it). On macOS or Windows, run it in a Linux VM, a \
+     container, or WSL 2."
+);
+
 pub mod demo;
 pub mod error;
-pub mod hold;
-pub mod hugepages;
-pub mod lock;
-pub mod mapping;
-pub mod meminfo;
+pub mod harness;
 pub mod memory;
-pub mod output;
+pub mod mmap;
 pub mod posix;
 pub mod process;
-pub mod semaphore;
-pub mod signals;
+pub mod race;
+pub mod system;
 pub mod xsi;
 
-pub use counter::SharedCounter;
-pub use error::{Failure, SysError, run};
-pub use mapping::{Mapping, Sharing};
+pub use error::{Failure, SysError};
+pub use harness::output::{note, result_line};
+pub use harness::run;
 pub use memory::SharedMemory;
-pub use output::{note, result_line};
+pub use mmap::{Mapping, Sharing};
 pub use process::{Children, fork_children};
+pub use race::SharedCounter;

@@ -1,17 +1,17 @@
 //! What every kind of shared memory has in common: a run of bytes at an
 //! address, which other processes may be writing at the same moment.
 //!
-//! A `mmap` mapping ([`crate::Mapping`]), a System V attachment
+//! A `mmap` mapping ([`crate::mmap::Mapping`]), a System V attachment
 //! ([`crate::xsi::Attachment`]) and a mapped POSIX object are different ways
-//! to get such bytes; [`crate::SharedCounter`] only needs the bytes.
+//! to get such bytes; [`crate::race::SharedCounter`] only needs the bytes.
 
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
 
-use crate::meminfo::size_text;
-use crate::signals::{self, Interrupted};
+use crate::harness::output::size_text;
+use crate::harness::signals::{self, Interrupted};
 
 /// Zero this much at a time, then look whether Ctrl-C was pressed.
 const ZERO_STEP: usize = 64 << 20;

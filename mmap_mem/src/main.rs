@@ -22,10 +22,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use common::cli::MemArgs;
-use common::demo::{self, PAGE};
-use common::meminfo::{Rows, size_text};
-use common::{Mapping, SharedMemory, Sharing};
+use common::SharedMemory;
+use common::demo::{self, table::Rows};
+use common::harness::flags::MemArgs;
+use common::harness::output::size_text;
+use common::mmap::{Mapping, Sharing};
+use common::system::page_size;
 
 fn main() -> ExitCode {
     common::run(mmap_mem)
@@ -63,7 +65,7 @@ fn mmap_mem(Args { mem }: Args) -> anyhow::Result<()> {
         "mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): {} mapped",
         size_text(size)
     );
-    demo::report(&created, zeroing, PAGE, &before, Rows::Normal)?;
+    demo::report(&created, zeroing, page_size(), &before, Rows::Normal)?;
 
     // sleep(3000);
     let watch = [

@@ -18,10 +18,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::cli::RaceArgs;
-use common::lock::{Lock, LockMode, SemaphoreKind};
-use common::semaphore::UnnamedSemaphore;
-use common::{Mapping, SharedCounter, Sharing, fork_children};
+use common::harness::flags::RaceArgs;
+use common::mmap::{Mapping, Sharing, UnnamedSemaphore};
+use common::process::fork_children;
+use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
 
 fn main() -> ExitCode {
     common::run(racing_mmap)
@@ -91,7 +91,7 @@ fn do_child(shm_p: SharedCounter<'_>, lock: &Lock<'_>, pause: Duration) -> anyho
     let lock = lock.open_in_child()?;
 
     // interval = *count; interval++; usleep(1); *count = interval;  (under --lock)
-    shm_p.increment(&lock, pause)?;
+    lock.increment(shm_p, pause)?;
     Ok(())
 }
 

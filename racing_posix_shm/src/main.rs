@@ -19,10 +19,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::cli::RaceArgs;
-use common::lock::{Lock, SemaphoreKind};
+use common::harness::flags::RaceArgs;
 use common::posix::{PosixShm, ShmName};
-use common::{SharedCounter, fork_children};
+use common::process::fork_children;
+use common::race::{Lock, SemaphoreKind, SharedCounter};
 
 fn main() -> ExitCode {
     common::run(racing_posix_shm)
@@ -97,7 +97,7 @@ fn do_child(name: &ShmName, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<
 
     // interval = *shm_p; interval++; usleep(1); *shm_p = interval;  (under --lock)
     let lock = lock.open_in_child()?;
-    shm_p.increment(&lock, pause)?;
+    lock.increment(shm_p, pause)?;
 
     // munmap(shm_p, sizeof(int)); close(shmfd);  — both dropped here
     Ok(())

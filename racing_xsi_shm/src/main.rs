@@ -21,10 +21,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::cli::{KeyArgs, RaceArgs};
-use common::lock::{Lock, SemaphoreKind};
+use common::harness::flags::{KeyArgs, RaceArgs};
+use common::process::fork_children;
+use common::race::{Lock, SemaphoreKind, SharedCounter};
 use common::xsi::{Key, Segment};
-use common::{SharedCounter, fork_children};
 
 fn main() -> ExitCode {
     common::run(racing_xsi_shm)
@@ -103,7 +103,7 @@ fn do_child(path: &Path, proj_id: i32, lock: &Lock<'_>, pause: Duration) -> anyh
 
     // interval = *shm_p; interval++; usleep(1); *shm_p = interval;  (under --lock)
     let lock = lock.open_in_child()?;
-    shm_p.increment(&lock, pause)?;
+    lock.increment(shm_p, pause)?;
 
     // shmdt(shm_p);
     attachment.detach()?;

@@ -7,7 +7,8 @@
 //! created is gone, and never touches what others created.
 
 use common::SharedCounter;
-use common::xsi::{self, Key, Segment};
+use common::system::sysvipc;
+use common::xsi::{Key, Segment};
 use testkit::{Article, Lab, me, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
@@ -57,7 +58,11 @@ fn with_no_arguments_it_runs_the_articles_experiment_and_removes_the_segment() {
         stderr.starts_with(&says),
         "stderr names the key and ftok's 8 bits: {stderr}"
     );
-    assert_eq!(xsi::find(&key), None, "the segment is removed");
+    assert_eq!(
+        sysvipc::segment_with_key(key.raw()),
+        None,
+        "the segment is removed"
+    );
     lab.assert_clean();
 }
 
@@ -117,7 +122,10 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
         "{stderr}"
     );
     // Not touched: same shmid, marker still there.
-    assert_eq!(xsi::find(&key).map(|s| s.id), Some(stale.id()));
+    assert_eq!(
+        sysvipc::segment_with_key(key.raw()).map(|s| s.id),
+        Some(stale.id())
+    );
     assert_eq!(marker_of(&stale), 0x5a5a);
     drop(stale);
     lab.assert_clean();
@@ -191,8 +199,8 @@ fn every_stopping_signal_under_every_lock_removes_the_segment() {
     let own = lab.key();
     let key = own.key.clone();
     testkit::assert_signals_release_every_lock(&lab, BIN, &own.with(&[]), || {
-        xsi::find(&key).is_none()
-            && common::semaphore::semaphore_sets()
+        sysvipc::segment_with_key(key.raw()).is_none()
+            && common::system::sysvipc::semaphore_sets()
                 .iter()
                 .all(|set| set.key != key.raw())
     });

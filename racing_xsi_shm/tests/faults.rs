@@ -2,8 +2,8 @@
 //! other test files do not cover. Every test runs with a key of its own
 //! (`Lab::key`) and ends with what it created gone.
 
-use common::semaphore::{XsiSemaphore, semaphore_sets};
-use common::xsi::{self, Key};
+use common::system::sysvipc::{self, semaphore_sets};
+use common::xsi::{Key, XsiSemaphore};
 use testkit::{Lab, child_pids, me, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
@@ -28,7 +28,7 @@ fn a_closed_stdout_still_removes_the_segment() {
         "racing_xsi_shm",
         &own.with(&["--count", "10"]),
     );
-    assert_eq!(xsi::find(&own.key), None);
+    assert_eq!(sysvipc::segment_with_key(own.key.raw()), None);
     lab.assert_clean();
 }
 
@@ -63,7 +63,7 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
         "{stderr}"
     );
     assert_eq!(
-        xsi::find(&key),
+        sysvipc::segment_with_key(key.raw()),
         None,
         "the segment made before the failure is removed"
     );
@@ -101,7 +101,11 @@ fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
         "{stderr}"
     );
     assert!(!stderr.contains("ipcrm"), "{stderr}");
-    assert_eq!(xsi::find(&own.key), None, "nobody's segment was removed");
+    assert_eq!(
+        sysvipc::segment_with_key(own.key.raw()),
+        None,
+        "nobody's segment was removed"
+    );
     drop(roots);
     lab.assert_clean();
 }
@@ -117,7 +121,7 @@ fn a_segment_removed_from_outside_is_explained() {
     let mut run = lab.start(BIN, &own.with(&["--count", "3", "--sleep-us", "1000000"]));
     let pid = run.pid();
     run.wait_until("all 3 children attached", || {
-        xsi::find(&key).is_some_and(|s| s.attached >= 7)
+        sysvipc::segment_with_key(key.raw()).is_some_and(|s| s.attached >= 7)
     });
     let ipcrm = std::process::Command::new("ipcrm")
         .args(["-M", &key.to_string()])
@@ -146,7 +150,7 @@ fn a_child_killed_by_sigkill_is_reported_and_the_segment_removed() {
     let lab = Lab::new();
     let own = lab.key();
     testkit::assert_a_killed_child_is_reported(&lab, BIN, "racing_xsi_shm", &own.with(&[]));
-    assert_eq!(xsi::find(&own.key), None);
+    assert_eq!(sysvipc::segment_with_key(own.key.raw()), None);
     lab.assert_clean();
 }
 
@@ -157,7 +161,11 @@ fn a_fork_that_fails_part_way_removes_the_segment() {
     let lab = Lab::new();
     let own = lab.key();
     testkit::assert_fork_fails_part_way(&lab, BIN, "racing_xsi_shm", &own.with(&[]));
-    assert_eq!(xsi::find(&own.key), None, "the segment was removed");
+    assert_eq!(
+        sysvipc::segment_with_key(own.key.raw()),
+        None,
+        "the segment was removed"
+    );
     lab.assert_clean();
 }
 
@@ -172,7 +180,7 @@ fn two_runs_at_once_one_fails_clearly_the_other_is_untouched() {
         &lab,
         BIN,
         &own.with(&[]),
-        || xsi::find(&key).is_some_and(|s| s.attached >= 2),
+        || sysvipc::segment_with_key(key.raw()).is_some_and(|s| s.attached >= 2),
         "and still attached: another run may be going on",
     );
     lab.assert_clean();
@@ -200,7 +208,7 @@ fn an_unwritable_lock_directory_is_one_clear_error() {
         "racing_xsi_shm",
         &own.with(&[]),
     );
-    assert_eq!(xsi::find(&own.key), None);
+    assert_eq!(sysvipc::segment_with_key(own.key.raw()), None);
     lab.assert_clean();
 }
 
@@ -213,7 +221,10 @@ fn the_segment_the_semaphore_set_and_the_lock_file_are_0600_whatever_the_umask()
     let own = lab.key();
     let key = own.key.clone();
     testkit::assert_a_restrictive_umask_changes_nothing(&lab, BIN, &own.with(&[]), |lock| {
-        let mut modes = vec![(String::from("segment"), xsi::find(&key)?.mode & 0o777)];
+        let mut modes = vec![(
+            String::from("segment"),
+            sysvipc::segment_with_key(key.raw())?.mode & 0o777,
+        )];
         if lock == "semaphore" {
             modes.push((
                 String::from("semaphore set"),

@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::xsi::{self, Key};
+use common::system::sysvipc;
+use common::xsi::Key;
 use nix::unistd::Uid;
 
 use crate::lock::{self, Held};
 use crate::run::Running;
+use crate::snapshot::{Leftover, Snapshot};
 
 /// How long a test waits for anything but a lock: a program to reach the
 /// phase to interrupt, an object to appear, a run to end.
@@ -524,18 +526,18 @@ fn quote(path: &Path) -> String {
 fn held_by(default: &Article) -> Option<(String, bool)> {
     match default {
         Article::Key(key) => {
-            if let Some(seg) = xsi::find(key) {
+            if let Some(seg) = sysvipc::segment_with_key(key.raw()) {
                 let described = format!("a segment with key {key} ({})", seg.describe());
                 return Some((described, seg.attached > 0));
             }
-            common::semaphore::semaphore_sets()
+            common::system::sysvipc::semaphore_sets()
                 .into_iter()
                 .find(|set| set.key == key.raw())
                 .map(|set| {
                     let described = format!(
                         "a semaphore set with key {key} (semid {}, owner {})",
                         set.id,
-                        xsi::user_name(set.uid)
+                        common::system::users::user_name(set.uid)
                     );
                     // A run's set lives as long as its segment: alone, stale.
                     (described, false)
@@ -553,8 +555,11 @@ fn held_by(default: &Article) -> Option<(String, bool)> {
                         .ok()
                         .and_then(|t| t.elapsed().ok())
                         .is_some_and(|age| age < Duration::from_secs(60));
-                    let described =
-                        format!("{} (owner {})", path.display(), xsi::user_name(meta.uid()));
+                    let described = format!(
+                        "{} (owner {})",
+                        path.display(),
+                        common::system::users::user_name(meta.uid())
+                    );
                     Some((described, recent))
                 })
         }
@@ -580,146 +585,5 @@ impl LabKey {
         ];
         args.extend(rest.iter().map(|s| (*s).to_owned()));
         args
-    }
-}
-
-/// What the machine holds that tests care about: `ipcs -m`, `ipcs -s`,
-/// `ls /dev/shm`, vm.nr_hugepages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snapshot {
-    pub segments: BTreeSet<SegmentRow>,
-    pub semaphores: BTreeSet<SemaphoreRow>,
-    pub dev_shm: BTreeSet<DevShmEntry>,
-    pub nr_hugepages: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SegmentRow {
-    pub key: i32,
-    pub id: i64,
-    /// The pid that created it, and its uid.
-    pub cpid: i32,
-    pub cuid: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SemaphoreRow {
-    pub key: i32,
-    pub id: i64,
-    pub cuid: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct DevShmEntry {
-    pub name: String,
-    pub inode: u64,
-    pub uid: u32,
-}
-
-impl Snapshot {
-    pub fn take() -> Snapshot {
-        let rows = |which: &str| common::xsi::sysvipc_table(which).into_iter();
-        let num = |row: &std::collections::HashMap<String, String>, col: &str| -> Option<i64> {
-            row.get(col)?.parse().ok()
-        };
-        Snapshot {
-            segments: rows("shm")
-                .filter_map(|row| {
-                    Some(SegmentRow {
-                        key: num(&row, "key")? as i32,
-                        id: num(&row, "shmid")?,
-                        cpid: num(&row, "cpid")? as i32,
-                        cuid: num(&row, "cuid")? as u32,
-                    })
-                })
-                .collect(),
-            semaphores: rows("sem")
-                .filter_map(|row| {
-                    Some(SemaphoreRow {
-                        key: num(&row, "key")? as i32,
-                        id: num(&row, "semid")?,
-                        cuid: num(&row, "cuid")? as u32,
-                    })
-                })
-                .collect(),
-            dev_shm: std::fs::read_dir("/dev/shm")
-                .map(|dir| {
-                    dir.flatten()
-                        .filter_map(|e| {
-                            let meta = e.path().symlink_metadata().ok()?;
-                            Some(DevShmEntry {
-                                name: e.file_name().to_string_lossy().into_owned(),
-                                inode: meta.ino(),
-                                uid: meta.uid(),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            nr_hugepages: crate::probe::nr_hugepages(),
-        }
-    }
-
-    /// Every System V key in use.
-    fn keys(&self) -> BTreeSet<i32> {
-        self.segments
-            .iter()
-            .map(|s| s.key)
-            .chain(self.semaphores.iter().map(|s| s.key))
-            .collect()
-    }
-}
-
-/// One object a test left on the machine.
-#[derive(Debug)]
-enum Leftover {
-    Segment(i32, i64),
-    Semaphore(i32, i64),
-    DevShm(String),
-    HugePages(u64, u64),
-    File(PathBuf),
-}
-
-impl Leftover {
-    fn describe(&self) -> String {
-        match self {
-            Leftover::Segment(key, id) => {
-                format!(
-                    "System V segment key {:#010x} shmid {id} (ipcrm -m {id})",
-                    *key as u32
-                )
-            }
-            Leftover::Semaphore(key, id) => {
-                format!(
-                    "System V semaphore set key {:#010x} semid {id} (ipcrm -s {id})",
-                    *key as u32
-                )
-            }
-            Leftover::DevShm(name) => format!("/dev/shm/{name} (rm /dev/shm/{name})"),
-            Leftover::HugePages(was, now) => {
-                format!(
-                    "vm.nr_hugepages is {now}, was {was} (echo {was} > /proc/sys/vm/nr_hugepages)"
-                )
-            }
-            Leftover::File(path) => format!("{} in the programs' TMPDIR", path.display()),
-        }
-    }
-
-    fn remove(&self) {
-        let _ = match self {
-            Leftover::Segment(_, id) => Command::new("ipcrm")
-                .args(["-m", &id.to_string()])
-                .output()
-                .map(drop),
-            Leftover::Semaphore(_, id) => Command::new("ipcrm")
-                .args(["-s", &id.to_string()])
-                .output()
-                .map(drop),
-            Leftover::DevShm(name) => std::fs::remove_file(format!("/dev/shm/{name}")),
-            Leftover::HugePages(was, _) => {
-                std::fs::write("/proc/sys/vm/nr_hugepages", was.to_string())
-            }
-            Leftover::File(path) => std::fs::remove_file(path),
-        };
     }
 }

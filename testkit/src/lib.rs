@@ -45,7 +45,20 @@
 //! calls [`skip`], which prints `skipped: needs root to …` where `cargo
 //! test` shows it, and passes without asserting.
 //!
-//! This crate is a dev-dependency only; the programs never link it.
+//! This crate is a dev-dependency only; the programs never link it, and a
+//! plain `cargo build` does not build it (it is not a default member).
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`lab`] | [`Lab`]: a test's private TMPDIR, key and names; running the programs (as root, as nobody, under limits) |
+//! | [`snapshot`] | what the machine holds (`ipcs -m`, `ipcs -s`, /dev/shm, nr_hugepages), and what a test left |
+//! | [`lock`] | the per-user and machine-wide locks (abstract sockets) |
+//! | [`run`] | [`Running`]: a started program, waited for with deadlines |
+//! | [`probe`] | what /proc says about a running program and the machine, read with `common`'s readers where it has them |
+//! | [`output`] | reading the programs' stdout and stderr |
+//! | [`checks`] | the assertions the six programs' tests share |
+//! | [`generated`] | generated flag combinations, and the check that none crashes a program |
+//! | [`transcripts`] | the docs' `console` blocks, run with trycmd |
 
 pub mod checks;
 pub mod generated;
@@ -54,15 +67,17 @@ pub mod lock;
 pub mod output;
 pub mod probe;
 pub mod run;
+pub mod snapshot;
 pub mod transcripts;
 
 pub use checks::*;
-pub use lab::{Article, Lab, LabKey, Snapshot, WAIT};
+pub use lab::{Article, Lab, LabKey, WAIT};
 pub use nix::sys::signal::Signal;
 pub use nix::unistd::Pid;
 pub use output::{assert_usage_error, change, faults, me, shm_p, text};
 pub use probe::*;
 pub use run::Running;
+pub use snapshot::Snapshot;
 pub use transcripts::check_transcripts;
 
 use std::process::{Command, Stdio};

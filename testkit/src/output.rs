@@ -67,5 +67,5 @@ pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
 
 /// `uid 1000 (alice)`: how the programs name the user running this test.
 pub fn me() -> String {
-    common::xsi::user_name(nix::unistd::Uid::effective().as_raw())
+    common::system::users::user_name(nix::unistd::Uid::effective().as_raw())
 }

@@ -1,5 +1,7 @@
 //! What the tests read from /proc about a running program and the machine.
 
+use common::system::meminfo::Meminfo;
+use common::system::sysctl;
 use nix::unistd::Pid;
 
 /// The children of `pid`, by pid.
@@ -52,35 +54,25 @@ pub fn in_nanosleep(pid: Pid) -> bool {
         .is_some_and(|n| sleeps.contains(&n))
 }
 
-/// Shmem from /proc/meminfo, in MiB.
-pub fn shmem_mib() -> i64 {
-    meminfo_field("Shmem:") / 1024
+/// /proc/meminfo now, read as the programs read it.
+pub fn meminfo() -> Meminfo {
+    Meminfo::read().expect("/proc/meminfo is readable")
 }
 
-/// One field of /proc/meminfo, as the kernel prints it (KiB or pages).
-pub fn meminfo_field(name: &str) -> i64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or_else(|| panic!("no {name} in /proc/meminfo"))
+/// Shmem from /proc/meminfo, in MiB.
+pub fn shmem_mib() -> i64 {
+    (meminfo().shmem_kib / 1024) as i64
 }
 
 /// vm.nr_hugepages now.
 pub fn nr_hugepages() -> u64 {
-    std::fs::read_to_string("/proc/sys/vm/nr_hugepages")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+    sysctl("vm/nr_hugepages").unwrap_or(0)
 }
 
 /// Huge pages free and not promised to a mapping yet.
 pub fn huge_available() -> i64 {
-    meminfo_field("HugePages_Free:") - meminfo_field("HugePages_Rsvd:")
+    let info = meminfo();
+    info.huge_free as i64 - info.huge_rsvd as i64
 }
 
 /// How many tasks (processes and threads) this user has now: what

@@ -20,9 +20,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use common::SharedMemory;
-use common::cli::MemArgs;
-use common::demo::{self, PAGE};
-use common::meminfo::{Rows, size_text};
+use common::demo::{self, table::Rows};
+use common::harness::flags::MemArgs;
+use common::harness::output::size_text;
+use common::system::page_size;
 use common::xsi::{Limits, Pages, Segment};
 
 fn main() -> ExitCode {
@@ -77,7 +78,7 @@ fn xsi_shm_mem(Args { mem, rmid_early }: Args) -> anyhow::Result<()> {
     demo::report(
         &demo::segment_created(&segment, size),
         zeroing,
-        PAGE,
+        page_size(),
         &before,
         Rows::Normal,
     )?;

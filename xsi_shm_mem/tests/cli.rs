@@ -2,7 +2,7 @@
 //! holds `testkit::Lab`: memory-measuring runs never overlap, and
 //! `ipcs -m` must hold exactly what it held before.
 
-use common::xsi;
+use common::system::sysvipc;
 use testkit::{
     Lab, Pid, STOPPING, Signal, change, faults, interrupt_when, shmem_mib, sleeping, text,
 };
@@ -11,8 +11,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
 const SLACK_MIB: i64 = 4;
 
 /// The segment process `pid` created, if it exists.
-fn segment_of(pid: Pid) -> Option<xsi::SegmentInfo> {
-    xsi::segments()
+fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
+    sysvipc::segments()
         .into_iter()
         .find(|s| s.creator_pid == pid.as_raw())
 }
@@ -28,7 +28,7 @@ fn shmid(stdout: &str) -> i32 {
 }
 
 fn exists(shmid: i32) -> bool {
-    xsi::segments().iter().any(|s| s.id == shmid)
+    sysvipc::segments().iter().any(|s| s.id == shmid)
 }
 
 #[test]

@@ -2,13 +2,13 @@
 //! other test files do not cover. An IPC_PRIVATE segment has no key, so no
 //! run can meet a stale or foreign one; what can go wrong is leaking it.
 
-use common::xsi;
+use common::system::sysvipc;
 use testkit::{Lab, Pid};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
 
-fn segment_of(pid: Pid) -> Option<xsi::SegmentInfo> {
-    xsi::segments()
+fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
+    sysvipc::segments()
         .into_iter()
         .find(|s| s.creator_pid == pid.as_raw())
 }

@@ -22,10 +22,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use common::SharedMemory;
-use common::cli::MemArgs;
-use common::demo;
-use common::hugepages::{Plan, Reservation};
-use common::meminfo::{Meminfo, Rows};
+use common::demo::{self, table::Rows};
+use common::harness::flags::MemArgs;
+use common::system::meminfo::Meminfo;
+use common::xsi::hugepages::Plan;
+use common::xsi::reserve::Reservation;
 use common::xsi::{Limits, Pages, Segment};
 
 fn main() -> ExitCode {

@@ -7,7 +7,7 @@
 //! what such a user meets (the shortage explained, --reserve refused, no
 //! command they could not run), and the rest say `skipped: needs root …`.
 
-use testkit::{Lab, change, faults, huge_available, meminfo_field, text};
+use testkit::{Lab, change, faults, huge_available, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 const SLACK_MIB: i64 = 4;
@@ -42,7 +42,7 @@ impl Drop for Reserved {
 #[test]
 fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
     let lab = Lab::machine();
-    let total = meminfo_field("HugePages_Total:");
+    let total = testkit::meminfo().huge_total as i64;
     let available = huge_available();
     // Ask for one page more than there is.
     let pages = available + 1;

@@ -6,13 +6,13 @@
 //! anyone else they say `skipped: needs root …` and pass without asserting
 //! (the ordinary user's side is in cli.rs).
 
-use common::xsi;
-use testkit::{Lab, Pid, STOPPING, interrupt_when, meminfo_field, sleeping, text};
+use common::system::sysvipc;
+use testkit::{Lab, Pid, STOPPING, interrupt_when, sleeping, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 
-fn segment_of(pid: Pid) -> Option<xsi::SegmentInfo> {
-    xsi::segments()
+fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
+    sysvipc::segments()
         .into_iter()
         .find(|s| s.creator_pid == pid.as_raw())
 }
@@ -86,8 +86,8 @@ fn every_stopping_signal_while_zeroing_exits_128_plus_and_restores() {
         &["--size", "1G", "--hold", "0", "--reserve"],
         // Zeroing has begun once 32 of the 512 reserved pages are in use.
         |_| {
-            let total = meminfo_field("HugePages_Total:");
-            total >= 512 && meminfo_field("HugePages_Free:") <= total - 32
+            let total = testkit::meminfo().huge_total as i64;
+            total >= 512 && (testkit::meminfo().huge_free as i64) <= total - 32
         },
         "while zeroing, after ",
         || testkit::nr_hugepages() == old,
@@ -157,7 +157,7 @@ fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
     assert!(a.status.success(), "{a_err}");
     // A has given back its 32 pages, and B still has its own.
     assert!(
-        meminfo_field("HugePages_Total:") >= 32,
+        (testkit::meminfo().huge_total as i64) >= 32,
         "A shrank the pool under B's segment:\n{a_err}"
     );
     assert!(segment_of(b_pid).is_some());

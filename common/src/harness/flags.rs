@@ -1,15 +1,15 @@
-//! Flags that mean the same thing in every racing program, defined once.
+//! Flags that mean the same thing in several programs, defined once: the
+//! race's ([`RaceArgs`]), the memory demos' ([`MemArgs`]) and the System V
+//! key's ([`KeyArgs`]).
 //!
 //! A program includes them with `#[command(flatten)] race: RaceArgs`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::ValueEnum;
-
-use crate::hold::Hold;
-use crate::lock::{Lock, LockMode};
-use crate::output::note;
+use crate::demo::hold::Hold;
+use crate::race::lock::LockMode;
+use crate::system::sysctl;
 
 /// The article's experiment: `--count` children each add 1 to a shared int.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,62 +56,6 @@ impl RaceArgs {
     /// the dead child held). Legitimately, one child finishes every pause.
     pub fn stall_bound(&self) -> Duration {
         self.pause() * 2 + Duration::from_secs(2)
-    }
-
-    /// Tell the student, on stderr, what the result `got` means: what was
-    /// expected, how many updates were lost and why, what to try next.
-    pub fn explain(&self, got: i32, lock: &Lock<'_>) {
-        let expected = self.count;
-        let lost = expected as i64 - i64::from(got);
-        if expected == 1 {
-            note(format!(
-                "1 child added 1 to the shared int: expected 1, got {got}."
-            ));
-        } else {
-            let (updates, were) = if lost == 1 {
-                ("update", "was")
-            } else {
-                ("updates", "were")
-            };
-            note(format!(
-                "{expected} children each added 1 to the shared int: expected {expected}, got {got}, so {lost} {updates} {were} lost."
-            ));
-        }
-        let mode = lock.mode();
-        if mode != LockMode::None {
-            let name = mode
-                .to_possible_value()
-                .map(|v| v.get_name().to_owned())
-                .unwrap_or_default();
-            if lost == 0 {
-                note(format!(
-                    "--lock {name}: {}, so no update was lost.",
-                    lock.describe()
-                ));
-            } else {
-                note(format!(
-                    "--lock {name}: {}, and still {lost} updates were lost. That is a bug: please report it.",
-                    lock.describe()
-                ));
-            }
-        } else if expected == 1 {
-            note(
-                "With one child there is nobody to race with; the default --count 100 shows the race.",
-            );
-        } else if lost > 0 {
-            let step = if self.sleep_us == 0 {
-                String::from("wrote back that value + 1 at once")
-            } else {
-                format!("slept {} µs, wrote back that value + 1", self.sleep_us)
-            };
-            note(format!(
-                "Each child read the int, {step}: a child that read before another's write overwrote it. Fix it: --lock semaphore."
-            ));
-        } else {
-            note(
-                "None lost this time, yet nothing prevented it: read and write are still two steps. Run again, or raise --sleep-us.",
-            );
-        }
     }
 }
 
@@ -240,14 +184,8 @@ fn parse_count(text: &str) -> Result<usize, String> {
 
 /// The most processes that can exist at once on this machine, and why.
 fn process_limit() -> (i64, String) {
-    let read = |name: &str| -> Option<i64> {
-        std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    };
-    match (read("pid_max"), read("threads-max")) {
+    let read = |name: &str| sysctl(name).and_then(|n| i64::try_from(n).ok());
+    match (read("kernel/pid_max"), read("kernel/threads-max")) {
         (Some(pids), Some(threads)) => (
             pids.min(threads),
             format!(

@@ -5,15 +5,23 @@
 //! Each demo's `main.rs` keeps only the article's steps (create, zero,
 //! sleep, release) and calls these around them. The report goes to stdout
 //! (it is the demo's result); the guidance goes to stderr.
+//!
+//! | file | what |
+//! |---|---|
+//! | this one | before, report, hold, released: the frame of mmap_mem, xsi_shm_mem, xsi_shm_mem_huge |
+//! | [`hold`](mod@hold) | the article's `sleep(3000)`, ended by a signal or a timeout |
+//! | [`table`](mod@table) | the before/after table of /proc/meminfo |
+
+pub mod hold;
+pub mod table;
 
 use crate::error::Failure;
-use crate::hold::{Held, Hold, hold};
-use crate::meminfo::{Meminfo, Rows, size_text, table};
+use crate::harness::output::{note, result_line, size_text};
 use crate::memory::Zeroing;
-use crate::output::{note, result_line};
-
-/// The ordinary page size, for counting faults.
-pub const PAGE: u64 = 4096;
+use crate::system::meminfo::Meminfo;
+use crate::xsi::Segment;
+use hold::{Held, Hold, hold};
+use table::{Rows, table};
 
 /// Read /proc/meminfo for the "before" column, and refuse a size the
 /// machine cannot hold in ordinary memory (when it will be touched)
@@ -63,7 +71,7 @@ pub fn report(
 
 /// The report's first line for a System V demo:
 /// `shmget(IPC_PRIVATE, 67108864, 0600) = shmid 7, attached with shmat: 64 MiB`.
-pub fn segment_created(segment: &crate::xsi::Segment, size: u64) -> String {
+pub fn segment_created(segment: &Segment, size: u64) -> String {
     let marked = if segment.is_marked() {
         "; IPC_RMID already (--rmid-early)"
     } else {
@@ -78,7 +86,7 @@ pub fn segment_created(segment: &crate::xsi::Segment, size: u64) -> String {
 
 /// How a System V demo's segment goes away, for [`released`]: named now,
 /// before `remove` consumes the segment.
-pub fn segment_release(segment: &crate::xsi::Segment) -> String {
+pub fn segment_release(segment: &Segment) -> String {
     if segment.is_marked() {
         format!(
             "shmdt; shmid {} was marked IPC_RMID at the start, so the kernel freed it at that detach",

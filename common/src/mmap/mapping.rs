@@ -1,4 +1,5 @@
-//! An anonymous memory mapping that unmaps itself.
+//! A memory mapping that unmaps itself: the mechanism of the article's
+//! section "mmap内存共享映射".
 //!
 //! The article's first method: `mmap(NULL, size, PROT_READ|PROT_WRITE,
 //! MAP_SHARED|MAP_ANONYMOUS, -1, 0)` gives memory backed by no file. Because
@@ -14,13 +15,12 @@
 //! path out of the program, so no `munmap` line is needed in `main`.
 
 use std::num::NonZeroUsize;
-use std::ptr::NonNull;
-
-use nix::errno::Errno;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::ptr::NonNull;
 
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
+use super::explain::{explain_mmap, zero_length};
 use crate::error::SysError;
 use crate::memory::{SharedMemory, sealed};
 
@@ -54,9 +54,7 @@ impl Mapping {
         };
         let call = format!("mmap(NULL, {len}, PROT_READ|PROT_WRITE, {flag_names}, -1, 0)");
         let Some(size) = NonZeroUsize::new(len) else {
-            return Err(
-                SysError::new(call, Errno::EINVAL).hint("a mapping needs at least one byte.")
-            );
+            return Err(zero_length(call));
         };
         // SAFETY: with no address hint the kernel picks a range that overlaps
         // nothing this process already uses, so no existing Rust object is
@@ -69,16 +67,7 @@ impl Mapping {
                 flags,
             )
         }
-        .map_err(|errno| {
-            let err = SysError::new(call, errno);
-            match errno {
-                Errno::ENOMEM => err.hint(
-                    "the kernel would not reserve that much address space or memory.\n\
-                     See MemAvailable in /proc/meminfo and `ulimit -v`.",
-                ),
-                _ => err,
-            }
-        })?;
+        .map_err(|errno| explain_mmap(call, errno))?;
         Ok(Mapping { start, len })
     }
 
@@ -92,9 +81,7 @@ impl Mapping {
             fd.as_raw_fd()
         );
         let Some(size) = NonZeroUsize::new(len) else {
-            return Err(
-                SysError::new(call, Errno::EINVAL).hint("a mapping needs at least one byte.")
-            );
+            return Err(zero_length(call));
         };
         // SAFETY: as in `anonymous`, the kernel picks a fresh address range.
         // The file's pages may change under us (other processes write them);

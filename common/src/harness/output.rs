@@ -1,4 +1,5 @@
-//! Where the programs write: the result on stdout, the explanation on stderr.
+//! Where the programs write — the result on stdout, the explanation on
+//! stderr — and how they write sizes.
 //!
 //! stdout carries exactly what the article's program prints (`shm_p: 17`), so
 //! `racing_mmap 2>/dev/null` looks like the article's terminal and a script
@@ -39,4 +40,31 @@ pub fn result_line(line: impl Display) -> Result<(), SysError> {
 /// Write one explanation line to stderr (best effort).
 pub fn note(line: impl Display) {
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// `2046 MiB`, or `3 KiB`, or `100 bytes`: the largest unit that divides `bytes`.
+pub fn size_text(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b >= KIB * KIB * KIB && b % (KIB * KIB * KIB) == 0 => {
+            format!("{} GiB", b / (KIB * KIB * KIB))
+        }
+        b if b >= KIB * KIB && b % (KIB * KIB) == 0 => format!("{} MiB", b / (KIB * KIB)),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_text;
+
+    #[test]
+    fn sizes_use_the_largest_whole_unit() {
+        assert_eq!(size_text(2046 << 20), "2046 MiB");
+        assert_eq!(size_text(2 << 30), "2 GiB");
+        assert_eq!(size_text(4096), "4 KiB");
+        assert_eq!(size_text(100), "100 bytes");
+        assert_eq!(size_text((1 << 20) + 1), "1048577 bytes");
+    }
 }

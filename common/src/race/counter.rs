@@ -12,13 +12,11 @@
 //! steps, and another child can store between our load and our store. Its
 //! update is then overwritten and lost — exactly the article's experiment,
 //! now with a meaning. A `fetch_add`, or a lock around the three steps,
-//! closes the window.
+//! closes the window: `--lock`, see [`super::lock`].
 
 use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::error::SysError;
-use crate::lock::ChildLock;
 use crate::memory::SharedMemory;
 
 /// An `i32` at the start of shared memory, safe to touch from many processes.
@@ -55,25 +53,10 @@ impl<'m> SharedCounter<'m> {
         self.value.load(Relaxed)
     }
 
-    /// One child's increment under `lock` (see [`crate::lock`]):
-    /// - no lock: [`Self::racy_increment`], the article's race;
-    /// - atomic: pause, then one `fetch_add(1)`: read, add and write as one
-    ///   indivisible step, so nobody can get in between;
-    /// - a flock or a semaphore: the article's read, pause, write, with the
-    ///   lock held around it, so only one child at a time is inside. (The
-    ///   lock's system calls order the memory accesses: what one holder
-    ///   stored, the next holder loads.)
-    pub fn increment(&self, lock: &ChildLock<'_, '_>, pause: Duration) -> Result<(), SysError> {
-        match lock {
-            ChildLock::Atomic => {
-                if !pause.is_zero() {
-                    std::thread::sleep(pause);
-                }
-                self.value.fetch_add(1, Relaxed);
-                Ok(())
-            }
-            _ => lock.around(|| self.racy_increment(pause)),
-        }
+    /// `fetch_add(1)`: read, add and write as one indivisible step, so no
+    /// other process can get in between (`--lock atomic`).
+    pub fn atomic_increment(&self) {
+        self.value.fetch_add(1, Relaxed);
     }
 
     /// The article's critical section, unprotected: read the value, pause,
@@ -91,7 +74,7 @@ impl<'m> SharedCounter<'m> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::{Mapping, Sharing};
+    use crate::mmap::{Mapping, Sharing};
 
     #[test]
     fn a_new_mapping_reads_zero_and_keeps_what_is_set() {

@@ -1,185 +1,15 @@
-//! `--lock`: close the race, or leave it open as the article does.
-//!
-//! The lost updates come from one thing: a child's read and its write are
-//! two steps, and other children get in between. There are two cures:
-//!
-//! - make the read-modify-write *one* step: `--lock atomic` (`fetch_add`);
-//! - let only one child at a time be between its read and its write: a
-//!   lock around the critical section — `--lock flock` (the article's "a
-//!   file lock would do") or `--lock semaphore` (what the article promises
-//!   for a later chapter; each family has its own, see
-//!   [`crate::semaphore`]).
-//!
-//! The parent creates the lock object ([`Lock`]); each child opens its own
-//! handle to it ([`Lock::open_in_child`]), as an unrelated process would,
-//! and wraps the article's critical section in it
-//! ([`crate::SharedCounter::increment`]).
+//! The lock file of `--lock flock`: one per run, this run's own.
 
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg, OFlag, open};
+use nix::fcntl::{OFlag, open};
 use nix::sys::stat::{Mode, fchmod, fstat};
 
 use crate::error::SysError;
-use crate::semaphore::{NamedSemaphore, Semaphore, UnnamedSemaphore, XsiSemaphore};
-
-/// How the children's critical section is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum LockMode {
-    /// No protection: the article's race.
-    #[default]
-    None,
-    /// The increment becomes one atomic fetch_add; the pause stays outside.
-    Atomic,
-    /// An exclusive flock(2) on a lock file around read, pause, write.
-    Flock,
-    /// This program's own kind of semaphore around read, pause, write.
-    Semaphore,
-}
-
-/// The lock object of a run, owned by the parent; dropping it removes what
-/// it created (lock file, semaphore set, semaphore name).
-#[derive(Debug)]
-pub enum Lock<'m> {
-    None,
-    Atomic,
-    Flock(LockFile),
-    Unnamed(UnnamedSemaphore<'m>),
-    Xsi {
-        set: XsiSemaphore,
-        key: crate::xsi::Key,
-    },
-    Named(NamedSemaphore),
-}
-
-/// The family's semaphore, made only if `--lock semaphore` asks for it.
-#[derive(Debug)]
-pub enum SemaphoreKind<'a, 'm> {
-    /// racing_mmap: an unnamed semaphore in this shared memory.
-    InMemory(&'m crate::Mapping),
-    /// racing_xsi_shm: a System V set under this key.
-    Xsi(&'a crate::xsi::Key),
-    /// racing_posix_shm: a named POSIX semaphore with this name.
-    Named(&'a crate::posix::ShmName),
-}
-
-impl<'m> Lock<'m> {
-    /// Create the lock object `mode` asks for; `semaphore` says which kind
-    /// of semaphore this program's family uses.
-    pub fn create(mode: LockMode, semaphore: SemaphoreKind<'_, 'm>) -> Result<Lock<'m>, SysError> {
-        Ok(match mode {
-            LockMode::None => Lock::None,
-            LockMode::Atomic => Lock::Atomic,
-            LockMode::Flock => Lock::Flock(LockFile::create_for_run()?),
-            LockMode::Semaphore => match semaphore {
-                SemaphoreKind::InMemory(memory) => {
-                    Lock::Unnamed(UnnamedSemaphore::init_in(memory)?)
-                }
-                SemaphoreKind::Xsi(key) => Lock::Xsi {
-                    set: XsiSemaphore::create(key)?,
-                    key: key.clone(),
-                },
-                SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::create(name)?),
-            },
-        })
-    }
-
-    /// What protects the critical section, for the explanation.
-    pub fn describe(&self) -> String {
-        match self {
-            Lock::None => String::from("nothing"),
-            Lock::Atomic => {
-                String::from("one atomic fetch_add per child instead of read, pause, write")
-            }
-            Lock::Flock(file) => format!(
-                "an exclusive flock(2) on {} (this run's own file, removed again)",
-                file.path.display()
-            ),
-            Lock::Unnamed(_) => String::from(
-                "an unnamed POSIX semaphore in the shared mapping (sem_init pshared=1, sem_wait/sem_post)",
-            ),
-            Lock::Xsi { set, key } => format!(
-                "System V semaphore set {} (key {key}, semop with SEM_UNDO)",
-                set.id()
-            ),
-            Lock::Named(sem) => format!(
-                "the named POSIX semaphore {} (sem_open, sem_wait/sem_post)",
-                sem.path().display()
-            ),
-        }
-    }
-
-    /// The mode this lock was made for.
-    pub fn mode(&self) -> LockMode {
-        match self {
-            Lock::None => LockMode::None,
-            Lock::Atomic => LockMode::Atomic,
-            Lock::Flock(_) => LockMode::Flock,
-            Lock::Unnamed(_) | Lock::Xsi { .. } | Lock::Named(_) => LockMode::Semaphore,
-        }
-    }
-
-    /// In a child: a handle of its own — open the lock file, `semget` the
-    /// key, `sem_open` the name. (The unnamed semaphore is in memory the
-    /// child already shares.)
-    pub fn open_in_child(&self) -> Result<ChildLock<'_, 'm>, SysError> {
-        Ok(match self {
-            Lock::None => ChildLock::None,
-            Lock::Atomic => ChildLock::Atomic,
-            Lock::Flock(file) => ChildLock::Flock(file.open()?),
-            Lock::Unnamed(sem) => ChildLock::Unnamed(sem),
-            Lock::Xsi { key, .. } => ChildLock::Xsi(XsiSemaphore::open(key)?),
-            Lock::Named(sem) => ChildLock::Named(NamedSemaphore::open(sem.name())?),
-        })
-    }
-}
-
-/// One child's handle on the run's lock.
-#[derive(Debug)]
-pub enum ChildLock<'l, 'm> {
-    None,
-    Atomic,
-    Flock(OwnedFd),
-    Unnamed(&'l UnnamedSemaphore<'m>),
-    Xsi(XsiSemaphore),
-    Named(NamedSemaphore),
-}
-
-impl ChildLock<'_, '_> {
-    /// Run `critical` holding the lock (for `None` and `Atomic`, without).
-    pub fn around<T>(&self, critical: impl FnOnce() -> T) -> Result<T, SysError> {
-        match self {
-            ChildLock::None | ChildLock::Atomic => Ok(critical()),
-            ChildLock::Flock(fd) => {
-                let fd = fd.try_clone().map_err(|e| {
-                    SysError::new(
-                        "dup(lock_fd)",
-                        Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-                    )
-                })?;
-                let held = Flock::lock(fd, FlockArg::LockExclusive)
-                    .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_EX)", errno))?;
-                let value = critical();
-                held.unlock()
-                    .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_UN)", errno))?;
-                Ok(value)
-            }
-            ChildLock::Unnamed(sem) => with_semaphore(*sem, critical),
-            ChildLock::Xsi(set) => with_semaphore(set, critical),
-            ChildLock::Named(sem) => with_semaphore(sem, critical),
-        }
-    }
-}
-
-fn with_semaphore<T>(sem: &impl Semaphore, critical: impl FnOnce() -> T) -> Result<T, SysError> {
-    sem.wait()?;
-    let value = critical();
-    sem.post()?;
-    Ok(value)
-}
+use crate::system::users::user_name;
 
 /// The file `--lock flock` locks: `$TMPDIR/PROGRAM.PID.lock` (`/tmp` when
 /// TMPDIR is not set), made by this run for its own children and removed
@@ -197,6 +27,17 @@ pub struct LockFile {
     id: (u64, u64),
 }
 
+/// The first part of a lock file's name: the running program's executable
+/// (`racing_mmap`), as /proc/self/exe names it, so that `ls /tmp` shows
+/// whose file it is. A program rebuilt while it runs still has its name.
+fn program() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .map(|name| name.trim_end_matches(" (deleted)").to_owned())
+        .unwrap_or_else(|| String::from("shm-lessons"))
+}
+
 impl LockFile {
     /// Create this run's lock file: `open(path, O_CREAT|O_EXCL|O_RDWR|O_NOFOLLOW,
     /// 0600)`, then `fchmod(fd, 0600)`, so the mode is 0600 whatever the
@@ -209,7 +50,7 @@ impl LockFile {
     }
 
     fn create_in(dir: &Path) -> Result<LockFile, SysError> {
-        let stem = format!("{}.{}", crate::error::program_name(), std::process::id());
+        let stem = format!("{}.{}", program(), std::process::id());
         let mut last = None;
         for n in 0..100 {
             let name = match n {
@@ -249,6 +90,11 @@ impl LockFile {
         Ok(file)
     }
 
+    /// Where it is: `/tmp/racing_mmap.4242.lock`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// `open(path, O_RDWR|O_NOFOLLOW)`: each child needs its own open file,
     /// because flock locks belong to an open file, and children sharing the
     /// parent's would all "hold" the same lock at once.
@@ -273,13 +119,13 @@ fn explain_create(err: SysError, path: &Path) -> SysError {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let elsewhere = "--lock flock keeps its lock file in $TMPDIR (/tmp if unset). Point TMPDIR\n\
                      at a directory of your own, e.g.: TMPDIR=$HOME PROGRAM --lock flock"
-        .replace("PROGRAM", crate::error::program_name());
+        .replace("PROGRAM", &program());
     let about_dir = match std::fs::metadata(dir) {
         Ok(meta) if !meta.is_dir() => format!("{} is not a directory.", dir.display()),
         Ok(meta) => format!(
             "{} belongs to {}, mode {:04o}: this user may not create files in it.",
             dir.display(),
-            crate::xsi::user_name(meta.uid()),
+            user_name(meta.uid()),
             meta.mode() & 0o7777
         ),
         Err(_) => format!("{} does not exist.", dir.display()),
@@ -293,7 +139,7 @@ fn explain_create(err: SysError, path: &Path) -> SysError {
              with the same pid; 100 other names were taken too. Remove the stale files:\n\
              ls -l {}/{}.*.lock\n{elsewhere}",
             dir.display(),
-            crate::error::program_name()
+            program()
         )),
         // EMFILE, ENOSPC, …: a limit, not the directory (see general_hint).
         _ => err,
@@ -340,11 +186,7 @@ mod tests {
     fn the_lock_file_is_this_runs_own_0600_file_and_goes_when_dropped() {
         let dir = Dir::new("own");
         let file = LockFile::create_in(&dir.0).unwrap();
-        let name = format!(
-            "{}.{}.lock",
-            crate::error::program_name(),
-            std::process::id()
-        );
+        let name = format!("{}.{}.lock", program(), std::process::id());
         assert_eq!(file.path, dir.0.join(&name));
         let mode = std::fs::metadata(&file.path).unwrap().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -355,7 +197,7 @@ mod tests {
     #[test]
     fn something_planted_at_the_path_is_left_alone_and_the_next_name_used() {
         let dir = Dir::new("planted");
-        let stem = format!("{}.{}", crate::error::program_name(), std::process::id());
+        let stem = format!("{}.{}", program(), std::process::id());
         // A directory where the lock file would go, and a stale file at
         // the next name: neither is ours to touch.
         std::fs::create_dir(dir.0.join(format!("{stem}.lock"))).unwrap();

@@ -8,10 +8,9 @@
 //! no disk behind it, which is why "cache" here cannot simply be dropped.
 //! Huge pages are counted apart, in `HugePages_*`, which `free` ignores.
 //!
-//! [`Report`] prints the fields the article looks at, before and after, with
-//! the change, so the observation is on screen without a second terminal.
-
-use std::fmt::Write as _;
+//! The memory demos print these fields before and after, with the change
+//! (see `crate::demo`), so the observation is on screen without a second
+//! terminal.
 
 use crate::error::SysError;
 
@@ -47,10 +46,7 @@ impl Meminfo {
             )
         })?;
         let mut info = Meminfo::parse(&text);
-        info.huge_overcommit = std::fs::read_to_string("/proc/sys/vm/nr_overcommit_hugepages")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0);
+        info.huge_overcommit = super::sysctl("vm/nr_overcommit_hugepages").unwrap_or(0);
         Ok(info)
     }
 
@@ -96,95 +92,6 @@ impl Meminfo {
     }
 }
 
-/// Which rows a demo shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rows {
-    /// MemFree, Shmem, Cached.
-    Normal,
-    /// The same, plus HugePages_Free.
-    Huge,
-}
-
-/// `2046 MiB`, or `3 KiB`, or `100 bytes`: the largest unit that divides `bytes`.
-pub fn size_text(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    match bytes {
-        b if b >= KIB * KIB * KIB && b % (KIB * KIB * KIB) == 0 => {
-            format!("{} GiB", b / (KIB * KIB * KIB))
-        }
-        b if b >= KIB * KIB && b % (KIB * KIB) == 0 => format!("{} MiB", b / (KIB * KIB)),
-        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
-        b => format!("{b} bytes"),
-    }
-}
-
-/// The before/after table:
-///
-/// ```text
-///                     before        after       change
-/// MemFree          22718 MiB    20669 MiB    -2049 MiB
-/// Shmem                8 MiB     2054 MiB    +2046 MiB   free's "shared"
-/// Cached            1074 MiB     3120 MiB    +2046 MiB   in free's "buff/cache"
-/// ```
-pub fn table(before: &Meminfo, after: &Meminfo, rows: Rows) -> String {
-    let mut text = format!(
-        "{:<16}{:>10}{:>13}{:>13}\n",
-        "", "before", "after", "change"
-    );
-    let mib = |kib: u64| kib as i64 / 1024;
-    let mut row = |name: &str, b: i64, a: i64, unit: &str, note: &str| {
-        let change = a - b;
-        let line = format!(
-            "{name:<16}{:>10}{:>13}{:>13}   {note}",
-            format!("{b} {unit}"),
-            format!("{a} {unit}"),
-            format!("{change:+} {unit}")
-        );
-        let _ = writeln!(text, "{}", line.trim_end());
-    };
-    row(
-        "MemFree",
-        mib(before.mem_free_kib),
-        mib(after.mem_free_kib),
-        "MiB",
-        "",
-    );
-    row(
-        "Shmem",
-        mib(before.shmem_kib),
-        mib(after.shmem_kib),
-        "MiB",
-        "free's \"shared\"",
-    );
-    row(
-        "Cached",
-        mib(before.cached_kib),
-        mib(after.cached_kib),
-        "MiB",
-        "in free's \"buff/cache\"",
-    );
-    if rows == Rows::Huge {
-        row(
-            "HugePages_Free",
-            before.huge_free as i64,
-            after.huge_free as i64,
-            "pages",
-            &format!(
-                "of {} KiB each; free does not show them",
-                after.huge_page_kib
-            ),
-        );
-        row(
-            "HugePages_Rsvd",
-            before.huge_rsvd as i64,
-            after.huge_rsvd as i64,
-            "pages",
-            "promised to a segment, not yet touched",
-        );
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,35 +120,5 @@ mod tests {
     fn the_live_file_parses() {
         let info = Meminfo::read().unwrap();
         assert!(info.mem_free_kib > 0 && info.huge_page_kib > 0);
-    }
-
-    #[test]
-    fn the_table_shows_changes_in_mib_and_pages() {
-        let before = Meminfo::parse(SAMPLE);
-        let after = Meminfo {
-            shmem_kib: before.shmem_kib + 64 * 1024,
-            huge_free: 0,
-            ..before
-        };
-        let text = table(&before, &after, Rows::Huge);
-        let shmem = text.lines().find(|l| l.starts_with("Shmem")).unwrap();
-        assert!(
-            shmem.contains("8 MiB") && shmem.contains("72 MiB") && shmem.contains("+64 MiB"),
-            "{text}"
-        );
-        let huge = text
-            .lines()
-            .find(|l| l.starts_with("HugePages_Free"))
-            .unwrap();
-        assert!(huge.contains("-30 pages"), "{text}");
-    }
-
-    #[test]
-    fn sizes_use_the_largest_whole_unit() {
-        assert_eq!(size_text(2046 << 20), "2046 MiB");
-        assert_eq!(size_text(2 << 30), "2 GiB");
-        assert_eq!(size_text(4096), "4 KiB");
-        assert_eq!(size_text(100), "100 bytes");
-        assert_eq!(size_text((1 << 20) + 1), "1048577 bytes");
     }
 }

@@ -20,7 +20,7 @@
 //!    init. We stop forking, wait for the children already started, and
 //!    return an error that says how many ran.
 //!
-//! The stopping signals (see [`crate::signals`]) stop the fork loop; the
+//! The stopping signals (see [`crate::harness::signals`]) stop the fork loop; the
 //! parent passes the signal on to its children, still waits for every one,
 //! and returns [`Interrupted`].
 //!
@@ -28,7 +28,6 @@
 //! only the calling thread, and a lock another thread held at that instant
 //! stays locked forever in the child. The programs never start a thread.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -38,12 +37,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
-use crate::error::{Failure, SysError, errno_text, report};
-use crate::signals::{self, Interrupted};
-
-/// The exit status of a child whose closure panicked (the same number Rust
-/// uses for a panicking `main`).
-pub const PANIC_STATUS: i32 = 101;
+use super::explain::{ChildFailure, Ending, PANIC_STATUS, children_failed, fork_failed};
+use crate::error::report;
+use crate::harness::signals::{self, Interrupted};
 
 /// Children that are running or finished but not yet waited for.
 ///
@@ -144,15 +140,6 @@ fn run_child(work: impl FnOnce() -> anyhow::Result<()>) -> ! {
 }
 
 impl Children {
-    /// How many children were started and are not yet waited for.
-    pub fn len(&self) -> usize {
-        self.running.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.running.is_empty()
-    }
-
     /// Wait for every child. `Ok` if all exited with status 0; otherwise an
     /// error naming each child that exited non-zero or was killed.
     ///
@@ -283,142 +270,6 @@ impl Drop for Children {
     }
 }
 
-/// A child that did not exit with status 0.
-#[derive(Debug)]
-struct ChildFailure {
-    number: usize,
-    pid: Pid,
-    ending: Ending,
-}
-
-#[derive(Debug)]
-enum Ending {
-    Status(i32),
-    Signal(Signal),
-    /// Killed by us after no child had finished for this long.
-    Stuck(Duration),
-    Lost(Errno),
-}
-
-impl std::fmt::Display for ChildFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "child {} (pid {}) ", self.number, self.pid)?;
-        match self.ending {
-            Ending::Status(PANIC_STATUS) => {
-                write!(f, "exited with status {PANIC_STATUS} (it panicked)")
-            }
-            Ending::Status(status) => write!(f, "exited with status {status}"),
-            Ending::Signal(signal) => write!(f, "was killed by {signal}"),
-            Ending::Stuck(quiet) => write!(
-                f,
-                "was stuck (no child finished for {:.1} s) and was killed",
-                quiet.as_secs_f64()
-            ),
-            Ending::Lost(errno) => write!(f, "could not be waited for: {}", errno_text(errno)),
-        }
-    }
-}
-
-/// Name at most this many failed children in one message; count the rest.
-const LISTED: usize = 5;
-
-fn list(failures: &[ChildFailure]) -> String {
-    let mut text = String::new();
-    for (i, failure) in failures.iter().take(LISTED).enumerate() {
-        let sep = if i == 0 { "" } else { "; " };
-        let _ = write!(text, "{sep}{failure}");
-    }
-    if failures.len() > LISTED {
-        let _ = write!(text, "; and {} more", failures.len() - LISTED);
-    }
-    text
-}
-
-fn children_failed(total: usize, failures: &[ChildFailure]) -> Failure {
-    let mut hint = String::from(
-        "a child that did not finish its work leaves the shared memory incomplete, \
-         so no result was printed.",
-    );
-    if failures
-        .iter()
-        .any(|f| matches!(f.ending, Ending::Status(PANIC_STATUS)))
-    {
-        hint.push_str("\nStatus 101 is a panic; its message is printed above.");
-    } else if failures
-        .iter()
-        .any(|f| matches!(f.ending, Ending::Status(_)))
-    {
-        hint.push_str("\nEach child printed its own error above.");
-    }
-    if failures
-        .iter()
-        .any(|f| matches!(f.ending, Ending::Signal(Signal::SIGBUS)))
-    {
-        hint.push_str(
-            "\nSIGBUS: the memory behind a mapping went away under it (a /dev/shm file\n\
-             truncated while mapped, or a tmpfs out of room).",
-        );
-    }
-    if failures
-        .iter()
-        .any(|f| matches!(f.ending, Ending::Signal(s) if s != Signal::SIGBUS))
-    {
-        hint.push_str(
-            "\nA child killed by a signal was stopped from outside (kill, the OOM killer, Ctrl-C).",
-        );
-    }
-    if failures
-        .iter()
-        .any(|f| matches!(f.ending, Ending::Stuck(_)))
-    {
-        hint.push_str(
-            "\nThe stuck children were most likely waiting for a lock the dead child held.\n\
-             A POSIX semaphore stays taken when its holder dies, so they would have waited\n\
-             forever (a System V semaphore with SEM_UNDO, or a flock, is released by the kernel).",
-        );
-    }
-    Failure::new(format!(
-        "{} of {total} children failed: {}",
-        failures.len(),
-        list(failures)
-    ))
-    .hint(hint)
-}
-
-fn fork_failed(errno: Errno, started: usize, count: usize, failures: &[ChildFailure]) -> SysError {
-    let mut hint = match errno {
-        Errno::EAGAIN => String::from(
-            "the kernel refused to create another process. The usual limits are\n\
-             max user processes (`ulimit -u`; root is exempt), the system-wide\n\
-             /proc/sys/kernel/pid_max and /proc/sys/kernel/threads-max, and a pids cgroup.\n\
-             Children that have already finished still count until they are waited for,\n\
-             and, like the article's program, this one waits only after forking them all.",
-        ),
-        Errno::ENOMEM => String::from("there was not enough memory to create another process."),
-        _ => String::from("fork() could not create another process."),
-    };
-    let _ = write!(
-        hint,
-        "\nThe {started} children that did start were waited for"
-    );
-    if failures.is_empty() {
-        hint.push('.');
-    } else {
-        let _ = write!(
-            hint,
-            "; {} of them failed: {}.",
-            failures.len(),
-            list(failures)
-        );
-    }
-    if started > 0 {
-        let _ = write!(hint, "\nAsk for fewer, e.g. --count {started}.");
-    }
-    SysError::new("fork()", errno)
-        .detail(format!("after {started} of {count} children had started"))
-        .hint(hint)
-}
-
 #[cfg(test)]
 mod tests {
     //! The fork loop is tested in a subprocess: forking inside the test
@@ -467,7 +318,7 @@ mod tests {
             .args([
                 "--ignored",
                 "--exact",
-                "process::tests::fork_loop_subprocess",
+                "process::children::tests::fork_loop_subprocess",
                 "--nocapture",
                 "--test-threads=1",
             ])
@@ -533,40 +384,5 @@ mod tests {
         let line = outcome(&stdout);
         assert!(line.ends_with(") exited with status 1"), "{line}");
         assert!(stderr.contains("child 2 fails on purpose"), "{stderr}");
-    }
-
-    #[test]
-    fn at_most_five_failures_are_named() {
-        let failures: Vec<_> = (1..=7)
-            .map(|n| ChildFailure {
-                number: n,
-                pid: Pid::from_raw(1000 + n as i32),
-                ending: Ending::Status(1),
-            })
-            .collect();
-        let text = children_failed(10, &failures).to_string();
-        assert!(
-            text.starts_with("7 of 10 children failed: child 1 (pid 1001)"),
-            "{text}"
-        );
-        assert!(text.ends_with("; and 2 more"), "{text}");
-        assert_eq!(text.matches("exited with status 1").count(), 5, "{text}");
-    }
-
-    #[test]
-    fn a_failed_fork_says_how_many_children_ran_and_suggests_that_count() {
-        let err = fork_failed(Errno::EAGAIN, 37, 100, &[]);
-        assert_eq!(
-            err.to_string(),
-            "fork() failed after 37 of 100 children had started: EAGAIN (Resource temporarily unavailable)"
-        );
-        let err = anyhow::Error::new(err);
-        let hint = crate::error::hint_of(&err).unwrap();
-        assert!(hint.contains("ulimit -u"), "{hint}");
-        assert!(
-            hint.contains("The 37 children that did start were waited for."),
-            "{hint}"
-        );
-        assert!(hint.contains("--count 37"), "{hint}");
     }
 }

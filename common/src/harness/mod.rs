@@ -1,0 +1,66 @@
+//! The frame every program runs in — none of it is in the article's C:
+//! parse the flags, catch the stopping signals, print the result and the
+//! explanation, and turn an error into one line, a hint and an exit status.
+//!
+//! | file | what |
+//! |---|---|
+//! | this one | [`run`], the `main` of every program |
+//! | [`flags`] | the flags the racing programs share (`--count`, `--sleep-us`, `--lock`), the memory demos' (`--size`, `--hold`, `--no-touch`) and the System V key's (`--path`, `--proj-id`) |
+//! | [`signals`] | Ctrl-C, SIGTERM, SIGHUP and SIGQUIT end a run cleanly |
+//! | [`output`] | the result on stdout, the explanation on stderr |
+//! | [`verdict`] | what a race's result means: how many updates were lost, and why |
+
+pub mod flags;
+pub mod output;
+pub mod signals;
+pub mod verdict;
+
+use std::process::ExitCode;
+
+use crate::error::{report, set_program_name};
+use signals::Interrupted;
+
+/// The `main` of every program: parse the flags, run, report.
+///
+/// - `--help` prints to stdout and exits 0; a usage error prints clap's
+///   message (which names the flag and the rule) to stderr and exits 2,
+///   before the program has created anything.
+/// - SIGINT, SIGTERM, SIGHUP and SIGQUIT are caught (see [`signals`]); a
+///   run they stop exits 128 + the signal number after everything is
+///   released.
+/// - Any other error from `program` is printed by [`report`] and exits 1.
+///
+/// ```no_run
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {}
+///
+/// fn main() -> std::process::ExitCode {
+///     common::run(|_args: Args| Ok(()))
+/// }
+/// ```
+pub fn run<A: clap::Parser>(program: impl FnOnce(A) -> anyhow::Result<()>) -> ExitCode {
+    set_program_name(A::command().get_name());
+    let args = match A::try_parse() {
+        Ok(args) => args,
+        Err(usage) => {
+            let _ = usage.print();
+            return ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2));
+        }
+    };
+    if let Err(err) = signals::install() {
+        report(&err.into());
+        return ExitCode::FAILURE;
+    }
+    match program(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            report(&err);
+            match err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
+                Some(interrupted) => ExitCode::from(interrupted.exit_status()),
+                None => ExitCode::FAILURE,
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! POSIX shared memory names: `/NAME`, which is the file /dev/shm/NAME.
+//!
+//! POSIX asks for one leading `/` and no other. glibc strips any leading
+//! slashes, so the article's `"shm"` and our `/shm` are the same object,
+//! `/dev/shm/shm`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where glibc keeps POSIX shared memory objects.
+pub const DEV_SHM: &str = "/dev/shm";
+
+/// The longest name, in bytes, after the leading `/`. A file name in
+/// /dev/shm may have 255, but `--lock semaphore` also makes the named
+/// semaphore `/dev/shm/sem.NAME`, four bytes longer: every object made
+/// from the name must fit.
+pub const NAME_MAX: usize = 255 - "sem.".len();
+
+/// A valid POSIX shared memory name, kept with its one leading `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShmName(String);
+
+impl ShmName {
+    /// Check a name as glibc's shm_open and sem_open will: after any
+    /// leading `/`s, 1 to [`NAME_MAX`] (251) bytes, no `/`, and not `.` or
+    /// `..`. The message states the rule, for use as a flag's usage error.
+    pub fn parse(text: &str) -> Result<ShmName, String> {
+        let rule = "a POSIX shared memory name is '/' then 1 to 251 bytes with no other '/' (it becomes /dev/shm/NAME, and its semaphore /dev/shm/sem.NAME)";
+        let bare = text.trim_start_matches('/');
+        if bare.is_empty() {
+            return Err(format!("the name is empty; {rule}"));
+        }
+        if bare.contains('/') {
+            return Err(format!("'{text}' has a '/' inside; {rule}"));
+        }
+        if bare.len() > NAME_MAX {
+            return Err(format!("the name is {} bytes long; {rule}", bare.len()));
+        }
+        if bare == "." || bare == ".." || bare.contains('\0') {
+            return Err(format!("'{text}' is not a file name; {rule}"));
+        }
+        Ok(ShmName(format!("/{bare}")))
+    }
+
+    /// `/shm`
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `/dev/shm/shm`
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(format!("{DEV_SHM}{}", self.0))
+    }
+
+    /// `/dev/shm/sem.shm`: where `sem_open` keeps the semaphore of this name.
+    pub fn semaphore_path(&self) -> PathBuf {
+        PathBuf::from(format!("{DEV_SHM}/sem.{}", &self.0[1..]))
+    }
+}
+
+impl fmt::Display for ShmName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_get_one_leading_slash() {
+        assert_eq!(ShmName::parse("shm").unwrap().as_str(), "/shm");
+        assert_eq!(ShmName::parse("/shm").unwrap().as_str(), "/shm");
+        assert_eq!(
+            ShmName::parse("//shm").unwrap().as_str(),
+            "/shm",
+            "glibc strips them all"
+        );
+        assert_eq!(
+            ShmName::parse("/shm").unwrap().path(),
+            PathBuf::from("/dev/shm/shm")
+        );
+    }
+
+    #[test]
+    fn bad_names_are_refused_with_the_rule() {
+        for bad in ["", "/", "/a/b", "a/b", ".", "/.."] {
+            let msg = ShmName::parse(bad).unwrap_err();
+            assert!(msg.contains("'/' then 1 to 251 bytes"), "{bad:?}: {msg}");
+        }
+        // 252 bytes would do for the object, but not for sem.NAME (256).
+        let long = "x".repeat(252);
+        assert!(
+            ShmName::parse(&long)
+                .unwrap_err()
+                .contains("252 bytes long")
+        );
+        assert!(ShmName::parse(&"x".repeat(251)).is_ok());
+    }
+}

@@ -1,0 +1,16 @@
+//! The racing programs' experiment, the same in all three families: a
+//! shared int ([`counter`]), and what `--lock` puts around each child's
+//! increment ([`lock`], with `--lock flock`'s file in [`lock_file`]).
+//!
+//! | file | what |
+//! |---|---|
+//! | [`counter`] | the article's `int *shm_p`, as an `AtomicI32` view |
+//! | [`lock`] | `--lock none/atomic/flock/semaphore`: who creates what, and how each child increments |
+//! | [`lock_file`] | `$TMPDIR/PROGRAM.PID.lock`, created and removed by the run |
+
+pub mod counter;
+pub mod lock;
+pub mod lock_file;
+
+pub use counter::SharedCounter;
+pub use lock::{ChildLock, Lock, LockMode, SemaphoreKind};

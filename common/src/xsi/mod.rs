@@ -1,0 +1,28 @@
+//! The article's section "XSI共享内存": System V shared memory, found by a
+//! key that unrelated processes agree on (racing_xsi_shm), or private to
+//! one process and its children (xsi_shm_mem, xsi_shm_mem_huge).
+//!
+//! | file | what |
+//! |---|---|
+//! | [`key`] | `ftok`: [`Key`], and what its failures mean |
+//! | [`segment`] | `shmget`, `shmat`, `shmdt`, `shmctl(IPC_RMID)`: [`Segment`], [`Attachment`] |
+//! | [`semaphore`] | `--lock semaphore`: `semget`, `semctl(SETVAL)`, `semop` with `SEM_UNDO` |
+//! | [`hugepages`] | `SHM_HUGETLB`: a size in whole huge pages ([`hugepages::Plan`]) |
+//! | [`reserve`] | `--reserve`: nr_hugepages raised for one run, and given back |
+//! | [`explain`] | what each failure means: hints, the kernel's limits, a free key |
+//!
+//! Each owning type (segment, attachment, semaphore set, reservation)
+//! undoes itself in its `Drop`; the list of what exists on the machine is
+//! read from /proc/sysvipc by [`crate::system::sysvipc`].
+
+pub mod explain;
+pub mod hugepages;
+pub mod key;
+pub mod reserve;
+pub mod segment;
+pub mod semaphore;
+
+pub use explain::Limits;
+pub use key::Key;
+pub use segment::{Attachment, Pages, Segment};
+pub use semaphore::XsiSemaphore;

@@ -1,0 +1,233 @@
+//! The crate's layout keeps the promises its documentation makes (see
+//! `common/src/lib.rs` and docs/architecture.md): imports between its
+//! files form no cycle, no file reaches a sibling through the re-exports
+//! meant for the programs, every family keeps its explanations in a file of
+//! their own, and every file the docs name exists.
+//!
+//! It reads the sources, so it is a little coarse: it finds `crate::…` and
+//! `super::…` paths outside comments and the `#[cfg(test)]` part of each
+//! file, and maps each to the module file it names.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+type Module = Vec<String>;
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `src/xsi/segment.rs` → [xsi, segment]; `src/xsi/mod.rs` → [xsi].
+fn module_of(file: &Path) -> Module {
+    let rel = file.strip_prefix(src()).unwrap().with_extension("");
+    let mut parts: Module = rel
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The code of a file without its tests and comments.
+fn code(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let text = text.split("#[cfg(test)]").next().unwrap();
+    text.lines()
+        .map(|line| line.split("//").next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every `crate::a::b` or `super::a` path in `code`, as written.
+fn paths(code: &str) -> Vec<(bool, Vec<String>)> {
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("::") {
+        let before = &code[..at];
+        let word_start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let head = &before[word_start..];
+        if head != "crate" && head != "super" {
+            continue;
+        }
+        let rest: String = code[at + 2..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let parts = rest
+            .split("::")
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        found.push((head == "crate", parts));
+    }
+    found
+}
+
+/// Which module file each module imports (not counting its own parent
+/// folder's `mod.rs`, which declares it).
+fn imports() -> BTreeMap<Module, BTreeSet<Module>> {
+    let mut files = Vec::new();
+    sources(&src(), &mut files);
+    let modules: BTreeSet<Module> = files.iter().map(|f| module_of(f)).collect();
+    let mut graph = BTreeMap::new();
+    for file in &files {
+        let me = module_of(file);
+        let is_folder = matches!(
+            file.file_stem().and_then(|s| s.to_str()),
+            Some("mod" | "lib")
+        );
+        // `super` of a file is its folder; of a folder's mod.rs, the folder above.
+        let mut folder = me.clone();
+        if !is_folder || !folder.is_empty() {
+            folder.pop();
+        }
+        let mut deps = BTreeSet::new();
+        for (from_root, parts) in paths(&code(file)) {
+            let mut path = if from_root {
+                Vec::new()
+            } else {
+                folder.clone()
+            };
+            path.extend(parts);
+            let named = (1..=path.len())
+                .rev()
+                .map(|n| path[..n].to_vec())
+                .find(|prefix| modules.contains(prefix));
+            if let Some(target) = named {
+                let is_ancestor = target.len() < me.len() && me.starts_with(&target);
+                if target != me && !is_ancestor {
+                    deps.insert(target);
+                }
+            }
+        }
+        graph.insert(me, deps);
+    }
+    graph
+}
+
+#[test]
+fn imports_between_the_files_form_no_cycle() {
+    let graph = imports();
+    assert!(graph.len() > 20, "the sources were found: {graph:?}");
+    // Take away files that import nothing left; what remains is a cycle.
+    let mut left = graph.clone();
+    loop {
+        let done: Vec<Module> = left
+            .iter()
+            .filter(|(_, deps)| deps.iter().all(|d| !left.contains_key(d)))
+            .map(|(m, _)| m.clone())
+            .collect();
+        if done.is_empty() {
+            break;
+        }
+        for m in done {
+            left.remove(&m);
+        }
+    }
+    assert!(
+        left.is_empty(),
+        "these files import each other in a cycle: {:?}",
+        left.keys().map(|m| m.join("::")).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn no_file_reaches_a_sibling_through_the_programs_re_exports() {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    let reexported: Vec<String> = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("pub use "))
+        .flat_map(|l| {
+            let names = l.rsplit("::").next().unwrap_or("");
+            names
+                .trim_matches(|c| "{};".contains(c))
+                .split(',')
+                .map(|n| n.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(reexported.contains(&String::from("run")), "{reexported:?}");
+    let mut files = Vec::new();
+    sources(&src(), &mut files);
+    for file in files {
+        for (from_root, parts) in paths(&code(&file)) {
+            if from_root && parts.len() == 1 {
+                assert!(
+                    !reexported.contains(&parts[0]),
+                    "{} uses crate::{}: import it from its own module",
+                    file.display(),
+                    parts[0]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn each_family_keeps_its_explanations_next_to_its_mechanism() {
+    for family in ["mmap", "xsi", "posix", "process"] {
+        let dir = src().join(family);
+        let explain = dir.join("explain.rs");
+        assert!(explain.is_file(), "{} is missing", explain.display());
+        let mut files = Vec::new();
+        sources(&dir, &mut files);
+        for file in files.iter().filter(|f| **f != explain) {
+            let code = code(file);
+            // A hint is written in one place: where failures are explained.
+            // key.rs explains ftok's failures itself (see its header).
+            if !file.ends_with("xsi/key.rs") {
+                assert!(
+                    !code.contains(".hint("),
+                    "{} writes a hint; hints belong in {}",
+                    file.display(),
+                    explain.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_common_file_the_docs_name_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "md") {
+            pages.push(entry.path());
+        }
+    }
+    let mut in_architecture = 0;
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for word in text.split('`') {
+            if word.starts_with("common/src/") && word.ends_with(".rs") {
+                assert!(
+                    root.join(word).is_file(),
+                    "{} names {word}, which does not exist",
+                    page.display()
+                );
+                if page.ends_with("architecture.md") {
+                    in_architecture += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        in_architecture >= 20,
+        "docs/architecture.md maps the concepts to files ({in_architecture} named)"
+    );
+}
