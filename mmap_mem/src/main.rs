@@ -69,10 +69,7 @@ fn mmap_mem(Args { mem }: Args) -> anyhow::Result<()> {
 
     // sleep(3000);
     let watch = [
-        format!(
-            "free -m          \"shared\" and \"buff/cache\" are up by {}",
-            size_text(size)
-        ),
+        demo::free_line(size, !no_touch),
         String::from("grep -E '^(MemFree|Shmem|Cached):' /proc/meminfo"),
     ];
     demo::hold_for_the_reader(hold, size, &watch);

@@ -40,10 +40,12 @@ fn a_touched_mapping_shows_up_as_shmem_and_cached() {
     lab.assert_clean();
 }
 
+/// `--no-touch`: the table shows no change, and the reader is told so
+/// (held for a second, so that the "look at it" lines are printed).
 #[test]
 fn untouched_memory_costs_nothing() {
     let lab = Lab::machine();
-    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "1", "--no-touch"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.contains("not zeroed (--no-touch)"), "{stdout}");
@@ -51,6 +53,13 @@ fn untouched_memory_costs_nothing() {
     assert!(
         shmem.abs() <= SLACK_MIB,
         "Shmem changed by {shmem} MiB without a touch:\n{stdout}"
+    );
+    // What it tells the reader to look at matches the table: nothing moved.
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("\"buff/cache\" have not moved: no page was written (--no-touch)")
+            && !stderr.contains("are up by"),
+        "{stderr}"
     );
     lab.assert_clean();
 }

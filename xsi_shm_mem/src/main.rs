@@ -22,7 +22,6 @@ use clap::Parser;
 use common::SharedMemory;
 use common::demo::{self, table::Rows};
 use common::harness::flags::MemArgs;
-use common::harness::output::size_text;
 use common::system::page_size;
 use common::xsi::{Limits, Pages, Segment};
 
@@ -86,10 +85,7 @@ fn xsi_shm_mem(Args { mem, rmid_early }: Args) -> anyhow::Result<()> {
     // sleep(3000);
     let status = if rmid_early { ", status dest" } else { "" };
     let watch = [
-        format!(
-            "free -m          \"shared\" and \"buff/cache\" are up by {}",
-            size_text(size)
-        ),
+        demo::free_line(size, !no_touch),
         format!(
             "ipcs -m          shmid {}: {size} bytes, 1 attached{status}",
             segment.id()

@@ -56,13 +56,22 @@ fn a_private_segment_shows_up_like_mmap_memory_and_is_removed() {
     lab.assert_clean();
 }
 
+/// `--no-touch`: the table shows no change, and the reader is told so
+/// (held for a second, so that the "look at it" lines are printed).
 #[test]
 fn untouched_segments_cost_nothing() {
     let lab = Lab::machine();
-    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--no-touch"]);
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "1", "--no-touch"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
+    // What it tells the reader to look at matches the table: nothing moved.
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("\"buff/cache\" have not moved: no page was written (--no-touch)")
+            && !stderr.contains("are up by"),
+        "{stderr}"
+    );
     lab.assert_clean();
 }
 

@@ -97,6 +97,21 @@ pub fn segment_release(segment: &Segment) -> String {
     }
 }
 
+/// What `free -m` shows while ordinary shared memory is held: up by its
+/// size once touched, unchanged while no page has been written.
+pub fn free_line(size: u64, touched: bool) -> String {
+    if touched {
+        format!(
+            "free -m          \"shared\" and \"buff/cache\" are up by {}",
+            size_text(size)
+        )
+    } else {
+        String::from(
+            "free -m          \"shared\" and \"buff/cache\" have not moved: no page was written (--no-touch)",
+        )
+    }
+}
+
 /// Hold the memory as `how` says, telling the reader what to look at
 /// (`watch`: one line per command) and how to end it. Returns why the
 /// hold ended; a signal is the normal end of `--hold forever`.

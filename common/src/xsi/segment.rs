@@ -81,13 +81,14 @@ impl Segment {
 
     /// `shmget(IPC_PRIVATE, size, mode)` (with `SHM_HUGETLB` for huge
     /// pages): a new segment with no key, reachable only through its shmid.
-    /// The article's memory demos use this.
+    /// The article's memory demos use this, with these very flags: no
+    /// `IPC_CREAT` is needed, because `IPC_PRIVATE` always creates.
     pub fn create_private(size: usize, mode: u32, pages: Pages) -> Result<Segment, SysError> {
         let (huge_flag, huge_name) = match pages {
             Pages::Normal => (0, ""),
             Pages::Huge => (libc::SHM_HUGETLB, "SHM_HUGETLB|"),
         };
-        let flags = libc::IPC_CREAT | huge_flag | (mode & 0o777) as libc::c_int;
+        let flags = huge_flag | (mode & 0o777) as libc::c_int;
         let call = format!("shmget(IPC_PRIVATE, {size}, {huge_name}{mode:04o})");
         let key = Key::PRIVATE;
         let id = shmget(&key, size, flags).map_err(|errno| {
