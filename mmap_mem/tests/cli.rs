@@ -189,3 +189,21 @@ fn a_hold_longer_than_the_clock_can_count_holds_until_a_signal() {
     }
     lab.assert_clean();
 }
+
+/// `-h` is one line per flag; `--help` explains each flag in full, on its
+/// own, wrapped, with no literal backticks.
+#[test]
+fn help_is_short_with_h_and_complete_with_help() {
+    let lab = Lab::new();
+    testkit::assert_help_is_short_and_long(
+        &lab,
+        BIN,
+        &[
+            "mmap内存共享映射",
+            "1024*1024*1023*2",
+            "sleeps 3000 s",
+            "first written",
+        ],
+    );
+    lab.assert_clean();
+}

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::harness::flags::RaceArgs;
+use common::harness::flags::{Family, RaceArgs, lock_help};
 use common::mmap::{Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
 use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
@@ -32,17 +32,22 @@ fn main() -> ExitCode {
 /// Port of racing_mmap.c from the article "Linux进程间通信-共享内存",
 /// section "mmap内存共享映射". The parent maps a shared int, forks --count
 /// children that each read it, pause, and write back the value + 1, then
-/// prints the result as `shm_p: N` on stdout. Updates are lost when children
+/// prints the result as "shm_p: N" on stdout. Updates are lost when children
 /// overlap, so N is usually below --count; stderr explains the result.
 #[derive(Debug, Parser)]
-#[command(name = "racing_mmap", version)]
+#[command(
+    name = "racing_mmap",
+    version,
+    mut_arg("lock", lock_help(Family::Mmap))
+)]
 struct Args {
     #[command(flatten)]
     race: RaceArgs,
 
-    /// Map the int MAP_PRIVATE instead of MAP_SHARED (an exercise). Each
-    /// child then writes its own copy-on-write copy of the page, and the
-    /// parent's int stays 0.
+    /// Map the int MAP_PRIVATE instead of MAP_SHARED
+    ///
+    /// An exercise: each child then writes its own copy-on-write copy of
+    /// the page, and the parent's int stays 0.
     #[arg(long)]
     private: bool,
 }

@@ -140,3 +140,21 @@ fn a_killed_semaphore_holder_leaves_the_others_stuck_but_not_the_parent() {
     );
     lab.assert_clean();
 }
+
+/// `-h` is one line per flag; `--help` explains each flag in full, on its
+/// own, wrapped, with no literal backticks.
+#[test]
+fn help_is_short_with_h_and_complete_with_help() {
+    let lab = Lab::new();
+    testkit::assert_help_is_short_and_long(
+        &lab,
+        BIN,
+        &[
+            "mmap内存共享映射",
+            "sem_init with pshared=1",
+            "Every mode but none gives exactly --count",
+            "MAP_PRIVATE",
+        ],
+    );
+    lab.assert_clean();
+}

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::harness::flags::RaceArgs;
+use common::harness::flags::{Family, RaceArgs, lock_help};
 use common::posix::{PosixShm, ShmName};
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter};
@@ -35,17 +35,23 @@ fn main() -> ExitCode {
 /// shm_open(O_CREAT|O_EXCL|O_RDWR, 0600), sizes it with ftruncate, maps it
 /// MAP_SHARED and forks --count children that each shm_open the name again,
 /// map it, read the int, pause and write back the value + 1. The parent
-/// prints `shm_p: N` on stdout, unmaps and shm_unlinks the name. While it
+/// prints "shm_p: N" on stdout, unmaps and shm_unlinks the name. While it
 /// runs, the object is the file /dev/shm/NAME.
 #[derive(Debug, Parser)]
-#[command(name = "racing_posix_shm", version)]
+#[command(
+    name = "racing_posix_shm",
+    version,
+    mut_arg("lock", lock_help(Family::Posix))
+)]
 struct Args {
     #[command(flatten)]
     race: RaceArgs,
 
-    /// The object's name: '/' then 1 to 251 bytes with no other '/'. It is
-    /// the file /dev/shm/NAME (the article uses "shm"; glibc treats "shm"
-    /// and "/shm" alike).
+    /// The object's name, the file /dev/shm/NAME
+    ///
+    /// '/' then 1 to 251 bytes with no other '/'. The article uses "shm";
+    /// glibc treats "shm" and "/shm" alike. With --lock semaphore, the
+    /// semaphore is the file /dev/shm/sem.NAME.
     #[arg(long, value_name = "NAME", default_value = "/shm", value_parser = ShmName::parse)]
     name: ShmName,
 }

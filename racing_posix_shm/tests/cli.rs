@@ -205,3 +205,21 @@ fn a_killed_semaphore_holder_leaves_the_others_stuck_but_not_the_parent() {
     );
     lab.assert_clean();
 }
+
+/// `-h` is one line per flag; `--help` explains each flag in full, on its
+/// own, wrapped, with no literal backticks.
+#[test]
+fn help_is_short_with_h_and_complete_with_help() {
+    let lab = Lab::new();
+    testkit::assert_help_is_short_and_long(
+        &lab,
+        BIN,
+        &[
+            "POSIX共享内存",
+            "/dev/shm/sem.NAME",
+            "sem_open",
+            "/dev/shm/NAME",
+        ],
+    );
+    lab.assert_clean();
+}

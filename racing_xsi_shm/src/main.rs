@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::harness::flags::{KeyArgs, RaceArgs};
+use common::harness::flags::{Family, KeyArgs, RaceArgs, lock_help};
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter};
 use common::xsi::{Key, Segment};
@@ -37,10 +37,14 @@ fn main() -> ExitCode {
 /// --proj-id), creates a segment with shmget(IPC_CREAT|IPC_EXCL|0600) and
 /// forks --count children that each find it again by key (shmget, shmat),
 /// read the int, pause, write back the value + 1 and detach. The parent
-/// prints `shm_p: N` on stdout, detaches and removes the segment
-/// (IPC_RMID). While it runs, `ipcs -m` lists the segment.
+/// prints "shm_p: N" on stdout, detaches and removes the segment
+/// (IPC_RMID). While it runs, ipcs -m lists the segment.
 #[derive(Debug, Parser)]
-#[command(name = "racing_xsi_shm", version)]
+#[command(
+    name = "racing_xsi_shm",
+    version,
+    mut_arg("lock", lock_help(Family::Xsi))
+)]
 struct Args {
     #[command(flatten)]
     race: RaceArgs,

@@ -252,3 +252,22 @@ fn a_path_that_differs_per_process_is_refused_before_anything_is_created() {
     );
     lab.assert_clean();
 }
+
+/// `-h` is one line per flag; `--help` explains each flag in full, on its
+/// own, wrapped, with no literal backticks.
+#[test]
+fn help_is_short_with_h_and_complete_with_help() {
+    let lab = Lab::new();
+    testkit::assert_help_is_short_and_long(
+        &lab,
+        BIN,
+        &[
+            "XSI共享内存",
+            "semop with SEM_UNDO",
+            "ipcs -s",
+            "The article uses /etc/passwd",
+            "low 8 bits",
+        ],
+    );
+    lab.assert_clean();
+}

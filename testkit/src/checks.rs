@@ -604,3 +604,43 @@ pub fn assert_a_huge_count_is_a_usage_error(lab: &Lab, bin: &str, own: &[String]
         assert!(!stderr.contains("memory allocation"), "{stderr}");
     }
 }
+
+/// `-h` is the summary: one line per flag, none wider than the 100
+/// columns clap wraps to when it cannot ask a terminal. `--help` is the
+/// long form: longer, just as narrow, without a literal backtick, and
+/// holding each of `says` (what this program must explain itself, such as
+/// its kind of semaphore, rather than send the reader elsewhere).
+pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, says: &[&str]) {
+    let short = lab.run(bin, &["-h"]);
+    let long = lab.run(bin, &["--help"]);
+    assert!(short.status.success() && long.status.success());
+    let (short, long) = (text(&short.stdout), text(&long.stdout));
+    let options = short
+        .split("Options:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Options in -h:\n{short}"));
+    for line in options.lines() {
+        let flag = line.trim_start();
+        assert!(
+            flag.starts_with('-') && line.len() <= 100,
+            "-h gives each flag one line of at most 100 columns:\n{line}\nin\n{short}"
+        );
+    }
+    assert!(
+        long.len() > short.len() * 2,
+        "--help explains more:\n{long}"
+    );
+    for line in long.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "--help wraps at 100 columns:\n{line}"
+        );
+    }
+    assert!(
+        !long.contains('`'),
+        "--help shows a backtick literally:\n{long}"
+    );
+    for needle in says {
+        assert!(long.contains(needle), "--help lacks {needle:?}:\n{long}");
+    }
+}

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
 /// Port of xsi_shm_mem.c from the article "Linux进程间通信-共享内存",
 /// section "XSI共享内存". Prints /proc/meminfo before and after (the
 /// segment counts as free's "shared" and "buff/cache", like mmap_mem), the
-/// time and page faults of the zeroing and the shmid to find in `ipcs -m`;
+/// time and page faults of the zeroing and the shmid to find in ipcs -m;
 /// holds until Ctrl-C, SIGTERM or SIGHUP (or --hold SECONDS), then detaches,
 /// removes the segment (IPC_RMID) and exits 0.
 #[derive(Debug, Parser)]
@@ -43,10 +43,12 @@ struct Args {
     #[command(flatten)]
     mem: MemArgs,
 
-    /// Mark the segment for removal (IPC_RMID) right after attaching it,
-    /// instead of at the end as the article does. Linux keeps it until the
-    /// last detach, so nothing changes while it is held (ipcs -m shows it
-    /// as "dest"), but even a SIGKILL can no longer leak it.
+    /// IPC_RMID right after shmat, not at the end
+    ///
+    /// Marks the segment for removal right after attaching it, instead of
+    /// at the end as the article does. Linux keeps a marked segment until
+    /// its last detach, so nothing changes while it is held (ipcs -m shows
+    /// it as "dest"), but even a SIGKILL can no longer leak it.
     #[arg(long)]
     rmid_early: bool,
 }

@@ -204,3 +204,20 @@ fn a_size_above_shmmax_or_memory_is_refused() {
     assert!(out.stdout.is_empty());
     lab.assert_clean();
 }
+
+/// `-h` is one line per flag; `--help` explains each flag in full, on its
+/// own, wrapped, with no literal backticks.
+#[test]
+fn help_is_short_with_h_and_complete_with_help() {
+    let lab = Lab::new();
+    testkit::assert_help_is_short_and_long(
+        &lab,
+        BIN,
+        &[
+            "XSI共享内存",
+            "IPC_PRIVATE",
+            "even a SIGKILL can no longer leak it",
+        ],
+    );
+    lab.assert_clean();
+}

@@ -47,14 +47,21 @@ struct Args {
     #[command(flatten)]
     mem: MemArgs,
 
-    /// Mark the segment for removal (IPC_RMID) right after attaching it, so
-    /// even a SIGKILL cannot leak it (see xsi_shm_mem --help).
+    /// IPC_RMID right after shmat, not at the end
+    ///
+    /// Marks the segment for removal right after attaching it, instead of
+    /// at the end as the article does. Linux keeps a marked segment until
+    /// its last detach, so nothing changes while it is held (ipcs -m shows
+    /// it as "dest"), but even a SIGKILL can no longer leak it, or its
+    /// huge pages.
     #[arg(long)]
     rmid_early: bool,
 
-    /// Root only: raise vm.nr_hugepages just enough for this run, and give
-    /// those pages back when the run ends (normally, on error, or on
-    /// Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), leaving other runs' pages alone.
+    /// Root only: reserve the huge pages this run needs
+    ///
+    /// Raises vm.nr_hugepages just enough for this run, and gives back the
+    /// pages it added when the run ends: normally, on an error, or on
+    /// Ctrl-C, SIGTERM, SIGHUP or SIGQUIT. Other runs' pages are left alone.
     #[arg(long)]
     reserve: bool,
 }

@@ -189,3 +189,22 @@ fn reserve_and_shm_hugetlb_need_privileges() {
     drop(reserved);
     lab.assert_clean();
 }
+
+/// `-h` is one line per flag; `--help` explains each flag in full, on its
+/// own, wrapped, with no literal backticks.
+#[test]
+fn help_is_short_with_h_and_complete_with_help() {
+    let lab = Lab::new();
+    testkit::assert_help_is_short_and_long(
+        &lab,
+        BIN,
+        &[
+            "XSI共享内存",
+            "SHM_HUGETLB",
+            "even a SIGKILL can no longer leak it",
+            "Root only",
+            "gives back the",
+        ],
+    );
+    lab.assert_clean();
+}

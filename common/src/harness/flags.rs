@@ -14,8 +14,13 @@ use crate::system::sysctl;
 /// The article's experiment: `--count` children each add 1 to a shared int.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RaceArgs {
-    /// How many child processes to fork. Each one adds 1 to the shared int,
-    /// so with no lost updates the result would equal this number.
+    /// How many children race on the int
+    ///
+    /// Each forked child adds 1 to the shared int once, so with no lost
+    /// updates the result equals this number; the article uses 100. All of
+    /// them exist at once (the article forks them all before waiting for
+    /// any), so the most is the smaller of kernel.pid_max and
+    /// kernel.threads-max.
     #[arg(
         long,
         value_name = "N",
@@ -25,9 +30,12 @@ pub struct RaceArgs {
     )]
     pub count: usize,
 
-    /// Microseconds each child pauses between reading the int and writing it
-    /// back (the article's usleep(1)). A longer pause widens the window in
-    /// which another child can slip in; 0 means no pause at all.
+    /// The pause between a child's read and its write
+    ///
+    /// Microseconds each child sleeps between reading the int and writing
+    /// back the value + 1: the article's usleep(1). A longer pause widens
+    /// the window in which another child reads the same value; 0 means no
+    /// pause at all.
     #[arg(
         long,
         value_name = "MICROSECONDS",
@@ -37,9 +45,10 @@ pub struct RaceArgs {
     )]
     pub sleep_us: u64,
 
-    /// What protects each child's read-pause-write: none (the article's
-    /// race), atomic (one fetch_add), flock (a lock file), or semaphore
-    /// (this program's own kind: see its --help).
+    /// What protects each child's read, pause, write
+    ///
+    /// Each racing program names its own kind of semaphore here (see
+    /// [`lock_help`]).
     #[arg(long, value_name = "MODE", value_enum, default_value_t = LockMode::None)]
     pub lock: LockMode,
 }
@@ -63,8 +72,10 @@ impl RaceArgs {
 /// how much, whether to touch it, how long to hold it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MemArgs {
-    /// How much shared memory to create: bytes, or a number with K, M or G
-    /// (KiB, MiB, GiB). The article's 1024*1024*1023*2 bytes is 2046M.
+    /// How much shared memory: bytes, or with K, M or G
+    ///
+    /// K, M and G are KiB, MiB and GiB. The article's MEMSIZE,
+    /// 1024*1024*1023*2 bytes, is 2046M.
     #[arg(
         long,
         value_name = "SIZE",
@@ -74,9 +85,12 @@ pub struct MemArgs {
     )]
     pub size: u64,
 
-    /// How long to keep the memory before releasing it: whole seconds, or
-    /// `forever` (until Ctrl-C, SIGTERM or the terminal closes). 0 releases
-    /// it right after the report, which is what scripts and tests use.
+    /// How long to hold the memory: seconds, or forever
+    ///
+    /// The article sleeps 3000 s, so that free can be run in another
+    /// terminal meanwhile. forever (the default) holds until Ctrl-C,
+    /// SIGTERM, SIGHUP or SIGQUIT, then releases everything and exits 0. 0
+    /// releases right after the report, which is what scripts and tests use.
     #[arg(
         long,
         value_name = "SECONDS|forever",
@@ -86,11 +100,63 @@ pub struct MemArgs {
     )]
     pub hold: Hold,
 
-    /// Create the memory but do not write to it. Linux gives a page real
-    /// memory only when it is first touched, so the table then shows next
-    /// to nothing allocated.
+    /// Create the memory but write nothing to it
+    ///
+    /// Linux gives a page real memory only when it is first written, so
+    /// without the article's bzero the table shows next to nothing
+    /// allocated.
     #[arg(long)]
     pub no_touch: bool,
+}
+
+/// The family whose semaphore `--lock semaphore` makes, for its help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// racing_mmap: anonymous memory.
+    Mmap,
+    /// racing_xsi_shm: System V.
+    Xsi,
+    /// racing_posix_shm: POSIX.
+    Posix,
+}
+
+/// The `--lock` help of a racing program, naming its kind of semaphore:
+/// `#[command(mut_arg("lock", lock_help(Family::Mmap)))]`.
+pub fn lock_help(family: Family) -> impl FnOnce(clap::Arg) -> clap::Arg {
+    let (short, long) = match family {
+        Family::Mmap => (
+            "sem_init in the mapping",
+            "an unnamed POSIX semaphore placed in the shared mapping, after the int\n\
+             (sem_init with pshared=1, then sem_wait and sem_post). It is shared the\n\
+             way the memory is, with the children forked after the mmap. A child that\n\
+             dies holding it never gives it back.",
+        ),
+        Family::Xsi => (
+            "a System V semaphore set",
+            "a System V semaphore set of one, under the same ftok key as the segment\n\
+             (semget, then semop with SEM_UNDO; ipcs -s lists it). The kernel undoes\n\
+             the semop of a child that dies holding it.",
+        ),
+        Family::Posix => (
+            "a named one, sem_open",
+            "the named POSIX semaphore of the same name, the file /dev/shm/sem.NAME\n\
+             (sem_open, sem_wait, sem_post, sem_unlink). A child that dies holding it\n\
+             never gives it back.",
+        ),
+    };
+    move |arg| {
+        arg.hide_possible_values(true)
+            .hide_default_value(true)
+            .help(format!("none (default), atomic, flock, semaphore ({short})"))
+            .long_help(format!(
+                "What protects each child's read, pause, write:\n\
+                 none (the default): nothing, the article's race: updates are lost.\n\
+                 atomic: the read and the write become one fetch_add (the pause stays, before it).\n\
+                 flock: an exclusive flock(2) on this run's own file, $TMPDIR/PROGRAM.PID.lock.\n\
+                 semaphore: {long}\n\
+                 Every mode but none gives exactly --count."
+            ))
+    }
 }
 
 /// A size in bytes: digits, optionally followed by K, M or G (powers of
@@ -127,13 +193,18 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// `ftok(--path, --proj-id)`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KeyArgs {
-    /// An existing file to make the System V key from. ftok uses the file's
-    /// inode and device numbers, not its name.
+    /// The existing file ftok makes the key from
+    ///
+    /// ftok uses the file's inode and device numbers, not its name: every
+    /// process that names the same file, with the same --proj-id, gets the
+    /// same key. The article uses /etc/passwd.
     #[arg(long, value_name = "PATH", default_value = "/etc/passwd")]
     pub path: PathBuf,
 
-    /// The project id mixed into the key. ftok keeps only its low 8 bits
-    /// (1234 → 0xd2), which must not all be zero.
+    /// The project id ftok mixes into the key
+    ///
+    /// ftok keeps only its low 8 bits (1234 becomes 0xd2), and those must
+    /// not all be zero.
     #[arg(
         long,
         value_name = "N",
