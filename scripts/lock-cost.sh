@@ -12,6 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+command -v hyperfine >/dev/null || {
+    echo "lock-cost.sh needs hyperfine (Debian: apt-get install hyperfine; or cargo install hyperfine)" >&2
+    exit 2
+}
 runs=${RUNS:-10}
 programs=(racing_mmap racing_xsi_shm racing_posix_shm)
 modes=(none atomic flock semaphore)
