@@ -6,7 +6,12 @@ fn chapter_transcripts_match_the_program() {
     testkit::check_transcripts(
         "racing_mmap",
         env!("CARGO_BIN_EXE_racing_mmap"),
-        &["racing_mmap.md", "README.md"],
+        &[
+            "racing_mmap.md",
+            "README.md",
+            "fixing-the-race.md",
+            "reliability.md",
+        ],
         &[],
     );
 }

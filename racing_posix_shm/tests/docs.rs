@@ -6,7 +6,11 @@ fn chapter_transcripts_match_the_program() {
     testkit::check_transcripts(
         "racing_posix_shm",
         env!("CARGO_BIN_EXE_racing_posix_shm"),
-        &["racing_posix_shm.md"],
+        &[
+            "racing_posix_shm.md",
+            "fixing-the-race.md",
+            "reliability.md",
+        ],
         &[testkit::Article::name()],
     );
 }

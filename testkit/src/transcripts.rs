@@ -20,6 +20,12 @@ use crate::lab::{Article, Lab};
 /// - If one of `defaults` is held by an object this test may not touch
 ///   (another user's leftover), the chapter cannot show the article's run:
 ///   it is not run, and a line says which object is in the way.
+/// - A chapter about several programs (fixing-the-race.md, reliability.md)
+///   is checked by each program's test: a block whose first command names
+///   another of the six programs is left to that program's test.
+/// - `timeout` may run the program (`$ timeout -s INT 1 racing_xsi_shm …`):
+///   that is how a transcript shows a Ctrl-C. The lab's copy of the
+///   program is first in PATH, under its own name.
 pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[Article]) {
     let lab = Lab::machine();
     for default in defaults {
@@ -39,10 +45,15 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
     let copies = lab.path("docs");
     std::fs::create_dir_all(&copies).expect("a folder for the chapters");
     let wrapper = lab.wrapper(Path::new(bin), false);
+    let path = format!(
+        "{}:{}",
+        wrapper.parent().expect("the lab's bin directory").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     for chapter in chapters {
         let text = std::fs::read_to_string(docs.join(chapter))
             .unwrap_or_else(|e| panic!("docs/{chapter}: {e}"));
-        let (text, skipped) = for_this_user(&text, root);
+        let (text, skipped) = for_this_user(&text, root, name);
         if skipped > 0 {
             crate::say(&format!(
                 "skipped: needs root to run {skipped} transcript block(s) of docs/{chapter} (```console,root)"
@@ -55,27 +66,56 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
         trycmd::TestCases::new()
             .timeout(crate::run::RUN_WAIT)
             .register_bin(name, &wrapper)
+            .register_bin("timeout", Path::new("/usr/bin/timeout"))
             .env("TMPDIR", lab.tmpdir().to_str().expect("a UTF-8 path"))
+            .env("PATH", &path)
             .case(&copy)
             .run();
     }
     lab.assert_clean();
 }
 
-/// The chapter with its ```` ```console,root ```` blocks turned into plain
-/// console blocks (as root) or ignored ones (anyone else), and how many
-/// were ignored.
-fn for_this_user(text: &str, root: bool) -> (String, usize) {
+/// The six programs: a transcript block whose first command names one of
+/// them belongs to that program's test.
+pub const PROGRAMS: [&str; 6] = [
+    "racing_mmap",
+    "racing_xsi_shm",
+    "racing_posix_shm",
+    "mmap_mem",
+    "xsi_shm_mem",
+    "xsi_shm_mem_huge",
+];
+
+/// The chapter as `name`'s test runs it: ```` ```console,root ```` blocks
+/// turned into plain console blocks (as root) or ignored ones (anyone
+/// else), and blocks of the other programs ignored; and how many root
+/// blocks were ignored.
+fn for_this_user(text: &str, root: bool, name: &str) -> (String, usize) {
     let mut skipped = 0;
-    let lines: Vec<String> = text
-        .lines()
-        .map(|line| match line.trim_end() {
-            "```console,root" if root => String::from("```console"),
-            "```console,root" => {
+    let source: Vec<&str> = text.lines().collect();
+    let lines: Vec<String> = source
+        .iter()
+        .enumerate()
+        .map(|(at, line)| {
+            let fence = line.trim_end();
+            if fence != "```console" && fence != "```console,root" {
+                return (*line).to_owned();
+            }
+            let first = source[at + 1..]
+                .iter()
+                .find(|l| l.starts_with("$ "))
+                .copied()
+                .unwrap_or("");
+            let words: Vec<&str> = first.split_whitespace().collect();
+            let theirs = PROGRAMS.iter().any(|p| *p != name && words.contains(p));
+            if theirs {
+                String::from("```console,ignore")
+            } else if fence == "```console" || root {
+                String::from("```console")
+            } else {
                 skipped += 1;
                 String::from("```console,ignore")
             }
-            _ => line.to_owned(),
         })
         .collect();
     (lines.join("\n") + "\n", skipped)
@@ -88,12 +128,29 @@ mod tests {
     #[test]
     fn root_blocks_run_for_root_and_are_ignored_for_others() {
         let chapter = "a\n```console,root\n$ x\n```\n```console\n$ y\n```\n";
-        let (as_root, skipped) = for_this_user(chapter, true);
+        let (as_root, skipped) = for_this_user(chapter, true, "x");
         assert_eq!(skipped, 0);
         assert_eq!(as_root, chapter.replace("console,root", "console"));
-        let (as_user, skipped) = for_this_user(chapter, false);
+        let (as_user, skipped) = for_this_user(chapter, false, "x");
         assert_eq!(skipped, 1);
         assert_eq!(as_user, chapter.replace("console,root", "console,ignore"));
         assert_eq!(as_user.lines().count(), chapter.lines().count());
+    }
+
+    #[test]
+    fn another_programs_blocks_are_left_to_its_own_test() {
+        let chapter =
+            "```console\n$ racing_mmap\n```\n```console\n$ timeout -s INT 1 racing_xsi_shm\n```\n";
+        let (for_mmap, _) = for_this_user(chapter, false, "racing_mmap");
+        assert_eq!(
+            for_mmap,
+            "```console\n$ racing_mmap\n```\n```console,ignore\n$ timeout -s INT 1 racing_xsi_shm\n```\n"
+        );
+        let (for_xsi, _) = for_this_user(chapter, false, "racing_xsi_shm");
+        assert!(
+            for_xsi.starts_with("```console,ignore\n$ racing_mmap"),
+            "{for_xsi}"
+        );
+        assert!(for_xsi.contains("```console\n$ timeout"), "{for_xsi}");
     }
 }
