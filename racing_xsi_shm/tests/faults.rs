@@ -123,6 +123,13 @@ fn a_segment_removed_from_outside_is_explained() {
     run.wait_until("all 3 children attached", || {
         sysvipc::segment_with_key(key.raw()).is_some_and(|s| s.attached >= 7)
     });
+    // What `ipcs -m` shows meanwhile (docs/racing_xsi_shm.md): one
+    // attachment of the parent's, and two of each child's (the one fork
+    // copied, and its own shmat).
+    assert_eq!(
+        sysvipc::segment_with_key(key.raw()).map(|s| s.attached),
+        Some(7)
+    );
     let ipcrm = std::process::Command::new("ipcrm")
         .args(["-M", &key.to_string()])
         .status()

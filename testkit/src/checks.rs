@@ -59,7 +59,57 @@ pub fn race<S: AsRef<OsStr> + Debug>(
         stderr.contains(&format!("expected {count}, got {n}")),
         "{args:?}: {stderr}"
     );
+    assert_race_explained(args, count, n, &stderr);
     (n, stderr)
+}
+
+/// Without a lock, the explanation a run prints under `shm_p` is exactly
+/// the one the chapters show: how many were lost, then why (or that none
+/// were, this time).
+fn assert_race_explained<S: AsRef<OsStr> + Debug>(args: &[S], count: i64, n: i64, stderr: &str) {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    if flag("--lock").is_some_and(|mode| mode != "none")
+        || args.iter().any(|a| a == "--private")
+        || count == 1
+    {
+        return;
+    }
+    let lost = count - n;
+    let (updates, were) = if lost == 1 {
+        ("update", "was")
+    } else {
+        ("updates", "were")
+    };
+    let sleep_us = flag("--sleep-us").unwrap_or_else(|| String::from("1"));
+    let step = if sleep_us == "0" {
+        String::from("wrote back that value + 1 at once")
+    } else {
+        format!("slept {sleep_us} µs, wrote back that value + 1")
+    };
+    let why = if lost > 0 {
+        format!(
+            "Each child read the int, {step}: a child that read before another's write overwrote it. Fix it: --lock semaphore."
+        )
+    } else {
+        String::from(
+            "None lost this time, yet nothing prevented it: read and write are still two steps. Run again, or raise --sleep-us.",
+        )
+    };
+    let expected = format!(
+        "{count} children each added 1 to the shared int: expected {count}, got {n}, so {lost} {updates} {were} lost.\n{why}\n"
+    );
+    assert!(
+        stderr.ends_with(&expected),
+        "{args:?}: expected the explanation\n{expected}in\n{stderr}"
+    );
 }
 
 /// Start `bin args`, wait until `target(pid)` picks the process to signal

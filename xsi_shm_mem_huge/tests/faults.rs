@@ -7,7 +7,7 @@
 //! (the ordinary user's side is in cli.rs).
 
 use common::system::sysvipc;
-use testkit::{Lab, Pid, STOPPING, interrupt_when, sleeping, text};
+use testkit::{Lab, Pid, STOPPING, Signal, change, interrupt_when, sleeping, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 
@@ -219,5 +219,68 @@ fn surplus_pages_allowed_by_overcommit_are_counted() {
         "no reservation was needed: {stderr}"
     );
     drop(_restore);
+    lab.assert_clean();
+}
+
+/// docs/xsi_shm_mem_huge.md, "Rsvd: promised, not yet touched": with
+/// `--no-touch` the segment's pages are promised (HugePages_Rsvd up by 32)
+/// and none is used (HugePages_Free unchanged).
+#[test]
+fn untouched_huge_pages_are_promised_not_used() {
+    let Some(lab) = root_lab() else { return };
+    let old = testkit::nr_hugepages();
+    let out = lab.run(
+        BIN,
+        &["--size", "64M", "--reserve", "--no-touch", "--hold", "0"],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(change(&stdout, "HugePages_Rsvd"), 32, "{stdout}");
+    assert_eq!(change(&stdout, "HugePages_Free"), 0, "{stdout}");
+    assert_eq!(testkit::nr_hugepages(), old);
+    lab.assert_clean();
+}
+
+/// docs/xsi_shm_mem_huge.md, "a leak pins the pool": a `--reserve` run
+/// killed with SIGKILL leaves its segment and its pages; giving the pool
+/// back then only turns them into surplus pages, and they go when the
+/// segment is removed.
+#[test]
+fn a_killed_reserve_run_pins_the_pool_until_its_segment_goes() {
+    let Some(lab) = root_lab() else { return };
+    let old = testkit::nr_hugepages();
+    let created = std::cell::Cell::new(None);
+    let (out, _) = interrupt_when(
+        &lab,
+        BIN,
+        &["--size", "64M", "--reserve"],
+        |pid| {
+            let seg = segment_of(pid);
+            created.set(seg.as_ref().map(|s| s.id));
+            seg.is_some() && sleeping(pid)
+        },
+        Signal::SIGKILL,
+    );
+    assert_eq!(out.status.code(), None, "killed by SIGKILL");
+    let id = created.get().expect("the segment was seen");
+    assert_eq!(testkit::nr_hugepages(), old + 32, "the restore did not run");
+    std::fs::write("/proc/sys/vm/nr_hugepages", old.to_string()).unwrap();
+    let info = testkit::meminfo();
+    assert_eq!(
+        (info.huge_total, info.huge_surp),
+        (old + 32, 32),
+        "the 32 pages in use stay, as surplus"
+    );
+    let rm = std::process::Command::new("ipcrm")
+        .args(["-m", &id.to_string()])
+        .status()
+        .unwrap();
+    assert!(rm.success());
+    let info = testkit::meminfo();
+    assert_eq!(
+        (info.huge_total, info.huge_surp),
+        (old, 0),
+        "and go with the segment"
+    );
     lab.assert_clean();
 }

@@ -1,0 +1,141 @@
+//! Every program output the README and the chapters show is checked.
+//!
+//! A ```` ```console ```` block is a transcript that `cargo test` runs (each
+//! program's `tests/docs.rs`). Anything else that shows output — another
+//! terminal, a Ctrl-C, a timing, the article's C — is a ```` ```text ````
+//! block, and the sentence that introduces it must say two things: that it
+//! is an example from one run, and, when it shows our programs' output,
+//! which test checks the same lines (`` `racing_xsi_shm/tests/faults.rs` ``,
+//! `` `a_stale_…` ``). (Output of the article's C, said so in the same
+//! sentence, is an example only: no test of ours can check it.) This test
+//! holds the chapters to that.
+
+use std::path::{Path, PathBuf};
+
+const PROGRAMS: [&str; 6] = [
+    "racing_mmap",
+    "racing_xsi_shm",
+    "racing_posix_shm",
+    "mmap_mem",
+    "xsi_shm_mem",
+    "xsi_shm_mem_huge",
+];
+
+/// Lines only our programs print.
+const OURS: [&str; 11] = [
+    "shm_p: ",
+    "hint: ",
+    "key 0x",
+    "created /",
+    "zeroed ",
+    "--reserve: ",
+    "mmap(NULL",
+    "shmget(IPC_PRIVATE",
+    "released (",
+    "Holding ",
+    "interrupted by ",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn pages() -> Vec<PathBuf> {
+    let mut pages = vec![root().join("README.md")];
+    for entry in std::fs::read_dir(root().join("docs")).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "md") {
+            pages.push(entry.path());
+        }
+    }
+    pages.sort();
+    pages
+}
+
+/// Does this block show what one of our programs printed?
+fn shows_our_output(block: &[&str]) -> bool {
+    block.iter().any(|line| {
+        let line = line.trim_start_matches("^C");
+        let command = line.strip_prefix("$ ").or_else(|| line.strip_prefix("# "));
+        let runs_ours = command.is_some_and(|c| {
+            c.split_whitespace().any(|w| {
+                PROGRAMS
+                    .iter()
+                    .any(|p| w == *p || w.ends_with(&format!("/{p}")))
+            })
+        });
+        let printed = PROGRAMS.iter().any(|p| line.starts_with(&format!("{p}: ")));
+        runs_ours || printed || OURS.iter().any(|o| line.starts_with(o))
+    })
+}
+
+/// The paragraph right before line `at`: the lines up to the blank one.
+fn lead(lines: &[&str], at: usize) -> String {
+    let mut start = at;
+    while start > 0 && !lines[start - 1].trim().is_empty() {
+        start -= 1;
+    }
+    lines[start..at].join(" ")
+}
+
+/// The `path.rs` and `test_name` a lead names, if both are there.
+fn named_test(lead: &str) -> Option<(String, String)> {
+    let quoted: Vec<&str> = lead.split('`').skip(1).step_by(2).collect();
+    let file = quoted.iter().find(|q| q.ends_with(".rs"))?;
+    let test = quoted
+        .iter()
+        .find(|q| !q.contains(['.', ' ', '/']) && q.contains('_') && q.len() > 12)?;
+    Some(((*file).to_owned(), (*test).to_owned()))
+}
+
+#[test]
+fn every_shown_output_is_tested_or_an_example_naming_its_test() {
+    let mut problems = Vec::new();
+    let mut examples = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let name = page.strip_prefix(root()).unwrap().display().to_string();
+        let mut at = 0;
+        while at < lines.len() {
+            if lines[at].trim_end() != "```text" {
+                at += 1;
+                continue;
+            }
+            let end = (at + 1..lines.len())
+                .find(|&i| lines[i].starts_with("```"))
+                .unwrap_or_else(|| panic!("{name}:{}: an unclosed block", at + 1));
+            let block = &lines[at + 1..end];
+            let lead = lead(&lines, at);
+            examples += 1;
+            if !lead.to_lowercase().contains("one run") {
+                problems.push(format!(
+                    "{name}:{}: a text block not introduced as an example from one run",
+                    at + 1
+                ));
+            } else if shows_our_output(block) && !lead.contains("the article's C") {
+                match named_test(&lead) {
+                    None => problems.push(format!(
+                        "{name}:{}: our output, but no `tests/….rs` and `test_name` checking it",
+                        at + 1
+                    )),
+                    Some((file, test)) => {
+                        let source =
+                            std::fs::read_to_string(root().join(&file)).unwrap_or_default();
+                        if !source.contains(&format!("fn {test}(")) {
+                            problems.push(format!("{name}:{}: {file} has no test {test}", at + 1));
+                        }
+                    }
+                }
+            }
+            at = end + 1;
+        }
+    }
+    assert!(
+        examples > 10,
+        "the chapters were read ({examples} examples)"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
