@@ -421,6 +421,56 @@ pub(super) fn pool_lock_held(wait: std::time::Duration) -> Failure {
 mod tests {
     use super::*;
 
+    /// The two refusals docs/xsi_shm_mem.md shows, word for word.
+    #[test]
+    fn the_limits_are_named_with_the_command_that_raises_them() {
+        let size = 2046 << 20;
+        let shmmax = Limits {
+            shmmax: 1073741824,
+            shmall: u64::MAX,
+            shmmni: 4096,
+        };
+        let err = anyhow::Error::new(shmmax.check(size).unwrap_err());
+        assert_eq!(
+            err.to_string(),
+            "2046 MiB is more than one segment may hold: kernel.shmmax is 1073741824 bytes"
+        );
+        assert_eq!(
+            crate::error::hint_of(&err).unwrap(),
+            format!(
+                "{}\nor ask for less with --size",
+                by_root("raise it", "sysctl -w kernel.shmmax=2145386496")
+            )
+        );
+        let shmall = Limits {
+            shmmax: u64::MAX,
+            shmall: 262144,
+            shmmni: 4096,
+        };
+        let in_use: u64 = segments()
+            .iter()
+            .map(|s| (s.size as u64).div_ceil(page_size()))
+            .sum();
+        let pages = size.div_ceil(page_size());
+        let err = anyhow::Error::new(shmall.check(size).unwrap_err());
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "2046 MiB is {pages} pages; with the {in_use} pages other segments hold, that is more than kernel.shmall = 262144 pages"
+            )
+        );
+        assert_eq!(
+            crate::error::hint_of(&err).unwrap(),
+            format!(
+                "{}\nor remove your leftover segments (ipcs -m, ipcrm), or ask for less with --size",
+                by_root(
+                    "raise it",
+                    &format!("sysctl -w kernel.shmall={}", in_use + pages)
+                )
+            )
+        );
+    }
+
     #[test]
     fn limits_are_readable() {
         let limits = Limits::read().expect("/proc/sys/kernel/shm* exist on Linux");
