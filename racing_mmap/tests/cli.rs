@@ -28,6 +28,17 @@ fn one_child_cannot_race_so_the_result_is_exactly_one() {
     lab.assert_clean();
 }
 
+/// docs/racing_mmap.md, exercise 3: with a pause of 0.1 s, all three
+/// children read 0 before the first one writes, so exactly one update
+/// survives.
+#[test]
+fn three_children_with_a_long_pause_all_read_zero() {
+    let lab = Lab::new();
+    let (n, _) = testkit::race(&lab, BIN, &["--count", "3", "--sleep-us", "100000"], 3);
+    assert_eq!(n, 1);
+    lab.assert_clean();
+}
+
 #[test]
 fn five_hundred_children_without_a_pause_stay_in_range() {
     let lab = Lab::new();

@@ -135,6 +135,46 @@ fn an_object_removed_from_outside_is_explained() {
     lab.assert_clean();
 }
 
+/// docs/racing_posix_shm.md, exercise 5: the object truncated to 0 while
+/// the children sleep between their read and their write. Their store
+/// lands past the end of the file: SIGBUS for all three, no result,
+/// exit 1, and the object still unlinked.
+#[test]
+fn a_truncated_object_kills_the_children_with_sigbus() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let (object, _) = files_of(&name);
+    let mut run = lab.start(
+        BIN,
+        &testkit::with(&named(&name), &["--count", "3", "--sleep-us", "2000000"]),
+    );
+    let pid = run.pid();
+    run.wait_until("3 children asleep in the critical section", || {
+        let children = child_pids(pid);
+        children.len() >= 3 && children.into_iter().all(testkit::in_nanosleep)
+    });
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&object)
+        .and_then(|f| f.set_len(0))
+        .unwrap();
+    let out = run.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no shm_p: {}", text(&out.stdout));
+    assert!(
+        stderr.contains("3 of 3 children failed: child 1 (pid "),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("was killed by SIGBUS").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(!Path::new(&object).exists(), "unlinked");
+    lab.assert_clean();
+}
+
 /// Cell 5: a child killed by SIGKILL is reported; the object is unlinked.
 #[test]
 fn a_child_killed_by_sigkill_is_reported_and_the_object_unlinked() {
