@@ -139,3 +139,64 @@ fn every_shown_output_is_tested_or_an_example_naming_its_test() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// docs/answers.md has a row for every exercise of every chapter, and
+/// every test it names exists where it says.
+#[test]
+fn the_answer_key_covers_every_exercise_and_names_real_tests() {
+    let answers = std::fs::read_to_string(root().join("docs/answers.md")).unwrap();
+    let mut checked = 0;
+    for section in answers.split("\n## ").skip(1) {
+        let chapter = section
+            .split("](")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap_or_else(|| panic!("no chapter link in: {section}"));
+        let text = std::fs::read_to_string(root().join("docs").join(chapter)).unwrap();
+        let exercises = text
+            .split("## Exercises")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{chapter} has no exercises"))
+            .split("\n## ")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                let digits = l.chars().take_while(char::is_ascii_digit).count();
+                digits > 0 && l[digits..].starts_with(". **")
+            })
+            .count();
+        let rows: Vec<&str> = section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+            .collect();
+        assert_eq!(
+            rows.len(),
+            exercises,
+            "answers.md: a row per exercise of {chapter}"
+        );
+        for row in rows {
+            let cells: Vec<&str> = row.split(" | ").collect();
+            let by = cells.last().unwrap();
+            let mut file = None;
+            for quoted in by.split('`').skip(1).step_by(2) {
+                if quoted.ends_with(".rs") {
+                    file = Some(
+                        std::fs::read_to_string(root().join(quoted))
+                            .unwrap_or_else(|e| panic!("answers.md names {quoted}: {e}")),
+                    );
+                } else if quoted.contains('_') && !quoted.contains(['/', '.', ' ', '-']) {
+                    let source = file
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("answers.md: {quoted} without its file"));
+                    assert!(
+                        source.contains(&format!("fn {quoted}(")),
+                        "answers.md names a test {quoted} that its file lacks"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 30, "answers.md names the tests ({checked})");
+}
