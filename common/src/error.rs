@@ -121,6 +121,29 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// A flag's value that clap accepted but the program cannot use together
+/// with the other flags (`--count 0` without `--attach`). Reported as clap
+/// reports a usage error, and exits 2, before anything is created.
+#[derive(Debug)]
+pub struct Usage {
+    /// The flag as clap shows it: `--count <N>`.
+    pub arg: String,
+    pub value: String,
+    pub message: String,
+}
+
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid value '{}' for '{}': {}",
+            self.value, self.arg, self.message
+        )
+    }
+}
+
+impl std::error::Error for Usage {}
+
 /// A step only root may take, worded for whoever runs the program:
 /// `raise it: CMD` for root, `ask root to raise it: CMD` for anyone else.
 /// A hint never tells a user to run a command that would fail for them.

@@ -53,6 +53,13 @@ struct Args {
 }
 
 fn racing_mmap(Args { race, private }: Args) -> anyhow::Result<()> {
+    race.check_count(false)?;
+    // Not in the C: --runs N repeats the whole experiment and shows the spread.
+    race.repeat(|| experiment(&race, private))
+}
+
+/// The article's main(): one experiment.
+fn experiment(race: &RaceArgs, private: bool) -> anyhow::Result<()> {
     let sharing = if private {
         Sharing::Private
     } else {
@@ -81,11 +88,10 @@ fn racing_mmap(Args { race, private }: Args) -> anyhow::Result<()> {
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    match sharing {
+    race.result(shm_p.get(), || match sharing {
         Sharing::Shared => race.explain(shm_p.get(), &lock),
         Sharing::Private => explain_private(race.count, shm_p.get()),
-    }
+    })?;
 
     // munmap(shm_p, sizeof(int)): `memory` is unmapped when it goes out of scope.
     Ok(())

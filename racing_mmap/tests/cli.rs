@@ -169,3 +169,37 @@ fn help_is_short_with_h_and_complete_with_help() {
     );
     lab.assert_clean();
 }
+
+/// `--runs N`: N whole experiments, one histogram on stdout instead of N
+/// results; under a lock every run counts all its children.
+#[test]
+fn runs_print_the_spread_as_a_histogram() {
+    let lab = Lab::new();
+    let out = lab.run(BIN, &["--runs", "5", "--lock", "atomic", "--count", "20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout,
+        format!(
+            "shm_p over 5 runs of 20 children (--lock atomic, --sleep-us 1): min 20, median 20, max 20\n{:>9}  {} 5\n",
+            "20",
+            "#".repeat(40)
+        )
+    );
+    let out = lab.run(BIN, &["--runs", "8"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("shm_p over 8 runs of 100 children (--lock none, --sleep-us 1): min "),
+        "{stdout}"
+    );
+    let counted: usize = lines
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counted, 8, "every run in one bin: {stdout}");
+    lab.assert_clean();
+}

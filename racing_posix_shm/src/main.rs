@@ -19,10 +19,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use std::os::unix::fs::MetadataExt;
+
+use common::Failure;
+use common::demo::hold::Hold;
 use common::harness::flags::{Family, RaceArgs, lock_help};
 use common::posix::{PosixShm, ShmName};
 use common::process::fork_children;
-use common::race::{Lock, SemaphoreKind, SharedCounter};
+use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::system::procs;
 
 fn main() -> ExitCode {
     common::run(racing_posix_shm)
@@ -54,12 +59,47 @@ struct Args {
     /// semaphore is the file /dev/shm/sem.NAME.
     #[arg(long, value_name = "NAME", default_value = "/shm", value_parser = ShmName::parse)]
     name: ShmName,
+
+    /// Keep the object after the race, for other processes to join
+    ///
+    /// After printing its result, the program keeps /dev/shm/NAME (and
+    /// its semaphore, with --lock semaphore) for SECONDS, or until Ctrl-C
+    /// with forever, so that a program started on its own in another
+    /// terminal can open it by the same name: racing_posix_shm --attach.
+    /// Then it says what others added, and unlinks it as usual.
+    #[arg(long, value_name = "SECONDS", value_parser = Hold::parse, conflicts_with = "runs")]
+    linger: Option<Hold>,
+
+    /// Join a lingering run's object instead of creating one
+    ///
+    /// Opens /dev/shm/NAME by its name, says who created it and how many
+    /// processes map it, reads the int, forks --count children that add
+    /// to it (0: only read), prints the int and unmaps. The object stays:
+    /// it is its creator's to unlink. With --lock semaphore the children
+    /// use the creator's named semaphore.
+    #[arg(long, conflicts_with_all = ["linger", "runs"])]
+    attach: bool,
 }
 
-fn racing_posix_shm(Args { race, name }: Args) -> anyhow::Result<()> {
+fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
+    args.race.check_count(args.attach)?;
+    // Not in the C: join another run's object (--attach).
+    if args.attach {
+        return join(&args);
+    }
+    // Not in the C: --runs N repeats the whole experiment and shows the spread.
+    args.race.repeat(|| experiment(&args))
+}
+
+/// The article's main(): one experiment.
+fn experiment(
+    Args {
+        race, name, linger, ..
+    }: &Args,
+) -> anyhow::Result<()> {
     // shmfd = shm_open(SHMPATH, O_RDWR|O_CREAT|O_TRUNC, 0600);  (O_EXCL here: see the docs)
-    let shm = PosixShm::create_exclusive(&name, 0o600)?;
-    common::note(format!("created {} as {}", name, name.path().display()));
+    let shm = PosixShm::create_exclusive(name, 0o600)?;
+    race.say(format!("created {} as {}", name, name.path().display()));
 
     // ftruncate(shmfd, sizeof(int));
     shm.set_len(size_of::<i32>())?;
@@ -72,23 +112,66 @@ fn racing_posix_shm(Args { race, name }: Args) -> anyhow::Result<()> {
     shm_p.set(0);
 
     // Not in the C: the lock --lock asks for (none: the article's race).
-    let lock = Lock::create(race.lock, SemaphoreKind::Named(&name))?;
+    let lock = Lock::create(race.lock, SemaphoreKind::Named(name))?;
 
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
-    let children = fork_children(race.count, |_| do_child(&name, &lock, race.pause()))?;
+    let children = fork_children(race.count, |_| do_child(name, &lock, race.pause()))?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    race.explain(shm_p.get(), &lock);
+    race.result(shm_p.get(), || race.explain(shm_p.get(), &lock))?;
+
+    // Not in the C: keep the object for other processes (--linger).
+    if let Some(how) = *linger {
+        let what = name.path().display().to_string();
+        let join = format!("racing_posix_shm --attach --name {name}");
+        meet::linger(how, &what, &join, || shm_p.get());
+    }
 
     // munmap(shm_p, sizeof(int));
     drop(memory);
 
     // close(shmfd); shm_unlink(SHMPATH);
     shm.unlink()?;
+    Ok(())
+}
+
+/// Not in the C: join the object another run keeps under the name, let
+/// this process's own children add to it, and leave it to its creator.
+fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
+    let path = name.path();
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return Err(Failure::new(format!(
+            "nothing to join: {} does not exist",
+            path.display()
+        ))
+        .hint(format!(
+            "start the run to join first, in another terminal:\n\
+             racing_posix_shm --linger 60 --name {name}"
+        ))
+        .into());
+    };
+    let shm = PosixShm::open(name)?;
+    let memory = shm.map(size_of::<i32>())?;
+    let shm_p = SharedCounter::at_start_of(&memory);
+    let before = shm_p.get();
+    meet::joined(
+        &path.display().to_string(),
+        procs::flock_holders(meta.dev(), meta.ino())
+            .first()
+            .copied(),
+        procs::mapping(&path).len(),
+        "map it",
+        before,
+    );
+    let lock = Lock::join(race.lock, SemaphoreKind::Named(name))?;
+    let children = fork_children(race.count, |_| do_child(name, &lock, race.pause()))?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
+    common::result_line(format!("shm_p: {}", shm_p.get()))?;
+    meet::added(race.count, before, shm_p.get());
+    // The object is not this process's: unmap and close, and leave it.
     Ok(())
 }
 

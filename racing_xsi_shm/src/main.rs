@@ -21,9 +21,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use common::Failure;
+use common::demo::hold::Hold;
 use common::harness::flags::{Family, KeyArgs, RaceArgs, lock_help};
 use common::process::fork_children;
-use common::race::{Lock, SemaphoreKind, SharedCounter};
+use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::system::sysvipc;
 use common::xsi::{Key, Segment};
 
 fn main() -> ExitCode {
@@ -51,14 +54,50 @@ struct Args {
 
     #[command(flatten)]
     key: KeyArgs,
+
+    /// Keep the segment after the race, for other processes to join
+    ///
+    /// After printing its result, the program keeps the segment (and its
+    /// semaphore set, with --lock semaphore) for SECONDS, or until Ctrl-C
+    /// with forever, so that a program started on its own in another
+    /// terminal can find it by the same key: racing_xsi_shm --attach. Then
+    /// it says what others added, and removes it as usual.
+    #[arg(long, value_name = "SECONDS", value_parser = Hold::parse, conflicts_with = "runs")]
+    linger: Option<Hold>,
+
+    /// Join a lingering run's segment instead of creating one
+    ///
+    /// Finds the segment by the key (--path, --proj-id), says who created
+    /// it and how many are attached, reads the int, forks --count children
+    /// that add to it (0: only read), prints the int and detaches. The
+    /// segment stays: it is its creator's to remove. With --lock semaphore
+    /// the children use the creator's semaphore set.
+    #[arg(long, conflicts_with_all = ["linger", "runs"])]
+    attach: bool,
 }
 
-fn racing_xsi_shm(Args { race, key }: Args) -> anyhow::Result<()> {
+fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
+    args.race.check_count(args.attach)?;
+    // Not in the C: join another run's segment (--attach).
+    if args.attach {
+        return join(&args);
+    }
+    // Not in the C: --runs N repeats the whole experiment and shows the spread.
+    args.race.repeat(|| experiment(&args))
+}
+
+/// The article's main(): one experiment.
+fn experiment(
+    Args {
+        race, key, linger, ..
+    }: &Args,
+) -> anyhow::Result<()> {
     let KeyArgs { path, proj_id } = key;
+    let proj_id = *proj_id;
 
     // shm_key = ftok(PATHNAME, proj_id);
-    let shm_key = Key::ftok(&path, proj_id)?;
-    common::note(shm_key.explain());
+    let shm_key = Key::ftok(path, proj_id)?;
+    race.say(shm_key.explain());
 
     // shm_id = shmget(shm_key, sizeof(int), IPC_CREAT|IPC_EXCL|0600);
     let segment = Segment::create_exclusive(shm_key, size_of::<i32>(), 0o600)?;
@@ -74,22 +113,68 @@ fn racing_xsi_shm(Args { race, key }: Args) -> anyhow::Result<()> {
     let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
 
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
-    let children = fork_children(race.count, |_| {
-        do_child(&path, proj_id, &lock, race.pause())
-    })?;
+    let children = fork_children(race.count, |_| do_child(path, proj_id, &lock, race.pause()))?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    race.explain(shm_p.get(), &lock);
+    race.result(shm_p.get(), || race.explain(shm_p.get(), &lock))?;
+
+    // Not in the C: keep the segment for other processes (--linger).
+    if let Some(how) = *linger {
+        let what = format!("key {} (shmid {})", segment.key(), segment.id());
+        let join = format!(
+            "racing_xsi_shm --attach --path {} --proj-id {proj_id}",
+            path.display()
+        );
+        meet::linger(how, &what, &join, || shm_p.get());
+    }
 
     // shmdt(shm_p);
     attachment.detach()?;
 
     // shmctl(shm_id, IPC_RMID, NULL);
     segment.remove()?;
+    Ok(())
+}
+
+/// Not in the C: join the segment another run keeps under the key, let
+/// this process's own children add to it, and leave it to its creator.
+fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
+    let KeyArgs { path, proj_id } = key;
+    let proj_id = *proj_id;
+    let shm_key = Key::ftok(path, proj_id)?;
+    common::note(shm_key.explain());
+    let Some(found) = sysvipc::segment_with_key(shm_key.raw()) else {
+        return Err(
+            Failure::new(format!("nothing to join: no segment has key {shm_key}"))
+                .hint(format!(
+                    "start the run to join first, in another terminal:\n\
+                 racing_xsi_shm --linger 60 --path {} --proj-id {proj_id}",
+                    path.display()
+                ))
+                .into(),
+        );
+    };
+    let segment = Segment::open(shm_key, size_of::<i32>())?;
+    let attachment = segment.attach()?;
+    let shm_p = SharedCounter::at_start_of(&attachment);
+    let before = shm_p.get();
+    meet::joined(
+        &format!("key {} (shmid {})", segment.key(), segment.id()),
+        Some(found.creator_pid),
+        sysvipc::segment_with_key(segment.key().raw()).map_or(0, |s| s.attached as usize),
+        "have it attached",
+        before,
+    );
+    let lock = Lock::join(race.lock, SemaphoreKind::Xsi(segment.key()))?;
+    let children = fork_children(race.count, |_| do_child(path, proj_id, &lock, race.pause()))?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
+    common::result_line(format!("shm_p: {}", shm_p.get()))?;
+    meet::added(race.count, before, shm_p.get());
+    // The segment is not this process's: detach, and leave it.
+    attachment.detach()?;
     Ok(())
 }
 

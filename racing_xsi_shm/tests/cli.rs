@@ -271,3 +271,25 @@ fn help_is_short_with_h_and_complete_with_help() {
     );
     lab.assert_clean();
 }
+
+/// `--runs N` creates and removes the segment (and the semaphore set) once
+/// per run: nothing is left, and every run under a lock is exact.
+#[test]
+fn every_run_of_runs_creates_and_removes_its_own_objects() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let out = lab.run(
+        BIN,
+        &own.with(&["--runs", "4", "--count", "10", "--lock", "semaphore"]),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with(
+            "shm_p over 4 runs of 10 children (--lock semaphore, --sleep-us 1): min 10, median 10, max 10\n"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(sysvipc::segment_with_key(own.key.raw()), None);
+    lab.assert_clean();
+}

@@ -51,9 +51,42 @@ pub struct RaceArgs {
     /// [`lock_help`]).
     #[arg(long, value_name = "MODE", value_enum, default_value_t = LockMode::None)]
     pub lock: LockMode,
+
+    /// Repeat the experiment N times and show the spread
+    ///
+    /// Each run creates and removes its objects exactly as a single run
+    /// does. Instead of each run's lines, the program prints a histogram of
+    /// shm_p with its min, median and max: compare --sleep-us 0, the
+    /// default, and --lock semaphore by eye. 1 (the default) is the
+    /// article's single run.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = parse_runs,
+        allow_negative_numbers = true
+    )]
+    pub runs: usize,
+
+    /// The results of the runs so far (with --runs).
+    #[arg(skip)]
+    pub(crate) results: std::cell::RefCell<Vec<i32>>,
 }
 
 impl RaceArgs {
+    /// `--count 0` only makes sense when joining another run's counter
+    /// (`--attach`): it reads it and adds nothing.
+    pub fn check_count(&self, joining: bool) -> Result<(), crate::error::Usage> {
+        if self.count == 0 && !joining {
+            return Err(crate::error::Usage {
+                arg: String::from("--count <N>"),
+                value: String::from("0"),
+                message: String::from("0 children cannot race; use 1 or more"),
+            });
+        }
+        Ok(())
+    }
+
     /// The pause inside the critical section.
     pub fn pause(&self) -> Duration {
         Duration::from_micros(self.sleep_us)
@@ -230,7 +263,8 @@ fn parse_proj_id(text: &str) -> Result<i32, String> {
     Ok(n)
 }
 
-/// A child count: a whole number from 1 up, and no more than could exist
+/// A child count: a whole number from 0 up (0 only joins and reads, see
+/// [`RaceArgs::check_count`]), and no more than could exist
 /// at once. The article's loop forks every child before it waits for any,
 /// so all of them are processes at the same time (running, or finished and
 /// not yet waited for), and the kernel allows at most kernel.pid_max and
@@ -240,7 +274,7 @@ fn parse_count(text: &str) -> Result<usize, String> {
         .trim()
         .parse()
         .map_err(|_| format!("'{text}' is not a whole number"))?;
-    if n < 1 {
+    if n < 0 {
         return Err(format!("{n} children cannot race; use 1 or more"));
     }
     let (limit, why) = process_limit();
@@ -268,6 +302,15 @@ fn process_limit() -> (i64, String) {
             i64::from(i32::MAX),
             String::from("the shared counter is an int"),
         ),
+    }
+}
+
+/// A number of runs: from 1 to 100000 (a histogram of more says nothing new).
+fn parse_runs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n as usize),
+        Ok(n) => Err(format!("{n} runs: use 1 to 100000")),
+        Err(_) => Err(format!("'{text}' is not a whole number of runs")),
     }
 }
 
@@ -322,7 +365,7 @@ mod tests {
     fn counts_are_whole_numbers_from_one() {
         assert_eq!(parse_count("1"), Ok(1));
         assert_eq!(parse_count("500"), Ok(500));
-        assert!(parse_count("0").unwrap_err().contains("use 1 or more"));
+        assert_eq!(parse_count("0"), Ok(0), "for --attach; see check_count");
         assert!(parse_count("-3").unwrap_err().contains("use 1 or more"));
         assert!(
             parse_count("abc")

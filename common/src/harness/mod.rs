@@ -17,7 +17,8 @@ pub mod verdict;
 
 use std::process::ExitCode;
 
-use crate::error::{report, set_program_name};
+use crate::error::{Usage, report, set_program_name};
+use output::note;
 use signals::Interrupted;
 
 /// The `main` of every program: parse the flags, run, report.
@@ -28,6 +29,8 @@ use signals::Interrupted;
 /// - SIGINT, SIGTERM, SIGHUP and SIGQUIT are caught (see [`signals`]); a
 ///   run they stop exits 128 + the signal number after everything is
 ///   released.
+/// - A [`Usage`] error from `program` (flags that cannot go together) is
+///   printed the way clap prints its own and exits 2.
 /// - Any other error from `program` is printed by [`report`] and exits 1.
 ///
 /// ```no_run
@@ -55,6 +58,16 @@ pub fn run<A: clap::Parser>(program: impl FnOnce(A) -> anyhow::Result<()>) -> Ex
     }
     match program(args) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.chain().any(|e| e.is::<Usage>()) => {
+            // In clap's words and with its exit status, as if clap had said it.
+            let usage = err.chain().find_map(|e| e.downcast_ref::<Usage>());
+            if let Some(usage) = usage {
+                note(format!(
+                    "error: {usage}\n\nFor more information, try '--help'."
+                ));
+            }
+            ExitCode::from(2)
+        }
         Err(err) => {
             report(&err);
             match err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {

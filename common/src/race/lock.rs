@@ -24,7 +24,7 @@ use nix::fcntl::{Flock, FlockArg};
 
 use super::counter::SharedCounter;
 use super::lock_file::LockFile;
-use crate::error::SysError;
+use crate::error::{Failure, SysError};
 use crate::mmap::{Mapping, UnnamedSemaphore};
 use crate::posix::{NamedSemaphore, ShmName};
 use crate::xsi::{Key, XsiSemaphore};
@@ -83,6 +83,37 @@ impl<'m> Lock<'m> {
                     key: key.clone(),
                 },
                 SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::create(name)?),
+            },
+        })
+    }
+
+    /// The lock of a run this process joins (`--attach`): the creator's
+    /// semaphore, found by the same key or name, never created and never
+    /// removed here. A flock cannot be joined: the creator's lock file is
+    /// its own.
+    pub fn join(mode: LockMode, semaphore: SemaphoreKind<'_, 'm>) -> anyhow::Result<Lock<'m>> {
+        let cannot =
+            |why: &str| {
+                Failure::new(format!("--lock {} cannot join the run: {why}", mode_name(mode))).hint(
+                "join with the lock the creator uses: --lock semaphore (found by the same key or\n\
+                 name) or --lock atomic; a different lock, or none, lets updates be lost.",
+            )
+            };
+        Ok(match mode {
+            LockMode::None => Lock::None,
+            LockMode::Atomic => Lock::Atomic,
+            LockMode::Flock => {
+                return Err(cannot("its lock file is its own, made for its own children").into());
+            }
+            LockMode::Semaphore => match semaphore {
+                SemaphoreKind::InMemory(_) => {
+                    return Err(cannot("an unnamed semaphore cannot be found by a name").into());
+                }
+                SemaphoreKind::Xsi(key) => Lock::Xsi {
+                    set: XsiSemaphore::open(key)?,
+                    key: key.clone(),
+                },
+                SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::open(name)?),
             },
         })
     }
@@ -189,4 +220,12 @@ impl ChildLock<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// `semaphore`: the mode as the flag spells it.
+fn mode_name(mode: LockMode) -> String {
+    use clap::ValueEnum;
+    mode.to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
 }

@@ -7,10 +7,12 @@
 //! | [`counter`] | the article's `int *shm_p`, as an `AtomicI32` view |
 //! | [`lock`] | `--lock none/atomic/flock/semaphore`: who creates what, and how each child increments |
 //! | [`lock_file`] | `$TMPDIR/PROGRAM.PID.lock`, created and removed by the run |
+//! | [`meet`] | `--linger` and `--attach`: unrelated processes meeting at one counter by its name |
 
 pub mod counter;
 pub mod lock;
 pub mod lock_file;
+pub mod meet;
 
 pub use counter::SharedCounter;
 pub use lock::{ChildLock, Lock, LockMode, SemaphoreKind};

@@ -11,9 +11,11 @@
 //! | [`sysvipc::segments`], [`sysvipc::semaphore_sets`] | /proc/sysvipc/shm, sem | `ipcs -m`, `ipcs -s` |
 //! | [`sysctl`] | /proc/sys/… | `sysctl kernel.shmmax`, `ipcs -l` |
 //! | [`users::user_name`] | /etc/passwd (via getpwuid) | the owner column of `ls -l`, `ipcs` |
+//! | [`procs`] | /proc/PID/comm, /proc/locks, /proc/PID/maps | `ps`, `lslocks`, `lsof` |
 //! | [`page_size`] | sysconf(_SC_PAGESIZE) | `getconf PAGESIZE` |
 
 pub mod meminfo;
+pub mod procs;
 pub mod sysvipc;
 pub mod users;
 
