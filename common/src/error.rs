@@ -121,24 +121,23 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// A flag's value that clap accepted but the program cannot use together
-/// with the other flags (`--count 0` without `--attach`). Reported as clap
-/// reports a usage error, and exits 2, before anything is created.
+/// Flags that clap accepted one by one but that cannot go together
+/// (`--count 0` without `--attach`). Reported as clap reports a usage
+/// error, and exits 2, before anything is created.
 #[derive(Debug)]
-pub struct Usage {
-    /// The flag as clap shows it: `--count <N>`.
-    pub arg: String,
-    pub value: String,
-    pub message: String,
+pub struct Usage(pub String);
+
+impl Usage {
+    /// `invalid value '0' for '--count <N>': 0 children cannot race; …`,
+    /// in clap's words.
+    pub fn invalid(arg: &str, value: &str, message: &str) -> Usage {
+        Usage(format!("invalid value '{value}' for '{arg}': {message}"))
+    }
 }
 
 impl fmt::Display for Usage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid value '{}' for '{}': {}",
-            self.value, self.arg, self.message
-        )
+        f.write_str(&self.0)
     }
 }
 

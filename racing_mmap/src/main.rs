@@ -17,11 +17,15 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::path::{Path, PathBuf};
+
 use clap::Parser;
+use common::error::Usage;
 use common::harness::flags::{Family, RaceArgs, lock_help};
-use common::mmap::{Mapping, Sharing, UnnamedSemaphore};
+use common::mmap::{MappedFile, Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
+use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
+use common::system::procs;
 
 fn main() -> ExitCode {
     common::run(racing_mmap)
@@ -50,16 +54,46 @@ struct Args {
     /// the page, and the parent's int stays 0.
     #[arg(long)]
     private: bool,
+
+    /// Map this new file MAP_SHARED instead of anonymous memory
+    ///
+    /// The article's first use of mmap: "a specific file". The program
+    /// creates PATH (it must not exist yet), sizes it for the int, maps it
+    /// MAP_SHARED and races on it. The file stays after the run, holding
+    /// the result: od -An -td4 PATH shows it, and racing_mmap --attach
+    /// --file PATH joins it from another terminal. Remove it with rm.
+    #[arg(long, value_name = "PATH", conflicts_with = "runs")]
+    file: Option<PathBuf>,
+
+    /// Join the counter in --file PATH instead of creating it
+    ///
+    /// Opens the file, says how many processes map it, reads the int,
+    /// forks --count children that add to it (0: only read) and prints
+    /// it. Without --file there is nothing to join: anonymous memory has
+    /// no name, so only the children forked after the mmap share it.
+    #[arg(long, conflicts_with = "runs")]
+    attach: bool,
 }
 
-fn racing_mmap(Args { race, private }: Args) -> anyhow::Result<()> {
-    race.check_count(false)?;
+fn racing_mmap(
+    Args {
+        race,
+        private,
+        file,
+        attach,
+    }: Args,
+) -> anyhow::Result<()> {
+    race.check_count(attach)?;
+    // Not in the C: join the counter another run left in a file (--attach).
+    if attach {
+        return join(&race, file.as_deref());
+    }
     // Not in the C: --runs N repeats the whole experiment and shows the spread.
-    race.repeat(|| experiment(&race, private))
+    race.repeat(|| experiment(&race, private, file.as_deref()))
 }
 
 /// The article's main(): one experiment.
-fn experiment(race: &RaceArgs, private: bool) -> anyhow::Result<()> {
+fn experiment(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Result<()> {
     let sharing = if private {
         Sharing::Private
     } else {
@@ -72,7 +106,12 @@ fn experiment(race: &RaceArgs, private: bool) -> anyhow::Result<()> {
         LockMode::Semaphore => UnnamedSemaphore::MEMORY_LEN,
         _ => size_of::<i32>(),
     };
-    let memory = Mapping::anonymous(len, sharing)?;
+    // (--file: the pages of a new file, which stays after the run)
+    let backing = file.map(|path| MappedFile::create(path, len)).transpose()?;
+    let memory = match &backing {
+        Some(file) => file.map(len, sharing)?,
+        None => Mapping::anonymous(len, sharing)?,
+    };
     let shm_p = SharedCounter::at_start_of(&memory);
 
     // *shm_p = 0;
@@ -93,7 +132,45 @@ fn experiment(race: &RaceArgs, private: bool) -> anyhow::Result<()> {
         Sharing::Private => explain_private(race.count, shm_p.get()),
     })?;
 
+    // Not in the C: a file keeps the int after the run.
+    if let Some(file) = &backing {
+        let path = file.path().display();
+        race.say(format!(
+            "{path} keeps the int: od -An -td4 {path}; join it: racing_mmap --attach --file {path}"
+        ));
+    }
+
     // munmap(shm_p, sizeof(int)): `memory` is unmapped when it goes out of scope.
+    Ok(())
+}
+
+/// Not in the C: join the counter in a file another run made, let this
+/// process's own children add to it, and leave the file as it is.
+fn join(race: &RaceArgs, file: Option<&Path>) -> anyhow::Result<()> {
+    let Some(path) = file else {
+        return Err(Usage(String::from(
+            "--attach needs --file PATH: anonymous memory has no name, so no other process can \
+             find it; only the children forked after the mmap share it",
+        ))
+        .into());
+    };
+    let shared = MappedFile::open(path, size_of::<i32>())?;
+    let memory = shared.map(size_of::<i32>(), Sharing::Shared)?;
+    let shm_p = SharedCounter::at_start_of(&memory);
+    let before = shm_p.get();
+    let real = std::fs::canonicalize(path)?;
+    let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory))?;
+    meet::joined(
+        &real.display().to_string(),
+        None,
+        procs::mapping(&real).len(),
+        ("maps it", "map it"),
+        before,
+    );
+    let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
+    common::result_line(format!("shm_p: {}", shm_p.get()))?;
+    meet::added(race.count, before, shm_p.get());
     Ok(())
 }
 

@@ -157,16 +157,16 @@ fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
     let memory = shm.map(size_of::<i32>())?;
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
+    let lock = Lock::join(race.lock, SemaphoreKind::Named(name))?;
     meet::joined(
         &path.display().to_string(),
         procs::flock_holders(meta.dev(), meta.ino())
             .first()
             .copied(),
         procs::mapping(&path).len(),
-        "map it",
+        ("maps it", "map it"),
         before,
     );
-    let lock = Lock::join(race.lock, SemaphoreKind::Named(name))?;
     let children = fork_children(race.count, |_| do_child(name, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;

@@ -161,14 +161,14 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
     let attachment = segment.attach()?;
     let shm_p = SharedCounter::at_start_of(&attachment);
     let before = shm_p.get();
+    let lock = Lock::join(race.lock, SemaphoreKind::Xsi(segment.key()))?;
     meet::joined(
         &format!("key {} (shmid {})", segment.key(), segment.id()),
         Some(found.creator_pid),
         sysvipc::segment_with_key(segment.key().raw()).map_or(0, |s| s.attached as usize),
-        "have it attached",
+        ("has it attached", "have it attached"),
         before,
     );
-    let lock = Lock::join(race.lock, SemaphoreKind::Xsi(segment.key()))?;
     let children = fork_children(race.count, |_| do_child(path, proj_id, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;

@@ -78,11 +78,11 @@ impl RaceArgs {
     /// (`--attach`): it reads it and adds nothing.
     pub fn check_count(&self, joining: bool) -> Result<(), crate::error::Usage> {
         if self.count == 0 && !joining {
-            return Err(crate::error::Usage {
-                arg: String::from("--count <N>"),
-                value: String::from("0"),
-                message: String::from("0 children cannot race; use 1 or more"),
-            });
+            return Err(crate::error::Usage::invalid(
+                "--count <N>",
+                "0",
+                "0 children cannot race; use 1 or more",
+            ));
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! Why an `mmap` failed, in words a student can act on.
 
+use std::path::Path;
+
 use nix::errno::Errno;
 
 use crate::error::SysError;
@@ -24,4 +26,58 @@ pub(super) fn zero_length(call: String) -> SysError {
 /// Memory too small to hold the counter and the semaphore after it.
 pub(super) fn too_small(call: String, needed: usize) -> SysError {
     SysError::new(call, Errno::EINVAL).hint(format!("the memory must hold {needed} bytes"))
+}
+
+/// `--file PATH` could not be created.
+pub(super) fn explain_file_create(call: String, errno: Errno, path: &Path) -> SysError {
+    let err = SysError::new(call, errno);
+    let path = path.display();
+    match errno {
+        Errno::EEXIST => err.hint(format!(
+            "{path} exists already, left by an earlier run or not a counter at all; it is not\n\
+             overwritten. Join it: racing_mmap --attach --file {path}\n\
+             or, if it is an old counter of yours, remove it: rm {path}"
+        )),
+        Errno::ENOENT | Errno::ENOTDIR => err.hint(format!(
+            "the directory {path} would go in does not exist; pick a path in one that does,\n\
+             e.g. --file /tmp/counter"
+        )),
+        Errno::EACCES | Errno::EROFS => err.hint(format!(
+            "this user may not create {path}; pick a path in a directory of your own,\n\
+             e.g. --file $HOME/counter"
+        )),
+        _ => err,
+    }
+}
+
+/// `--attach --file PATH` could not open it.
+pub(super) fn explain_file_open(call: String, errno: Errno, path: &Path) -> SysError {
+    let err = SysError::new(call, errno);
+    let path = path.display();
+    match errno {
+        Errno::ENOENT => err.hint(format!(
+            "nothing to join: {path} does not exist. Create it first, in another terminal:\n\
+             racing_mmap --file {path}"
+        )),
+        Errno::EACCES => err.hint(format!(
+            "this user may not read and write {path} (ls -l {path} shows whose it is)."
+        )),
+        Errno::ELOOP => err.hint(format!(
+            "{path} is a symbolic link, which is not followed; give the file itself."
+        )),
+        _ => err,
+    }
+}
+
+/// `--attach --file PATH` found something that cannot hold the counter.
+pub(super) fn not_a_counter(path: &Path, regular: bool, size: usize, needed: usize) -> SysError {
+    let what = if regular {
+        format!("only {size} bytes long, and the counter needs {needed}")
+    } else {
+        String::from("not a regular file")
+    };
+    SysError::new(format!("mmap of \"{}\"", path.display()), Errno::EINVAL).hint(format!(
+        "{} is {what}: not a counter racing_mmap --file made.",
+        path.display()
+    ))
 }

@@ -4,6 +4,7 @@
 //! | file | what |
 //! |---|---|
 //! | [`mapping`] | `mmap`/`munmap`: [`Mapping`], anonymous or of an open file |
+//! | [`file`] | a regular file to map, created or joined by its path (`--file`) |
 //! | [`semaphore`] | `--lock semaphore`: an unnamed POSIX semaphore in the mapping |
 //! | `explain.rs` | what a failed `mmap` means |
 //!
@@ -12,8 +13,10 @@
 //! ([`crate::posix`]) families exist to give shared memory a name.
 
 mod explain;
+pub mod file;
 pub mod mapping;
 pub mod semaphore;
 
+pub use file::MappedFile;
 pub use mapping::{Mapping, Sharing};
 pub use semaphore::UnnamedSemaphore;

@@ -92,22 +92,33 @@ impl<'m> Lock<'m> {
     /// removed here. A flock cannot be joined: the creator's lock file is
     /// its own.
     pub fn join(mode: LockMode, semaphore: SemaphoreKind<'_, 'm>) -> anyhow::Result<Lock<'m>> {
-        let cannot =
-            |why: &str| {
-                Failure::new(format!("--lock {} cannot join the run: {why}", mode_name(mode))).hint(
-                "join with the lock the creator uses: --lock semaphore (found by the same key or\n\
-                 name) or --lock atomic; a different lock, or none, lets updates be lost.",
-            )
-            };
+        let cannot = |why: &str, instead: &str| {
+            Failure::new(format!(
+                "--lock {} cannot join the run: {why}",
+                mode_name(mode)
+            ))
+            .hint(format!(
+                "{instead}; a different lock, or none, lets updates be lost."
+            ))
+        };
         Ok(match mode {
             LockMode::None => Lock::None,
             LockMode::Atomic => Lock::Atomic,
             LockMode::Flock => {
-                return Err(cannot("its lock file is its own, made for its own children").into());
+                return Err(cannot(
+                    "its lock file is its own, made for its own children",
+                    "join with the lock the creator uses: --lock semaphore (found by the same key\n\
+                     or name) or --lock atomic",
+                )
+                .into());
             }
             LockMode::Semaphore => match semaphore {
                 SemaphoreKind::InMemory(_) => {
-                    return Err(cannot("an unnamed semaphore cannot be found by a name").into());
+                    return Err(cannot(
+                        "the creator's unnamed semaphore belongs to its own run and has no name",
+                        "join with --lock atomic, which needs no lock object at all",
+                    )
+                    .into());
                 }
                 SemaphoreKind::Xsi(key) => Lock::Xsi {
                     set: XsiSemaphore::open(key)?,

@@ -44,25 +44,38 @@ pub fn linger(how: Hold, what: &str, join: &str, value: impl Fn() -> i32) -> Hel
 }
 
 /// The joiner's side: what it found and who made it, and that this process
-/// is no child of the creator's. `users` counts the processes attached to
-/// the memory (or mapping it), this one included; `how` says which.
-pub fn joined(what: &str, creator: Option<libc::pid_t>, users: usize, how: &str, value: i32) {
+/// is nobody's child there. `creator` is the process that made the memory
+/// and still holds it, if one does; `users` counts the processes attached
+/// to the memory (or mapping it), this one included; `how` says which, for
+/// one process and for several (`("maps it", "map it")`).
+pub fn joined(
+    what: &str,
+    creator: Option<libc::pid_t>,
+    users: usize,
+    how: (&str, &str),
+    value: i32,
+) {
     let me = nix::unistd::getpid();
     let parent = nix::unistd::getppid();
-    let creator_text = match creator {
+    let (made_by, not_child) = match creator {
         Some(pid) => {
             let name = procs::name_of(pid).map_or_else(String::new, |n| format!(" ({n})"));
-            format!("created by pid {pid}{name}")
+            (
+                format!("created by pid {pid}{name}"),
+                format!("not a child of pid {pid}"),
+            )
         }
-        None => String::from("its creator is gone"),
+        None => (
+            String::from("no process holds it now"),
+            String::from("not a child of the process that made it"),
+        ),
     };
-    note(format!(
-        "joined {what}: {creator_text}; {users} processes {how}, this one included"
-    ));
-    let not_child = match creator {
-        Some(pid) => format!("not a child of pid {pid}"),
-        None => String::from("not a child of its creator"),
+    let users = if users <= 1 {
+        format!("only this process {}", how.0)
+    } else {
+        format!("{users} processes {}, this one included", how.1)
     };
+    note(format!("joined {what}: {made_by}; {users}"));
     note(format!(
         "this process is pid {me}, child of pid {parent}: {not_child}. It found the memory by its name alone."
     ));

@@ -1,0 +1,112 @@
+//! `--file PATH`: the article's other use of mmap, a file, which gives the
+//! memory a name; and `--attach --file PATH`, a process started on its own
+//! that joins the counter by that name.
+
+use std::os::unix::fs::PermissionsExt;
+
+use testkit::{Lab, shm_p, text};
+
+const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
+
+/// The int in the first four bytes of the file, as `od -An -td4` reads it.
+fn int_in(path: &std::path::Path) -> i32 {
+    let bytes = std::fs::read(path).unwrap();
+    i32::from_ne_bytes(bytes[..4].try_into().unwrap())
+}
+
+#[test]
+fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
+    let path = file.to_str().unwrap();
+    let out = lab.run(BIN, &["--file", path, "--count", "20", "--lock", "atomic"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(shm_p(&text(&out.stdout)), 20);
+    assert!(
+        text(&out.stderr).ends_with(&format!(
+            "{path} keeps the int: od -An -td4 {path}; join it: racing_mmap --attach --file {path}\n"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(int_in(&file), 20, "the run's result is in the file");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let out = lab.run(
+        BIN,
+        &[
+            "--attach", "--file", path, "--count", "10", "--lock", "atomic",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(shm_p(&text(&out.stdout)), 30);
+    assert!(
+        stderr.starts_with(&format!(
+            "joined {path}: no process holds it now; only this process maps it\n"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            ": not a child of the process that made it. It found the memory by its name alone."
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("10 children of this process each added 1: 20 → 30."),
+        "{stderr}"
+    );
+    assert_eq!(int_in(&file), 30);
+
+    let out = lab.run(BIN, &["--attach", "--file", path, "--count", "0"]);
+    assert_eq!(shm_p(&text(&out.stdout)), 30, "only read");
+
+    std::fs::remove_file(&file).unwrap();
+    lab.assert_clean();
+}
+
+#[test]
+fn an_existing_file_is_left_as_it_is() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("precious");
+    std::fs::write(&file, "important").unwrap();
+    let path = file.to_str().unwrap();
+    let out = lab.run(BIN, &["--file", path]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Join it: racing_mmap --attach --file {path}")),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "important");
+    std::fs::remove_file(&file).unwrap();
+    lab.assert_clean();
+}
+
+#[test]
+fn attach_without_a_file_says_why_anonymous_memory_cannot_be_joined() {
+    let lab = Lab::new();
+    let out = lab.run(BIN, &["--attach"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: --attach needs --file PATH: anonymous memory has no name, so no other process can \
+         find it; only the children forked after the mmap share it\n\nFor more information, try '--help'.\n"
+    );
+    let missing = lab.tmpdir().join("missing");
+    let out = lab.run(BIN, &["--attach", "--file", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "hint: nothing to join: {} does not exist. Create it first, in another terminal:\n      racing_mmap --file {}",
+            missing.display(),
+            missing.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    lab.assert_clean();
+}
