@@ -22,11 +22,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use std::path::PathBuf;
+
 use common::SharedMemory;
-use common::demo::{self, table::Rows};
+use common::demo::{self, backing::Backing};
 use common::harness::flags::MemArgs;
-use common::harness::output::size_text;
-use common::mmap::{Mapping, Sharing};
+use common::posix::ShmName;
 use common::system::page_size;
 
 fn main() -> ExitCode {
@@ -45,37 +46,64 @@ fn main() -> ExitCode {
 struct Args {
     #[command(flatten)]
     mem: MemArgs,
+
+    /// Back the memory with a POSIX object, /dev/shm/NAME
+    ///
+    /// Instead of anonymous memory: shm_open, ftruncate and mmap
+    /// MAP_SHARED, as racing_posix_shm does. The table then shows the same
+    /// Shmem and Cached as the article's run, and df's count for /dev/shm:
+    /// all shared memory is tmpfs memory. The object is unlinked at the end.
+    #[arg(long, value_name = "NAME", value_parser = ShmName::parse, conflicts_with = "file")]
+    posix: Option<ShmName>,
+
+    /// Back the memory with a new file on disk, PATH
+    ///
+    /// Instead of anonymous memory: a file (it must not exist yet) mapped
+    /// MAP_SHARED. Its pages are page cache (Cached) but not Shmem, and
+    /// once written they are Dirty until the kernel writes them back to
+    /// the disk. The file is removed at the end. Pick a path on a disk,
+    /// not in a tmpfs (df -h PATH's directory tells).
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
 }
 
-fn mmap_mem(Args { mem }: Args) -> anyhow::Result<()> {
+fn mmap_mem(Args { mem, posix, file }: Args) -> anyhow::Result<()> {
     let MemArgs {
         size,
         hold,
         no_touch,
     } = mem;
+    // Not in the C: --posix and --file put an object or a file behind it.
+    let backing = match (posix, file) {
+        (Some(name), _) => Backing::Posix(name),
+        (None, Some(path)) => Backing::File(path),
+        (None, None) => Backing::Anonymous,
+    };
     let before = demo::before(size, !no_touch)?;
 
     // shm_p = mmap(NULL, MEMSIZE, PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
-    let shm_p = Mapping::anonymous(size as usize, Sharing::Shared)?;
+    let shm_p = backing.map(size as usize)?;
 
     // bzero(shm_p, MEMSIZE);
-    let zeroing = if no_touch { None } else { Some(shm_p.zero()?) };
+    let zeroing = if no_touch {
+        None
+    } else {
+        Some(shm_p.memory.zero()?)
+    };
 
-    let created = format!(
-        "mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): {} mapped",
-        size_text(size)
-    );
-    demo::report(&created, zeroing, page_size(), &before, Rows::Normal)?;
+    demo::report(
+        shm_p.created(),
+        zeroing,
+        page_size(),
+        &before,
+        backing.rows(),
+    )?;
 
     // sleep(3000);
-    let watch = [
-        demo::free_line(size, !no_touch),
-        String::from("grep -E '^(MemFree|Shmem|Cached):' /proc/meminfo"),
-    ];
-    demo::hold_for_the_reader(hold, size, &watch);
+    demo::hold_for_the_reader(hold, size, &backing.watch(size, !no_touch));
 
     // munmap(shm_p, MEMSIZE);
-    drop(shm_p);
-    demo::released("munmap", &before, Rows::Normal);
+    let how = shm_p.release()?;
+    demo::released(how, &before, backing.rows());
     Ok(())
 }

@@ -103,3 +103,9 @@ pub fn my_tasks() -> u64 {
     }
     count
 }
+
+/// Whether `path` is on a tmpfs (memory), not a disk.
+pub fn on_tmpfs(path: &std::path::Path) -> bool {
+    nix::sys::statfs::statfs(path)
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
+}

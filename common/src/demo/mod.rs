@@ -9,9 +9,11 @@
 //! | file | what |
 //! |---|---|
 //! | this one | before, report, hold, released: the frame of mmap_mem, xsi_shm_mem, xsi_shm_mem_huge |
+//! | [`backing`] | mmap_mem's memory: anonymous, a POSIX object, or a file on disk |
 //! | [`hold`](mod@hold) | the article's `sleep(3000)`, ended by a signal or a timeout |
 //! | [`table`](mod@table) | the before/after table of /proc/meminfo |
 
+pub mod backing;
 pub mod hold;
 pub mod table;
 

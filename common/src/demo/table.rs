@@ -9,8 +9,12 @@ use crate::system::meminfo::Meminfo;
 pub enum Rows {
     /// MemFree, Shmem, Cached.
     Normal,
-    /// The same, plus HugePages_Free.
+    /// The same, plus HugePages_Free and HugePages_Rsvd.
     Huge,
+    /// The same as Normal, plus Dirty and Writeback: a file on disk.
+    File,
+    /// The same as Normal, plus what `df /dev/shm` counts: a POSIX object.
+    DevShm,
 }
 
 /// The before/after table:
@@ -58,6 +62,31 @@ pub fn table(before: &Meminfo, after: &Meminfo, rows: Rows) -> String {
         "MiB",
         "in free's \"buff/cache\"",
     );
+    if rows == Rows::File {
+        row(
+            "Dirty",
+            mib(before.dirty_kib),
+            mib(after.dirty_kib),
+            "MiB",
+            "written in memory, not yet on disk",
+        );
+        row(
+            "Writeback",
+            mib(before.writeback_kib),
+            mib(after.writeback_kib),
+            "MiB",
+            "being written to disk",
+        );
+    }
+    if rows == Rows::DevShm {
+        row(
+            "/dev/shm",
+            mib(before.dev_shm_used_kib),
+            mib(after.dev_shm_used_kib),
+            "MiB",
+            "used, as df -h /dev/shm counts",
+        );
+    }
     if rows == Rows::Huge {
         row(
             "HugePages_Free",

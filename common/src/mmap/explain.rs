@@ -81,3 +81,25 @@ pub(super) fn not_a_counter(path: &Path, regular: bool, size: usize, needed: usi
         path.display()
     ))
 }
+
+/// The new file could not be given its size: a full disk, or a limit.
+pub(super) fn explain_file_size(call: String, errno: Errno, path: &Path) -> SysError {
+    let err = SysError::new(call, errno);
+    let dir = path
+        .parent()
+        .map_or_else(|| String::from("."), |d| d.display().to_string());
+    match errno {
+        Errno::ENOSPC => err.hint(format!(
+            "the file system of {dir} has no room for it (df -h {dir}); the file was removed.\n\
+             Ask for less with --size, or put the file elsewhere."
+        )),
+        Errno::EFBIG => err.hint(
+            "more than this process may write to a file (ulimit -f); raise it: ulimit -f unlimited",
+        ),
+        Errno::EOPNOTSUPP => err.hint(format!(
+            "the file system of {dir} cannot reserve a file's blocks (fallocate); use a file\n\
+             on an ordinary local file system (ext4, xfs, btrfs, tmpfs)."
+        )),
+        _ => err,
+    }
+}

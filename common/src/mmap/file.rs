@@ -10,11 +10,11 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{OFlag, open};
+use nix::fcntl::{FallocateFlags, OFlag, fallocate, open};
 use nix::sys::stat::{Mode, SFlag, fchmod, fstat};
 use nix::unistd::ftruncate;
 
-use super::explain::{explain_file_create, explain_file_open, not_a_counter};
+use super::explain::{explain_file_create, explain_file_open, explain_file_size, not_a_counter};
 use super::mapping::{Mapping, Sharing};
 use crate::error::SysError;
 
@@ -23,13 +23,19 @@ use crate::error::SysError;
 pub struct MappedFile {
     path: PathBuf,
     fd: OwnedFd,
+    /// Unlink the file when dropped (a memory demo's file is scaffolding;
+    /// racing_mmap's counter is the result, and stays).
+    remove: bool,
 }
 
 impl MappedFile {
     /// `open(path, O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW, 0600)`, `fchmod` to
-    /// 0600 whatever the umask, and `ftruncate(fd, len)`: a new file of
-    /// `len` zero bytes. An existing path is refused: it is not ours to
-    /// overwrite (join it with `--attach` instead).
+    /// 0600 whatever the umask, `ftruncate(fd, len)` and `fallocate(fd, 0,
+    /// 0, len)`: a new file of `len` zero bytes whose blocks exist, so that
+    /// a full disk is an `ENOSPC` error here and not a SIGBUS at the first
+    /// store. An existing path is refused: it is not ours to overwrite
+    /// (join it with `--attach` instead). If a later step fails, the new
+    /// file is removed again.
     pub fn create(path: &Path, len: usize) -> Result<MappedFile, SysError> {
         let call = format!(
             "open(\"{}\", O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600)",
@@ -41,17 +47,31 @@ impl MappedFile {
             Mode::from_bits_truncate(0o600),
         )
         .map_err(|errno| explain_file_create(call, errno, path))?;
-        let file = MappedFile {
+        let mut file = MappedFile {
             path: path.to_owned(),
             fd,
+            remove: true,
         };
         fchmod(&file.fd, Mode::from_bits_truncate(0o600)).map_err(|errno| {
             SysError::new(format!("fchmod(\"{}\", 0600)", path.display()), errno)
         })?;
         let len_t = libc::off_t::try_from(len).unwrap_or(libc::off_t::MAX);
         ftruncate(&file.fd, len_t).map_err(|errno| {
-            SysError::new(format!("ftruncate(\"{}\", {len})", path.display()), errno)
+            explain_file_size(
+                format!("ftruncate(\"{}\", {len})", path.display()),
+                errno,
+                path,
+            )
         })?;
+        fallocate(&file.fd, FallocateFlags::empty(), 0, len_t).map_err(|errno| {
+            explain_file_size(
+                format!("fallocate(\"{}\", 0, 0, {len})", path.display()),
+                errno,
+                path,
+            )
+        })?;
+        // Made: it stays unless the caller asks otherwise.
+        file.remove = false;
         Ok(file)
     }
 
@@ -75,7 +95,15 @@ impl MappedFile {
         Ok(MappedFile {
             path: path.to_owned(),
             fd,
+            remove: false,
         })
+    }
+
+    /// Unlink the file when this value is dropped (if the path still leads
+    /// to this file), on every way out of the program.
+    pub fn removed_at_the_end(mut self) -> MappedFile {
+        self.remove = true;
+        self
     }
 
     /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)` (or
@@ -86,5 +114,23 @@ impl MappedFile {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for MappedFile {
+    fn drop(&mut self) {
+        if !self.remove {
+            return;
+        }
+        let ours = match (fstat(&self.fd), std::fs::symlink_metadata(&self.path)) {
+            (Ok(mine), Ok(there)) => {
+                use std::os::unix::fs::MetadataExt;
+                mine.st_ino == there.ino() && mine.st_dev == there.dev()
+            }
+            _ => false,
+        };
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }

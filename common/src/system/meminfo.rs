@@ -24,6 +24,12 @@ pub struct Meminfo {
     pub shmem_kib: u64,
     /// Page cache, Shmem included; most of free's "buff/cache".
     pub cached_kib: u64,
+    /// File pages written in memory and not yet on disk.
+    pub dirty_kib: u64,
+    /// File pages being written to disk right now.
+    pub writeback_kib: u64,
+    /// What `df /dev/shm` counts as used (not in /proc/meminfo: statvfs).
+    pub dev_shm_used_kib: u64,
     pub huge_total: u64,
     pub huge_free: u64,
     /// Promised to a mapping but not yet faulted in: free, yet not available.
@@ -47,6 +53,7 @@ impl Meminfo {
         })?;
         let mut info = Meminfo::parse(&text);
         info.huge_overcommit = super::sysctl("vm/nr_overcommit_hugepages").unwrap_or(0);
+        info.dev_shm_used_kib = dev_shm_used_kib().unwrap_or(0);
         Ok(info)
     }
 
@@ -66,6 +73,8 @@ impl Meminfo {
                 "MemAvailable:" => &mut info.mem_available_kib,
                 "Shmem:" => &mut info.shmem_kib,
                 "Cached:" => &mut info.cached_kib,
+                "Dirty:" => &mut info.dirty_kib,
+                "Writeback:" => &mut info.writeback_kib,
                 "HugePages_Total:" => &mut info.huge_total,
                 "HugePages_Free:" => &mut info.huge_free,
                 "HugePages_Rsvd:" => &mut info.huge_rsvd,
@@ -90,6 +99,13 @@ impl Meminfo {
     pub fn huge_page_bytes(&self) -> u64 {
         self.huge_page_kib * 1024
     }
+}
+
+/// `df /dev/shm`'s "Used", in KiB: blocks in use times the block size.
+fn dev_shm_used_kib() -> Option<u64> {
+    let stat = nix::sys::statvfs::statvfs("/dev/shm").ok()?;
+    let used = stat.blocks().saturating_sub(stat.blocks_free());
+    Some(used * stat.fragment_size() / 1024)
 }
 
 #[cfg(test)]

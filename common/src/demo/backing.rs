@@ -1,0 +1,158 @@
+//! What mmap_mem puts behind its memory: the article's anonymous mapping,
+//! a POSIX object in /dev/shm, or a file on disk. All three are mapped
+//! `MAP_SHARED` and zeroed the same way; the before/after table shows where
+//! the kernel books each one.
+//!
+//! | backing | Shmem (`free`'s "shared") | Cached | also moves |
+//! |---|---|---|---|
+//! | anonymous (`MAP_SHARED\|MAP_ANONYMOUS`) | up | up | — |
+//! | POSIX object (`--posix NAME`) | up | up | `df /dev/shm` |
+//! | file on disk (`--file PATH`) | — | up | Dirty, then Writeback |
+//!
+//! The first two are the same tmpfs memory underneath (the article's
+//! "how is shared memory implemented?"); a disk file's pages are page
+//! cache too, but with a disk behind them they are not Shmem.
+
+use std::path::PathBuf;
+
+use super::table::Rows;
+use crate::error::SysError;
+use crate::harness::output::size_text;
+use crate::mmap::{MappedFile, Mapping, Sharing};
+use crate::posix::{PosixShm, ShmName};
+
+/// Where the memory comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backing {
+    /// `mmap(NULL, size, ..., MAP_SHARED|MAP_ANONYMOUS, -1, 0)`: the article's.
+    Anonymous,
+    /// `shm_open(NAME)`, `ftruncate`, `mmap(..., MAP_SHARED, fd, 0)`.
+    Posix(ShmName),
+    /// `open(PATH, O_CREAT|O_EXCL)`, `ftruncate`, `mmap(..., MAP_SHARED, fd, 0)`.
+    File(PathBuf),
+}
+
+/// The memory, and the object or file behind it (removed when dropped).
+#[derive(Debug)]
+pub struct Backed {
+    /// Declared first, so it is unmapped before its object goes.
+    pub memory: Mapping,
+    object: Option<PosixShm>,
+    file: Option<MappedFile>,
+    created: String,
+}
+
+impl Backing {
+    /// Create and map `size` bytes of this backing.
+    pub fn map(&self, size: usize) -> Result<Backed, SysError> {
+        let mib = size_text(size as u64);
+        Ok(match self {
+            Backing::Anonymous => Backed {
+                memory: Mapping::anonymous(size, Sharing::Shared)?,
+                object: None,
+                file: None,
+                created: format!(
+                    "mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): {mib} mapped"
+                ),
+            },
+            Backing::Posix(name) => {
+                let object = PosixShm::create_exclusive(name, 0o600)?;
+                object.set_len(size)?;
+                Backed {
+                    memory: object.map(size)?,
+                    created: format!(
+                        "shm_open(\"{name}\"), ftruncate, mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): {mib} of {} mapped",
+                        name.path().display()
+                    ),
+                    object: Some(object),
+                    file: None,
+                }
+            }
+            Backing::File(path) => {
+                let file = MappedFile::create(path, size)?.removed_at_the_end();
+                Backed {
+                    memory: file.map(size, Sharing::Shared)?,
+                    created: format!(
+                        "open(\"{}\", O_CREAT|O_EXCL), ftruncate, mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): {mib} mapped",
+                        path.display()
+                    ),
+                    object: None,
+                    file: Some(file),
+                }
+            }
+        })
+    }
+
+    /// The rows of /proc/meminfo (and df) this backing moves.
+    pub fn rows(&self) -> Rows {
+        match self {
+            Backing::Anonymous => Rows::Normal,
+            Backing::Posix(_) => Rows::DevShm,
+            Backing::File(_) => Rows::File,
+        }
+    }
+
+    /// What to look at from another terminal while `size` bytes are held
+    /// (`touched`: zeroed, so every page has memory).
+    pub fn watch(&self, size: u64, touched: bool) -> Vec<String> {
+        let free = match self {
+            Backing::File(_) if touched => format!(
+                "free -m          \"buff/cache\" is up by {}, \"shared\" is not: a disk file",
+                size_text(size)
+            ),
+            _ => super::free_line(size, touched),
+        };
+        let mut lines = vec![free];
+        match self {
+            Backing::Anonymous => {
+                lines.push(String::from(
+                    "grep -E '^(MemFree|Shmem|Cached):' /proc/meminfo",
+                ));
+            }
+            Backing::Posix(name) => {
+                lines.push(format!(
+                    "ls -l {}     the object, a file in a tmpfs",
+                    name.path().display()
+                ));
+                lines.push(String::from(
+                    "df -h /dev/shm          its size counts as used there",
+                ));
+            }
+            Backing::File(path) => {
+                lines.push(format!("ls -l {}", path.display()));
+                lines.push(String::from(
+                    "grep -E '^(Shmem|Cached|Dirty|Writeback):' /proc/meminfo",
+                ));
+            }
+        }
+        lines
+    }
+}
+
+impl Backed {
+    /// The report's first line: the calls that made it.
+    pub fn created(&self) -> &str {
+        &self.created
+    }
+
+    /// `munmap`, then `shm_unlink` or `unlink` the object or file: what
+    /// the release did, for the last line.
+    pub fn release(self) -> Result<&'static str, SysError> {
+        let Backed {
+            memory,
+            object,
+            file,
+            ..
+        } = self;
+        drop(memory);
+        if let Some(object) = object {
+            object.unlink()?;
+            return Ok("munmap, shm_unlink");
+        }
+        if file.is_some() {
+            drop(file);
+            return Ok("munmap, unlink");
+        }
+        Ok("munmap")
+    }
+}

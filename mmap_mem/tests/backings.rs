@@ -1,0 +1,136 @@
+//! One memory, three names (docs/three-names.md): the same 64 MiB mapped
+//! MAP_SHARED and zeroed, behind anonymous memory, a POSIX object in
+//! /dev/shm, or a file on disk, and where /proc/meminfo books each.
+
+use std::path::Path;
+
+use testkit::{Lab, change, text};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mmap_mem");
+
+/// Shmem and /dev/shm's use move by the size give or take this many MiB;
+/// Cached, which all file activity moves, gets twice the slack.
+const SLACK_MIB: i64 = 4;
+
+#[test]
+fn a_posix_object_is_shmem_like_anonymous_memory_and_counts_in_df() {
+    let lab = Lab::machine();
+    let name = lab.name();
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--posix", &name]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with(&format!(
+            "shm_open(\"{name}\"), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB of /dev/shm{name} mapped\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        (change(&stdout, "Shmem") - 64).abs() <= SLACK_MIB,
+        "{stdout}"
+    );
+    assert!(
+        (change(&stdout, "Cached") - 64).abs() <= 2 * SLACK_MIB,
+        "{stdout}"
+    );
+    assert!(
+        (change(&stdout, "/dev/shm") - 64).abs() <= SLACK_MIB,
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).starts_with("released (munmap, shm_unlink): "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!Path::new(&format!("/dev/shm{name}")).exists());
+    lab.assert_clean();
+}
+
+#[test]
+fn a_disk_file_is_page_cache_but_not_shmem() {
+    let lab = Lab::machine();
+    let dir = lab.tmpdir();
+    if testkit::on_tmpfs(&dir) {
+        testkit::skip("needs a TMPDIR on a disk, not a tmpfs, to show a disk file's pages");
+        lab.assert_clean();
+        return;
+    }
+    let file = dir.join("memory");
+    let path = file.to_str().unwrap();
+    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--file", path]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with(&format!("open(\"{path}\", O_CREAT|O_EXCL), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB mapped\n")),
+        "{stdout}"
+    );
+    assert!(
+        change(&stdout, "Shmem").abs() <= SLACK_MIB,
+        "not Shmem: {stdout}"
+    );
+    assert!(
+        (change(&stdout, "Cached") - 64).abs() <= 2 * SLACK_MIB,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nDirty ") && stdout.contains("\nWriteback "),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).starts_with("released (munmap, unlink): "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!file.exists(), "the file is removed at the end");
+    lab.assert_clean();
+}
+
+#[test]
+fn an_existing_file_or_object_is_refused_and_left_alone() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("precious");
+    std::fs::write(&file, "important").unwrap();
+    let out = lab.run(
+        BIN,
+        &[
+            "--size",
+            "1M",
+            "--hold",
+            "0",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("failed: EEXIST (File exists)"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "important");
+    std::fs::remove_file(&file).unwrap();
+
+    let name = lab.name();
+    let object = format!("/dev/shm{name}");
+    std::fs::write(&object, "important").unwrap();
+    let out = lab.run(BIN, &["--size", "1M", "--hold", "0", "--posix", &name]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("rm {object}")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&object).unwrap(), "important");
+    std::fs::remove_file(&object).unwrap();
+    lab.assert_clean();
+}
+
+#[test]
+fn posix_and_file_are_one_or_the_other() {
+    let lab = Lab::new();
+    let out = lab.run(BIN, &["--posix", "/a", "--file", "/tmp/b"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("the argument '--posix <NAME>' cannot be used with '--file <PATH>'"),
+        "{}",
+        text(&out.stderr)
+    );
+    lab.assert_clean();
+}
