@@ -71,8 +71,12 @@ fn shows_our_output(block: &[&str]) -> bool {
     })
 }
 
-/// The paragraph right before line `at`: the lines up to the blank one.
-fn lead(lines: &[&str], at: usize) -> String {
+/// The paragraph right before line `at` (blank lines between are
+/// skipped): its lines, up to the blank one above it.
+fn lead(lines: &[&str], mut at: usize) -> String {
+    while at > 0 && lines[at - 1].trim().is_empty() {
+        at -= 1;
+    }
     let mut start = at;
     while start > 0 && !lines[start - 1].trim().is_empty() {
         start -= 1;

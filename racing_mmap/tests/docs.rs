@@ -11,6 +11,7 @@ fn chapter_transcripts_match_the_program() {
             "README.md",
             "fixing-the-race.md",
             "reliability.md",
+            "three-names.md",
         ],
         &[],
     );

@@ -110,3 +110,37 @@ fn attach_without_a_file_says_why_anonymous_memory_cannot_be_joined() {
     );
     lab.assert_clean();
 }
+
+/// In /proc/PID/maps, anonymous shared memory is the deleted file
+/// `/dev/zero`, and a mapped file is its path: seen from a child asleep in
+/// its critical section.
+#[test]
+fn each_memory_shows_its_name_in_proc_maps() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
+    let path = file.to_str().unwrap().to_owned();
+    for (extra, name) in [
+        (vec![], String::from("/dev/zero (deleted)")),
+        (vec!["--file", path.as_str()], path.clone()),
+    ] {
+        let mut args = vec!["--count", "1", "--sleep-us", "2000000"];
+        args.extend(extra);
+        let mut run = lab.start(BIN, &args);
+        let pid = run.pid();
+        let child = run.wait_for("the child asleep in its critical section", || {
+            testkit::child_pids(pid)
+                .into_iter()
+                .find(|c| testkit::in_nanosleep(*c))
+        });
+        let maps = std::fs::read_to_string(format!("/proc/{child}/maps")).unwrap();
+        assert!(
+            maps.lines()
+                .any(|l| l.contains(" rw-s ") && l.ends_with(&format!(" {name}"))),
+            "{name} in:\n{maps}"
+        );
+        run.signal(testkit::Signal::SIGTERM);
+        run.finish();
+    }
+    let _ = std::fs::remove_file(&file);
+    lab.assert_clean();
+}

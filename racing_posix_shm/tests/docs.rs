@@ -10,6 +10,7 @@ fn chapter_transcripts_match_the_program() {
             "racing_posix_shm.md",
             "fixing-the-race.md",
             "reliability.md",
+            "three-names.md",
         ],
         &[testkit::Article::name()],
     );

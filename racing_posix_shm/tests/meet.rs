@@ -36,6 +36,13 @@ fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_object_to_its_creator()
     let object = format!("/dev/shm{name}");
     let creator = lingering(&lab, &name, &["--count", "20", "--lock", "semaphore"]);
     let creator_pid = creator.pid();
+    // In /proc/PID/maps the object is its file, /dev/shm/NAME.
+    let maps = std::fs::read_to_string(format!("/proc/{creator_pid}/maps")).unwrap();
+    assert!(
+        maps.lines()
+            .any(|l| l.contains(" rw-s ") && l.ends_with(&format!(" {object}"))),
+        "{object} in:\n{maps}"
+    );
 
     let out = lab.run(BIN, &with_name(&name, &["--attach", "--count", "0"]));
     let stderr = text(&out.stderr);

@@ -6,7 +6,12 @@ fn chapter_transcripts_match_the_program() {
     testkit::check_transcripts(
         "racing_xsi_shm",
         env!("CARGO_BIN_EXE_racing_xsi_shm"),
-        &["racing_xsi_shm.md", "fixing-the-race.md", "reliability.md"],
+        &[
+            "racing_xsi_shm.md",
+            "fixing-the-race.md",
+            "reliability.md",
+            "three-names.md",
+        ],
         &[testkit::Article::key()],
     );
 }

@@ -30,6 +30,14 @@ fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_segment_to_its_creator(
     let own = lab.key();
     let creator = lingering(&lab, &own, &["--count", "20", "--lock", "semaphore"]);
     let creator_pid = creator.pid();
+    // In /proc/PID/maps the segment is the deleted file /SYSV<key>.
+    let maps = std::fs::read_to_string(format!("/proc/{creator_pid}/maps")).unwrap();
+    let name = format!("/SYSV{:08x} (deleted)", own.key.raw() as u32);
+    assert!(
+        maps.lines()
+            .any(|l| l.contains(" rw-s ") && l.ends_with(&name)),
+        "{name} in:\n{maps}"
+    );
 
     // Only read: the creator's 20, found by the key alone.
     let out = lab.run(BIN, &own.with(&["--attach", "--count", "0"]));
@@ -163,5 +171,44 @@ fn with_nothing_to_join_it_says_which_program_to_start() {
         )),
         "{stderr}"
     );
+    lab.assert_clean();
+}
+
+/// The creator's side as docs/three-names.md shows it: what it keeps and
+/// how to join it, the time running out, and what others added.
+#[test]
+fn a_linger_that_runs_out_says_what_others_added_and_removes_the_segment() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let mut creator = lab.start(
+        BIN,
+        &own.with(&["--count", "20", "--lock", "semaphore", "--linger", "3"]),
+    );
+    let pid = creator.pid();
+    let key = own.key.raw();
+    creator.wait_until("the creator keeps its segment", || {
+        sysvipc::segment_with_key(key).is_some_and(|s| s.attached == 1)
+            && child_pids(pid).is_empty()
+            && sleeping(pid)
+    });
+    let shmid = sysvipc::segment_with_key(key).unwrap().id;
+    let out = lab.run(
+        BIN,
+        &own.with(&["--attach", "--count", "30", "--lock", "semaphore"]),
+    );
+    assert_eq!(shm_p(&text(&out.stdout)), 50, "{}", text(&out.stderr));
+    let out = creator.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "Keeping key {} (shmid {shmid}) for 3 s (Ctrl-C ends it sooner). Join it from another terminal, as a process that is not this one's child:\n  racing_xsi_shm --attach --path {} --proj-id {}\nTime is up: releasing.\nshm_p is 50 now: other processes added 30 while it was kept.\n",
+            own.key,
+            own.path.display(),
+            own.proj_id
+        )),
+        "{stderr}"
+    );
+    assert_eq!(sysvipc::segment_with_key(key), None);
     lab.assert_clean();
 }
