@@ -134,3 +134,93 @@ fn posix_and_file_are_one_or_the_other() {
     );
     lab.assert_clean();
 }
+
+/// Run `script` (sh) in a private mount namespace, where it may mount a
+/// small tmpfs without anyone else seeing it. `None` if that needs what
+/// this user lacks (root, unshare).
+fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
+    if !testkit::is_root() || !testkit::has("unshare") {
+        testkit::skip(
+            "needs root (and unshare) to mount a small full tmpfs in a private namespace",
+        );
+        return None;
+    }
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = lab.spawn(command).finish();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    Some((text(&out.stdout), text(&out.stderr)))
+}
+
+/// A full /dev/shm behind --posix, and a full file system behind --file:
+/// ENOSPC from fallocate, before a single page is touched (no SIGBUS), with
+/// `df -h` in the hint, and the object or the file removed again.
+#[test]
+fn a_full_file_system_is_enospc_and_leaves_nothing() {
+    let lab = Lab::new();
+    let full = lab.tmpdir().join("full");
+    std::fs::create_dir(&full).unwrap();
+    let script = format!(
+        "mount -t tmpfs -o size=64k tmpfs /dev/shm || exit 99
+         mount -t tmpfs -o size=64k tmpfs '{dir}' || exit 99
+         cat /dev/zero > /dev/shm/fill 2>/dev/null
+         cat /dev/zero > '{dir}/fill' 2>/dev/null
+         '{bin}' --size 1M --hold 0 --posix /m
+         echo posix=$?
+         '{bin}' --size 1M --hold 0 --file '{dir}/m'
+         echo file=$?
+         ls -A /dev/shm '{dir}'",
+        dir = full.display(),
+        bin = lab.program(BIN).display()
+    );
+    let Some((stdout, stderr)) = in_private_mounts(&lab, &script) else {
+        std::fs::remove_dir(&full).unwrap();
+        lab.assert_clean();
+        return;
+    };
+    assert!(
+        stdout.contains("posix=1\n") && stdout.contains("file=1\n"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(
+        stdout.matches("fill").count(),
+        2,
+        "only the fillers are left:\n{stdout}"
+    );
+    assert!(!stdout.contains("\nm\n"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "failed: ENOSPC (No space left on device)\nhint: the tmpfs at /dev/shm has no room"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "hint: the file system of {} has no room for it (df -h {}); the file was removed.",
+            full.display(),
+            full.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SIGBUS"), "{stderr}");
+    std::fs::remove_dir(&full).unwrap();
+    lab.assert_clean();
+}

@@ -38,10 +38,19 @@ pub(super) fn explain_file_create(call: String, errno: Errno, path: &Path) -> Sy
              overwritten. Join it: racing_mmap --attach --file {path}\n\
              or, if it is an old counter of yours, remove it: rm {path}"
         )),
-        Errno::ENOENT | Errno::ENOTDIR => err.hint(format!(
-            "the directory {path} would go in does not exist; pick a path in one that does,\n\
-             e.g. --file /tmp/counter"
-        )),
+        Errno::ENOENT | Errno::ENOTDIR => {
+            let dir = Path::new(&path.to_string())
+                .parent()
+                .map_or_else(|| String::from("."), |d| d.display().to_string());
+            let why = if Path::new(&dir).is_dir() {
+                format!("{dir} lets no file be created in it (a special file system, like /proc)")
+            } else {
+                format!("{dir}, the directory it would go in, does not exist")
+            };
+            err.hint(format!(
+                "{why}; pick a path in an ordinary directory, e.g. --file /tmp/FILE"
+            ))
+        }
         Errno::EACCES | Errno::EROFS => err.hint(format!(
             "this user may not create {path}; pick a path in a directory of your own,\n\
              e.g. --file $HOME/counter"
