@@ -63,6 +63,10 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
         // the right line of the real chapter.
         let copy = copies.join(chapter);
         std::fs::write(&copy, text).expect("write the chapter's copy");
+        // trycmd runs a case in `NAME.in/` if there is one: the lab's, so
+        // a file a transcript creates (racing_mmap --file counter) lands
+        // there and goes with the lab, never in the repository.
+        std::fs::create_dir_all(copy.with_extension("in")).expect("the chapter's working directory");
         trycmd::TestCases::new()
             .timeout(crate::run::RUN_WAIT)
             .register_bin(name, &wrapper)
