@@ -66,7 +66,8 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
         // trycmd runs a case in `NAME.in/` if there is one: the lab's, so
         // a file a transcript creates (racing_mmap --file counter) lands
         // there and goes with the lab, never in the repository.
-        std::fs::create_dir_all(copy.with_extension("in")).expect("the chapter's working directory");
+        std::fs::create_dir_all(copy.with_extension("in"))
+            .expect("the chapter's working directory");
         trycmd::TestCases::new()
             .timeout(crate::run::RUN_WAIT)
             .register_bin(name, &wrapper)
