@@ -4,7 +4,7 @@
 //! | file | what |
 //! |---|---|
 //! | [`mapping`] | `mmap`/`munmap`: [`Mapping`], anonymous or of an open file |
-//! | [`file`] | a regular file to map, created or joined by its path (`--file`) |
+//! | [`file`](mod@file) | a regular file to map, created or joined by its path (`--file`) |
 //! | [`semaphore`] | `--lock semaphore`: an unnamed POSIX semaphore in the mapping |
 //! | `explain.rs` | what a failed `mmap` means |
 //!
