@@ -6,7 +6,7 @@
 use std::path::Path;
 
 /// `racing_posix_shm`: the program process `pid` runs (the file name of
-/// its argv[0]; /proc/PID/comm would cut it to 15 bytes), if it still
+/// its `argv[0]`; /proc/PID/comm would cut it to 15 bytes), if it still
 /// exists and this user may read it.
 pub fn name_of(pid: libc::pid_t) -> Option<String> {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
