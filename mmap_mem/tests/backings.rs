@@ -224,3 +224,29 @@ fn a_full_file_system_is_enospc_and_leaves_nothing() {
     std::fs::remove_dir(&full).unwrap();
     lab.assert_clean();
 }
+
+/// A directory this user may not write in: one error naming the path and
+/// a directory of one's own, and nothing created. (Root may write almost
+/// anywhere, but not in /sys.)
+#[test]
+fn a_directory_it_may_not_write_is_one_clear_error() {
+    let lab = Lab::new();
+    let path = if testkit::is_root() {
+        "/sys/kernel/shm-lessons-memory"
+    } else {
+        "/etc/shm-lessons-memory"
+    };
+    let out = lab.run(BIN, &["--size", "1M", "--hold", "0", "--file", path]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        stderr,
+        format!(
+            "mmap_mem: open(\"{path}\", O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600) failed: EACCES (Permission denied)\n\
+             hint: this user may not create {path}; pick a path in a directory of your own,\n      e.g. --file $HOME/FILE\n"
+        )
+    );
+    assert!(!Path::new(path).exists());
+    lab.assert_clean();
+}

@@ -53,7 +53,7 @@ pub(super) fn explain_file_create(call: String, errno: Errno, path: &Path) -> Sy
         }
         Errno::EACCES | Errno::EROFS => err.hint(format!(
             "this user may not create {path}; pick a path in a directory of your own,\n\
-             e.g. --file $HOME/counter"
+             e.g. --file $HOME/FILE"
         )),
         _ => err,
     }
