@@ -20,7 +20,8 @@ pub struct RaceArgs {
     /// updates the result equals this number; the article uses 100. All of
     /// them exist at once (the article forks them all before waiting for
     /// any), so the most is the smaller of kernel.pid_max and
-    /// kernel.threads-max.
+    /// kernel.threads-max. 0 is allowed only with --attach, to read
+    /// another run's int without adding to it.
     #[arg(
         long,
         value_name = "N",
