@@ -135,41 +135,6 @@ fn posix_and_file_are_one_or_the_other() {
     lab.assert_clean();
 }
 
-/// Run `script` (sh) in a private mount namespace, where it may mount a
-/// small tmpfs without anyone else seeing it. `None` if that needs what
-/// this user lacks (root, unshare).
-fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
-    if !testkit::is_root() || !testkit::has("unshare") {
-        testkit::skip(
-            "needs root (and unshare) to mount a small full tmpfs in a private namespace",
-        );
-        return None;
-    }
-    let mut command = std::process::Command::new("unshare");
-    command
-        .args([
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let out = lab.spawn(command).finish();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    Some((text(&out.stdout), text(&out.stderr)))
-}
-
 /// A full /dev/shm behind --posix, and a full file system behind --file:
 /// ENOSPC from fallocate, before a single page is touched (no SIGBUS), with
 /// `df -h` in the hint, and the object or the file removed again.
@@ -191,7 +156,7 @@ fn a_full_file_system_is_enospc_and_leaves_nothing() {
         dir = full.display(),
         bin = lab.program(BIN).display()
     );
-    let Some((stdout, stderr)) = in_private_mounts(&lab, &script) else {
+    let Some((stdout, stderr)) = testkit::in_private_mounts(&lab, &script) else {
         std::fs::remove_dir(&full).unwrap();
         lab.assert_clean();
         return;

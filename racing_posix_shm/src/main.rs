@@ -22,8 +22,7 @@ use clap::Parser;
 use std::os::unix::fs::MetadataExt;
 
 use common::Failure;
-use common::demo::hold::Hold;
-use common::harness::flags::{Family, RaceArgs, lock_help};
+use common::harness::flags::{Family, MeetArgs, RaceArgs, lock_help};
 use common::posix::{PosixShm, ShmName};
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
@@ -60,31 +59,14 @@ struct Args {
     #[arg(long, value_name = "NAME", default_value = "/shm", value_parser = ShmName::parse)]
     name: ShmName,
 
-    /// Keep the object after the race, for other processes to join
-    ///
-    /// After printing its result, the program keeps /dev/shm/NAME (and
-    /// its semaphore, with --lock semaphore) for SECONDS, or until Ctrl-C
-    /// with forever, so that a program started on its own in another
-    /// terminal can open it by the same name: racing_posix_shm --attach.
-    /// Then it says what others added, and unlinks it as usual.
-    #[arg(long, value_name = "SECONDS", value_parser = Hold::parse, conflicts_with = "runs")]
-    linger: Option<Hold>,
-
-    /// Join a lingering run's object instead of creating one
-    ///
-    /// Opens /dev/shm/NAME by its name, says who created it and how many
-    /// processes map it, reads the int, forks --count children that add
-    /// to it (0: only read), prints the int and unmaps. The object stays:
-    /// it is its creator's to unlink. With --lock semaphore the children
-    /// use the creator's named semaphore.
-    #[arg(long, conflicts_with_all = ["linger", "runs"])]
-    attach: bool,
+    #[command(flatten)]
+    meet: MeetArgs,
 }
 
 fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
-    args.race.check_count(args.attach)?;
+    args.race.check_count(args.meet.attach)?;
     // Not in the C: join another run's object (--attach).
-    if args.attach {
+    if args.meet.attach {
         return join(&args);
     }
     // Not in the C: --runs N repeats the whole experiment and shows the spread.
@@ -94,7 +76,7 @@ fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
 /// The article's main(): one experiment.
 fn experiment(
     Args {
-        race, name, linger, ..
+        race, name, meet, ..
     }: &Args,
 ) -> anyhow::Result<()> {
     // shmfd = shm_open(SHMPATH, O_RDWR|O_CREAT|O_TRUNC, 0600);  (O_EXCL here: see the docs)
@@ -124,7 +106,7 @@ fn experiment(
     race.result(shm_p.get(), || race.explain(shm_p.get(), &lock))?;
 
     // Not in the C: keep the object for other processes (--linger).
-    if let Some(how) = *linger {
+    if let Some(how) = meet.linger {
         let what = name.path().display().to_string();
         let join = format!("racing_posix_shm --attach --name {name}");
         meet::linger(how, &what, &join, || shm_p.get());

@@ -305,12 +305,6 @@ fn the_longest_name_allowed_works_with_every_lock() {
 /// `df -h /dev/shm` in the hint, and the object unlinked.
 #[test]
 fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
-    if !testkit::is_root() || !testkit::has("unshare") {
-        testkit::skip(
-            "needs root (and unshare) to mount a small tmpfs on /dev/shm in a private namespace",
-        );
-        return;
-    }
     let lab = Lab::new();
     let script = format!(
         "mount -t tmpfs -o size=64k tmpfs /dev/shm || exit 99
@@ -320,23 +314,10 @@ fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
          ls -A /dev/shm",
         lab.program(BIN).display()
     );
-    let mut command = std::process::Command::new("unshare");
-    command
-        .args([
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let out = lab.spawn(command).finish();
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let Some((stdout, stderr)) = testkit::in_private_mounts(&lab, &script) else {
+        lab.assert_clean();
+        return;
+    };
     assert_eq!(
         stdout, "status=1\nfill\n",
         "exit 1, and only the filler is left:\n{stderr}"

@@ -22,8 +22,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::Failure;
-use common::demo::hold::Hold;
-use common::harness::flags::{Family, KeyArgs, RaceArgs, lock_help};
+use common::harness::flags::{Family, KeyArgs, MeetArgs, RaceArgs, lock_help};
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
 use common::system::sysvipc;
@@ -55,31 +54,14 @@ struct Args {
     #[command(flatten)]
     key: KeyArgs,
 
-    /// Keep the segment after the race, for other processes to join
-    ///
-    /// After printing its result, the program keeps the segment (and its
-    /// semaphore set, with --lock semaphore) for SECONDS, or until Ctrl-C
-    /// with forever, so that a program started on its own in another
-    /// terminal can find it by the same key: racing_xsi_shm --attach. Then
-    /// it says what others added, and removes it as usual.
-    #[arg(long, value_name = "SECONDS", value_parser = Hold::parse, conflicts_with = "runs")]
-    linger: Option<Hold>,
-
-    /// Join a lingering run's segment instead of creating one
-    ///
-    /// Finds the segment by the key (--path, --proj-id), says who created
-    /// it and how many are attached, reads the int, forks --count children
-    /// that add to it (0: only read), prints the int and detaches. The
-    /// segment stays: it is its creator's to remove. With --lock semaphore
-    /// the children use the creator's semaphore set.
-    #[arg(long, conflicts_with_all = ["linger", "runs"])]
-    attach: bool,
+    #[command(flatten)]
+    meet: MeetArgs,
 }
 
 fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
-    args.race.check_count(args.attach)?;
+    args.race.check_count(args.meet.attach)?;
     // Not in the C: join another run's segment (--attach).
-    if args.attach {
+    if args.meet.attach {
         return join(&args);
     }
     // Not in the C: --runs N repeats the whole experiment and shows the spread.
@@ -89,7 +71,7 @@ fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
 /// The article's main(): one experiment.
 fn experiment(
     Args {
-        race, key, linger, ..
+        race, key, meet, ..
     }: &Args,
 ) -> anyhow::Result<()> {
     let KeyArgs { path, proj_id } = key;
@@ -122,7 +104,7 @@ fn experiment(
     race.result(shm_p.get(), || race.explain(shm_p.get(), &lock))?;
 
     // Not in the C: keep the segment for other processes (--linger).
-    if let Some(how) = *linger {
+    if let Some(how) = meet.linger {
         let what = format!("key {} (shmid {})", segment.key(), segment.id());
         let join = format!(
             "racing_xsi_shm --attach --path {} --proj-id {proj_id}",

@@ -8,10 +8,10 @@ use testkit::{Lab, LabKey, Running, Signal, child_pids, shm_p, sleeping, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
-/// Start a creator that keeps its segment until a signal, and wait until
-/// its race is over and it is keeping it.
-fn lingering(lab: &Lab, own: &LabKey, rest: &[&str]) -> Running {
-    let mut args = vec!["--linger", "forever"];
+/// Start a creator that keeps its segment for `linger` (seconds or
+/// forever), and wait until its race is over and it is keeping it.
+fn lingering(lab: &Lab, own: &LabKey, linger: &str, rest: &[&str]) -> Running {
+    let mut args = vec!["--linger", linger];
     args.extend_from_slice(rest);
     let mut creator = lab.start(BIN, &own.with(&args));
     let pid = creator.pid();
@@ -28,7 +28,12 @@ fn lingering(lab: &Lab, own: &LabKey, rest: &[&str]) -> Running {
 fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_segment_to_its_creator() {
     let lab = Lab::new();
     let own = lab.key();
-    let creator = lingering(&lab, &own, &["--count", "20", "--lock", "semaphore"]);
+    let creator = lingering(
+        &lab,
+        &own,
+        "forever",
+        &["--count", "20", "--lock", "semaphore"],
+    );
     let creator_pid = creator.pid();
     // In /proc/PID/maps the segment is the deleted file /SYSV<key>.
     let maps = std::fs::read_to_string(format!("/proc/{creator_pid}/maps")).unwrap();
@@ -180,17 +185,8 @@ fn with_nothing_to_join_it_says_which_program_to_start() {
 fn a_linger_that_runs_out_says_what_others_added_and_removes_the_segment() {
     let lab = Lab::new();
     let own = lab.key();
-    let mut creator = lab.start(
-        BIN,
-        &own.with(&["--count", "20", "--lock", "semaphore", "--linger", "3"]),
-    );
-    let pid = creator.pid();
+    let creator = lingering(&lab, &own, "3", &["--count", "20", "--lock", "semaphore"]);
     let key = own.key.raw();
-    creator.wait_until("the creator keeps its segment", || {
-        sysvipc::segment_with_key(key).is_some_and(|s| s.attached == 1)
-            && child_pids(pid).is_empty()
-            && sleeping(pid)
-    });
     let shmid = sysvipc::segment_with_key(key).unwrap().id;
     let out = lab.run(
         BIN,

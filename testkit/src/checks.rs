@@ -694,3 +694,37 @@ pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, says: &[&str]) {
         assert!(long.contains(needle), "--help lacks {needle:?}:\n{long}");
     }
 }
+
+/// Run `script` (sh) in a private mount namespace, where it may mount a
+/// small tmpfs (on /dev/shm, or anywhere) that nobody else sees, and
+/// return its stdout and stderr. `None`, after saying so, when that needs
+/// what this user lacks (root, and unshare).
+pub fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
+    if !crate::is_root() || !crate::has("unshare") {
+        crate::skip("needs root (and unshare) to mount a small full tmpfs in a private namespace");
+        return None;
+    }
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = lab.spawn(command).finish();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    Some((text(&out.stdout), text(&out.stderr)))
+}

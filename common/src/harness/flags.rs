@@ -102,6 +102,31 @@ impl RaceArgs {
     }
 }
 
+/// Meeting by name, for the programs whose memory has a key or a name
+/// (racing_xsi_shm, racing_posix_shm): keep it for others, or join it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MeetArgs {
+    /// Keep the memory after the race, for other processes to join
+    ///
+    /// After printing its result, the program keeps its segment or object
+    /// (and its semaphore, with --lock semaphore) for SECONDS, or until
+    /// Ctrl-C with forever, so that a program started on its own in
+    /// another terminal can find it by the same key or name, with
+    /// --attach. Then it says what others added, and removes it as usual.
+    #[arg(long, value_name = "SECONDS", value_parser = Hold::parse, conflicts_with = "runs")]
+    pub linger: Option<Hold>,
+
+    /// Join a lingering run's memory instead of creating it
+    ///
+    /// Finds the segment or object by the same key or name, says who
+    /// created it and how many processes use it, reads the int, forks
+    /// --count children that add to it (0: only read), prints the int and
+    /// lets go of it. The memory stays: it is its creator's to remove.
+    /// With --lock semaphore the children use the creator's semaphore.
+    #[arg(long, conflicts_with_all = ["linger", "runs"])]
+    pub attach: bool,
+}
+
 /// What the memory demos (mmap_mem, xsi_shm_mem, xsi_shm_mem_huge) share:
 /// how much, whether to touch it, how long to hold it.
 #[derive(Debug, Clone, clap::Args)]
