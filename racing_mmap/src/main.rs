@@ -20,12 +20,10 @@ use std::time::Duration;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use common::error::Usage;
 use common::harness::flags::{Family, RaceArgs, lock_help};
 use common::mmap::{MappedFile, Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
 use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
-use common::system::procs;
 
 fn main() -> ExitCode {
     common::run(racing_mmap)
@@ -148,25 +146,14 @@ fn experiment(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Re
 /// process's own children add to it, and leave the file as it is.
 fn join(race: &RaceArgs, file: Option<&Path>) -> anyhow::Result<()> {
     let Some(path) = file else {
-        return Err(Usage(String::from(
-            "--attach needs --file PATH: anonymous memory has no name, so no other process can \
-             find it; only the children forked after the mmap share it",
-        ))
-        .into());
+        return Err(meet::anonymous_cannot_be_joined().into());
     };
     let shared = MappedFile::open(path, size_of::<i32>())?;
     let memory = shared.map(size_of::<i32>(), Sharing::Shared)?;
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
-    let real = std::fs::canonicalize(path)?;
     let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory))?;
-    meet::joined(
-        &real.display().to_string(),
-        None,
-        procs::mapping(&real).len(),
-        ("maps it", "map it"),
-        before,
-    );
+    meet::file(path).joined(before);
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;

@@ -19,14 +19,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use std::os::unix::fs::MetadataExt;
-
-use common::Failure;
 use common::harness::flags::{Family, MeetArgs, RaceArgs, lock_help};
 use common::posix::{PosixShm, ShmName};
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
-use common::system::procs;
 
 fn main() -> ExitCode {
     common::run(racing_posix_shm)
@@ -123,32 +119,13 @@ fn experiment(
 /// Not in the C: join the object another run keeps under the name, let
 /// this process's own children add to it, and leave it to its creator.
 fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
-    let path = name.path();
-    let Ok(meta) = std::fs::metadata(&path) else {
-        return Err(Failure::new(format!(
-            "nothing to join: {} does not exist",
-            path.display()
-        ))
-        .hint(format!(
-            "start the run to join first, in another terminal:\n\
-             racing_posix_shm --linger 60 --name {name}"
-        ))
-        .into());
-    };
+    let meeting = meet::object(name, &format!("racing_posix_shm --linger 60 --name {name}"))?;
     let shm = PosixShm::open(name)?;
     let memory = shm.map(size_of::<i32>())?;
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
     let lock = Lock::join(race.lock, SemaphoreKind::Named(name))?;
-    meet::joined(
-        &path.display().to_string(),
-        procs::flock_holders(meta.dev(), meta.ino())
-            .first()
-            .copied(),
-        procs::mapping(&path).len(),
-        ("maps it", "map it"),
-        before,
-    );
+    meeting.joined(before);
     let children = fork_children(race.count, |_| do_child(name, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;

@@ -3,7 +3,6 @@
 //! own (`Lab::name`) and ends with what it created gone.
 
 use std::path::Path;
-use std::time::Duration;
 
 use testkit::{Lab, child_pids, mode_of, shm_p, text};
 
@@ -101,6 +100,21 @@ fn another_users_named_semaphore_names_the_owner_and_no_command_that_fails() {
     lab.assert_clean();
 }
 
+/// A run on the object `name` whose three children have all read the int
+/// and sleep `sleep_us` before writing it back.
+fn three_children_asleep(lab: &Lab, name: &str, sleep_us: &str) -> testkit::Running {
+    let mut run = lab.start(
+        BIN,
+        &testkit::with(&named(name), &["--count", "3", "--sleep-us", sleep_us]),
+    );
+    let pid = run.pid();
+    run.wait_until("3 children asleep in the critical section", || {
+        let children = child_pids(pid);
+        children.len() >= 3 && children.into_iter().all(testkit::in_nanosleep)
+    });
+    run
+}
+
 /// Cell 2: Someone removes /dev/shm/NAME while the children run: they finish
 /// (they have it mapped), and the parent's shm_unlink explains ENOENT.
 #[test]
@@ -108,15 +122,7 @@ fn an_object_removed_from_outside_is_explained() {
     let lab = Lab::new();
     let name = lab.name();
     let (object, _) = files_of(&name);
-    let mut run = lab.start(
-        BIN,
-        &testkit::with(&named(&name), &["--count", "3", "--sleep-us", "1000000"]),
-    );
-    let pid = run.pid();
-    run.wait_until("3 children and the object", || {
-        child_pids(pid).len() >= 3 && Path::new(&object).exists()
-    });
-    std::thread::sleep(Duration::from_millis(100));
+    let run = three_children_asleep(&lab, &name, "1000000");
     std::fs::remove_file(&object).unwrap();
     let out = run.finish();
     let stderr = text(&out.stderr);
@@ -144,15 +150,7 @@ fn a_truncated_object_kills_the_children_with_sigbus() {
     let lab = Lab::new();
     let name = lab.name();
     let (object, _) = files_of(&name);
-    let mut run = lab.start(
-        BIN,
-        &testkit::with(&named(&name), &["--count", "3", "--sleep-us", "2000000"]),
-    );
-    let pid = run.pid();
-    run.wait_until("3 children asleep in the critical section", || {
-        let children = child_pids(pid);
-        children.len() >= 3 && children.into_iter().all(testkit::in_nanosleep)
-    });
+    let run = three_children_asleep(&lab, &name, "2000000");
     std::fs::OpenOptions::new()
         .write(true)
         .open(&object)

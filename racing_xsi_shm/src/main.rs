@@ -21,11 +21,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::Failure;
 use common::harness::flags::{Family, KeyArgs, MeetArgs, RaceArgs, lock_help};
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
-use common::system::sysvipc;
 use common::xsi::{Key, Segment};
 
 fn main() -> ExitCode {
@@ -128,29 +126,17 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
     let proj_id = *proj_id;
     let shm_key = Key::ftok(path, proj_id)?;
     common::note(shm_key.explain());
-    let Some(found) = sysvipc::segment_with_key(shm_key.raw()) else {
-        return Err(
-            Failure::new(format!("nothing to join: no segment has key {shm_key}"))
-                .hint(format!(
-                    "start the run to join first, in another terminal:\n\
-                 racing_xsi_shm --linger 60 --path {} --proj-id {proj_id}",
-                    path.display()
-                ))
-                .into(),
-        );
-    };
+    let start = format!(
+        "racing_xsi_shm --linger 60 --path {} --proj-id {proj_id}",
+        path.display()
+    );
+    let meeting = meet::segment(&shm_key, &start)?;
     let segment = Segment::open(shm_key, size_of::<i32>())?;
     let attachment = segment.attach()?;
     let shm_p = SharedCounter::at_start_of(&attachment);
     let before = shm_p.get();
     let lock = Lock::join(race.lock, SemaphoreKind::Xsi(segment.key()))?;
-    meet::joined(
-        &format!("key {} (shmid {})", segment.key(), segment.id()),
-        Some(found.creator_pid),
-        sysvipc::segment_with_key(segment.key().raw()).map_or(0, |s| s.attached as usize),
-        ("has it attached", "have it attached"),
-        before,
-    );
+    meeting.joined(before);
     let children = fork_children(race.count, |_| do_child(path, proj_id, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;
