@@ -63,6 +63,33 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     let out = lab.run(BIN, &["--attach", "--file", path, "--count", "0"]);
     assert_eq!(shm_p(&text(&out.stdout)), 30, "only read");
 
+    // Neither lock object of the creator's run can be joined: each is
+    // refused in one line, the hint offers only --lock atomic (which
+    // works), and the int is untouched.
+    for (mode, why) in [
+        (
+            "semaphore",
+            "the creator's unnamed semaphore belongs to its own run and has no name",
+        ),
+        (
+            "flock",
+            "its lock file is its own, made for its own children",
+        ),
+    ] {
+        let out = lab.run(BIN, &["--attach", "--file", path, "--lock", mode]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "racing_mmap: --lock {mode} cannot join the run: {why}\n\
+                 hint: join with --lock atomic, which needs no lock object at all; a different lock, \
+                 or none, lets updates be lost.\n"
+            )
+        );
+        assert_eq!(int_in(&file), 30);
+    }
+
     std::fs::remove_file(&file).unwrap();
     lab.assert_clean();
 }

@@ -105,10 +105,20 @@ impl<'m> Lock<'m> {
             LockMode::None => Lock::None,
             LockMode::Atomic => Lock::Atomic,
             LockMode::Flock => {
+                // racing_mmap's semaphore cannot be joined either: offer
+                // only what will work.
+                let instead = match semaphore {
+                    SemaphoreKind::InMemory(_) => {
+                        "join with --lock atomic, which needs no lock object at all"
+                    }
+                    _ => {
+                        "join with the lock the creator uses: --lock semaphore (found by the same key\n\
+                         or name) or --lock atomic"
+                    }
+                };
                 return Err(cannot(
                     "its lock file is its own, made for its own children",
-                    "join with the lock the creator uses: --lock semaphore (found by the same key\n\
-                     or name) or --lock atomic",
+                    instead,
                 )
                 .into());
             }
