@@ -8,9 +8,12 @@
 //! which test checks the same lines (`` `racing_xsi_shm/tests/faults.rs` ``,
 //! `` `a_stale_…` ``). (Output of the article's C, said so in the same
 //! sentence, is an example only: no test of ours can check it.) This test
-//! holds the chapters to that.
+//! holds the chapters to that, in both editions: the Chinese chapters say
+//! 一次运行 and 原文的 C (see `pages::CHINESE`).
 
-use std::path::{Path, PathBuf};
+mod pages;
+
+use pages::{EDITIONS, Edition, lead, root};
 
 const PROGRAMS: [&str; 6] = [
     "racing_mmap",
@@ -36,24 +39,6 @@ const OURS: [&str; 11] = [
     "interrupted by ",
 ];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn pages() -> Vec<PathBuf> {
-    let mut pages = vec![root().join("README.md")];
-    for entry in std::fs::read_dir(root().join("docs")).unwrap().flatten() {
-        if entry.path().extension().is_some_and(|e| e == "md") {
-            pages.push(entry.path());
-        }
-    }
-    pages.sort();
-    pages
-}
-
 /// Does this block show what one of our programs printed?
 fn shows_our_output(block: &[&str]) -> bool {
     block.iter().any(|line| {
@@ -71,55 +56,51 @@ fn shows_our_output(block: &[&str]) -> bool {
     })
 }
 
-/// The paragraph right before line `at` (blank lines between are
-/// skipped): its lines, up to the blank one above it.
-fn lead(lines: &[&str], mut at: usize) -> String {
-    while at > 0 && lines[at - 1].trim().is_empty() {
-        at -= 1;
-    }
-    let mut start = at;
-    while start > 0 && !lines[start - 1].trim().is_empty() {
-        start -= 1;
-    }
-    lines[start..at].join(" ")
-}
-
 /// The `path.rs` and `test_name` a lead names, if both are there.
 fn named_test(lead: &str) -> Option<(String, String)> {
     let quoted: Vec<&str> = lead.split('`').skip(1).step_by(2).collect();
-    let file = quoted.iter().find(|q| q.ends_with(".rs"))?;
-    let test = quoted
-        .iter()
-        .find(|q| !q.contains(['.', ' ', '/']) && q.contains('_') && q.len() > 12)?;
+    // The test is named after its file (other identifiers, such as
+    // `HugePages_Free`, may come before).
+    let at = quoted.iter().position(|q| q.ends_with(".rs"))?;
+    let file = &quoted[at];
+    let test = quoted[at + 1..].iter().find(|q| {
+        q.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && q.contains('_') && q.len() > 12
+    })?;
     Some(((*file).to_owned(), (*test).to_owned()))
 }
 
 #[test]
 fn every_shown_output_is_tested_or_an_example_naming_its_test() {
+    for edition in EDITIONS {
+        shown_output_is_tested_or_an_example_naming_its_test(edition);
+    }
+}
+
+fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
     let mut problems = Vec::new();
     let mut examples = 0;
-    for page in pages() {
-        let text = std::fs::read_to_string(&page).unwrap();
+    for name in edition.pages() {
+        let text = pages::read(&name);
         let lines: Vec<&str> = text.lines().collect();
-        let name = page.strip_prefix(root()).unwrap().display().to_string();
         let mut at = 0;
         while at < lines.len() {
-            if lines[at].trim_end() != "```text" {
+            if lines[at].trim() != "```text" {
                 at += 1;
                 continue;
             }
             let end = (at + 1..lines.len())
-                .find(|&i| lines[i].starts_with("```"))
+                .find(|&i| pages::is_fence(lines[i]))
                 .unwrap_or_else(|| panic!("{name}:{}: an unclosed block", at + 1));
             let block = &lines[at + 1..end];
             let lead = lead(&lines, at);
             examples += 1;
-            if !lead.to_lowercase().contains("one run") {
+            if !lead.to_lowercase().contains(edition.one_run) {
                 problems.push(format!(
-                    "{name}:{}: a text block not introduced as an example from one run",
-                    at + 1
+                    "{name}:{}: a text block not introduced as an example from one run ({})",
+                    at + 1,
+                    edition.one_run
                 ));
-            } else if shows_our_output(block) && !lead.contains("the article's C") {
+            } else if shows_our_output(block) && !lead.contains(edition.articles_c) {
                 match named_test(&lead) {
                     None => problems.push(format!(
                         "{name}:{}: our output, but no `tests/….rs` and `test_name` checking it",
@@ -139,7 +120,8 @@ fn every_shown_output_is_tested_or_an_example_naming_its_test() {
     }
     assert!(
         examples > 10,
-        "the chapters were read ({examples} examples)"
+        "the chapters of {} were read ({examples} examples)",
+        edition.docs
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -148,7 +130,14 @@ fn every_shown_output_is_tested_or_an_example_naming_its_test() {
 /// every test it names exists where it says.
 #[test]
 fn the_answer_key_covers_every_exercise_and_names_real_tests() {
-    let answers = std::fs::read_to_string(root().join("docs/answers.md")).unwrap();
+    for edition in EDITIONS {
+        answer_key_covers_every_exercise_and_names_real_tests(edition);
+    }
+}
+
+fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
+    let key = format!("{}/answers.md", edition.docs);
+    let answers = pages::read(&key);
     let mut checked = 0;
     for section in answers.split("\n## ").skip(1) {
         let chapter = section
@@ -156,20 +145,14 @@ fn the_answer_key_covers_every_exercise_and_names_real_tests() {
             .nth(1)
             .and_then(|rest| rest.split(')').next())
             .unwrap_or_else(|| panic!("no chapter link in: {section}"));
-        let text = std::fs::read_to_string(root().join("docs").join(chapter)).unwrap();
-        let exercises = text
-            .split("## Exercises")
-            .nth(1)
-            .unwrap_or_else(|| panic!("{chapter} has no exercises"))
-            .split("\n## ")
-            .next()
-            .unwrap()
-            .lines()
-            .filter(|l| {
-                let digits = l.chars().take_while(char::is_ascii_digit).count();
-                digits > 0 && l[digits..].starts_with(". **")
-            })
-            .count();
+        let text = pages::read(&format!("{}/{chapter}", edition.docs));
+        let exercises = pages::exercises(&text, edition.exercises);
+        assert!(
+            exercises > 0,
+            "{}/{chapter} has no exercises under {}",
+            edition.docs,
+            edition.exercises
+        );
         let rows: Vec<&str> = section
             .lines()
             .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
@@ -177,7 +160,7 @@ fn the_answer_key_covers_every_exercise_and_names_real_tests() {
         assert_eq!(
             rows.len(),
             exercises,
-            "answers.md: a row per exercise of {chapter}"
+            "{key}: a row per exercise of {chapter}"
         );
         for row in rows {
             let cells: Vec<&str> = row.split(" | ").collect();
@@ -187,20 +170,20 @@ fn the_answer_key_covers_every_exercise_and_names_real_tests() {
                 if quoted.ends_with(".rs") {
                     file = Some(
                         std::fs::read_to_string(root().join(quoted))
-                            .unwrap_or_else(|e| panic!("answers.md names {quoted}: {e}")),
+                            .unwrap_or_else(|e| panic!("{key} names {quoted}: {e}")),
                     );
                 } else if quoted.contains('_') && !quoted.contains(['/', '.', ' ', '-']) {
                     let source = file
                         .as_ref()
-                        .unwrap_or_else(|| panic!("answers.md: {quoted} without its file"));
+                        .unwrap_or_else(|| panic!("{key}: {quoted} without its file"));
                     assert!(
                         source.contains(&format!("fn {quoted}(")),
-                        "answers.md names a test {quoted} that its file lacks"
+                        "{key} names a test {quoted} that its file lacks"
                     );
                     checked += 1;
                 }
             }
         }
     }
-    assert!(checked > 30, "answers.md names the tests ({checked})");
+    assert!(checked > 30, "{key} names the tests ({checked})");
 }

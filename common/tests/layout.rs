@@ -8,6 +8,8 @@
 //! `super::…` paths outside comments and the `#[cfg(test)]` part of each
 //! file, and maps each to the module file it names.
 
+mod pages;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -203,31 +205,24 @@ fn each_family_keeps_its_explanations_next_to_its_mechanism() {
 
 #[test]
 fn every_common_file_the_docs_name_exists() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut pages = vec![root.join("README.md")];
-    for entry in std::fs::read_dir(root.join("docs")).unwrap().flatten() {
-        if entry.path().extension().is_some_and(|e| e == "md") {
-            pages.push(entry.path());
-        }
-    }
-    let mut in_architecture = 0;
-    for page in pages {
-        let text = std::fs::read_to_string(&page).unwrap();
+    let root = pages::root();
+    for page in pages::all_pages() {
+        let text = pages::read(&page);
+        let mut named = 0;
         for word in text.split('`') {
             if word.starts_with("common/src/") && word.ends_with(".rs") {
                 assert!(
                     root.join(word).is_file(),
-                    "{} names {word}, which does not exist",
-                    page.display()
+                    "{page} names {word}, which does not exist"
                 );
-                if page.ends_with("architecture.md") {
-                    in_architecture += 1;
-                }
+                named += 1;
             }
         }
+        if page.ends_with("architecture.md") {
+            assert!(
+                named >= 20,
+                "{page} maps the concepts to files ({named} named)"
+            );
+        }
     }
-    assert!(
-        in_architecture >= 20,
-        "docs/architecture.md maps the concepts to files ({in_architecture} named)"
-    );
 }

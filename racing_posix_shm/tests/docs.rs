@@ -1,4 +1,5 @@
-//! The console transcripts of docs/racing_posix_shm.md, run against the real binary
+//! The console transcripts of the chapters below, in both editions (docs/ and
+//! docs/zh/), run against the real binary
 //! (see `testkit::check_transcripts`). They show the article's name, /shm.
 
 #[test]

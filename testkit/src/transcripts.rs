@@ -26,41 +26,50 @@ use crate::lab::{Article, Lab};
 /// - `timeout` may run the program (`$ timeout -s INT 1 racing_xsi_shm …`):
 ///   that is how a transcript shows a Ctrl-C. The lab's copy of the
 ///   program is first in PATH, under its own name.
+/// - Each chapter is run in both editions, `docs/` and its Chinese twin in
+///   `docs/zh/` ([`EDITIONS`]): the same blocks, explained in another
+///   language (common's `tests/editions.rs` holds them byte for byte
+///   alike), so each must still match the program.
 pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[Article]) {
     let lab = Lab::machine();
     for default in defaults {
         if let Err(holder) = lab.use_default(default) {
             crate::say(&format!(
-                "not run: the transcripts of docs/{} use the article's default key or name, \
-                 and {holder} holds it.\n  Only its owner or root may remove it; no other \
-                 test needs it.",
+                "not run: the transcripts of docs/{} (and their Chinese twins) use the article's \
+                 default key or name, and {holder} holds it.\n  Only its owner or root may remove \
+                 it; no other test needs it.",
                 chapters.join(", docs/")
             ));
             lab.assert_clean();
             return;
         }
     }
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
     let root = Uid::effective().is_root();
-    let copies = lab.path("docs");
-    std::fs::create_dir_all(&copies).expect("a folder for the chapters");
     let wrapper = lab.wrapper(Path::new(bin), false);
     let path = format!(
         "{}:{}",
         wrapper.parent().expect("the lab's bin directory").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    for chapter in chapters {
+    for (edition, chapter) in EDITIONS
+        .iter()
+        .flat_map(|edition| chapters.iter().map(move |chapter| (edition, chapter)))
+    {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(edition);
         let text = std::fs::read_to_string(docs.join(chapter))
-            .unwrap_or_else(|e| panic!("docs/{chapter}: {e}"));
+            .unwrap_or_else(|e| panic!("{edition}/{chapter}: {e}"));
         let (text, skipped) = for_this_user(&text, root, name);
         if skipped > 0 {
             crate::say(&format!(
-                "skipped: needs root to run {skipped} transcript block(s) of docs/{chapter} (```console,root)"
+                "skipped: needs root to run {skipped} transcript block(s) of {edition}/{chapter} (```console,root)"
             ));
         }
-        // Same file name, same line numbers: trycmd's messages point at
-        // the right line of the real chapter.
+        // Same path under the lab, same file name, same line numbers:
+        // trycmd's messages point at the right line of the real chapter.
+        let copies = lab.path(edition);
+        std::fs::create_dir_all(&copies).expect("a folder for the chapters");
         let copy = copies.join(chapter);
         std::fs::write(&copy, text).expect("write the chapter's copy");
         // trycmd runs a case in `NAME.in/` if there is one: the lab's, so
@@ -79,6 +88,9 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
     }
     lab.assert_clean();
 }
+
+/// The chapters' folders: the English edition and its Chinese twin.
+pub const EDITIONS: [&str; 2] = ["docs", "docs/zh"];
 
 /// The six programs: a transcript block whose first command names one of
 /// them belongs to that program's test.

@@ -149,6 +149,18 @@ impl Segment {
     /// `shmctl(shmid, IPC_RMID, NULL)`: remove the segment now. The
     /// kernel destroys it once the last process has detached; until then
     /// `ipcs -m` shows it with status `dest`.
+    ///
+    /// It takes the segment by value, and an [`Attachment`] borrows it, so
+    /// removing a segment while this process still has it attached does
+    /// not compile (docs/racing_xsi_shm.md shows the compiler's words):
+    ///
+    /// ```compile_fail,E0505
+    /// fn detach_after_remove(segment: common::xsi::Segment) -> Result<(), common::SysError> {
+    ///     let attachment = segment.attach()?;
+    ///     segment.remove()?;
+    ///     attachment.detach()
+    /// }
+    /// ```
     pub fn remove(mut self) -> Result<(), SysError> {
         self.owned = false;
         if self.marked.get() {
