@@ -187,3 +187,27 @@ fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
     }
     assert!(checked > 30, "{key} names the tests ({checked})");
 }
+
+/// Outside code, Markdown reads a backslash before punctuation as an
+/// escape and drops it: "(Ctrl-\)" would show as "(Ctrl-)". Such text goes
+/// in backticks. (`\|` is how a table cell holds a `|`, so it stays.)
+#[test]
+fn backslashes_outside_code_show_as_written() {
+    let mut problems = Vec::new();
+    for page in pages::all_pages() {
+        for (n, line) in pages::prose(&pages::read(&page)) {
+            for text in line.split('`').step_by(2) {
+                let chars: Vec<char> = text.chars().collect();
+                for pair in chars.windows(2) {
+                    if pair[0] == '\\' && pair[1].is_ascii_punctuation() && pair[1] != '|' {
+                        problems.push(format!(
+                            "{page}:{n}: `\\{}` outside code shows as `{}`; put it in backticks",
+                            pair[1], pair[1]
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
