@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use testkit::Lab;
-use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, racing_flags};
+use testkit::generated::{
+    Flag, Random, assert_generated_flags_never_crash, file_flag, racing_flags,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 const SEED: u64 = 0x5eed_0001;
@@ -16,6 +18,7 @@ fn generated_flags_never_crash() {
     let mut random = Random::new(SEED);
     let mut flags = racing_flags(&mut random);
     flags.push(Flag::switch("--private"));
+    flags.push(file_flag(&lab));
     let ended = assert_generated_flags_never_crash(
         &lab,
         BIN,
@@ -29,5 +32,10 @@ fn generated_flags_never_crash() {
         ended[0] > 0 && ended[2] > 0,
         "some runs, some usage errors: {ended:?}"
     );
+    // --file keeps its file by design (the int stays readable with od):
+    // those are the runs' results, not leftovers.
+    for name in ["a", "b", "🦀"] {
+        let _ = std::fs::remove_file(lab.tmpdir().join(name));
+    }
     lab.assert_clean();
 }

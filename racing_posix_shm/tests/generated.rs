@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use testkit::Lab;
-use testkit::generated::{Flag, Random, assert_generated_flags_never_crash, racing_flags};
+use testkit::generated::{
+    Flag, Random, assert_generated_flags_never_crash, linger_flag, racing_flags,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 const SEED: u64 = 0x5eed_0003;
@@ -36,7 +38,7 @@ fn generated_flags_never_crash() {
     ];
     let edges: Vec<&str> = edges.iter().map(String::as_str).collect();
     let mut flags = racing_flags(&mut random);
-    flags.extend([Flag::new("--name", &edges).or(plausible)]);
+    flags.extend([Flag::new("--name", &edges).or(plausible), linger_flag()]);
     let ended = assert_generated_flags_never_crash(
         &lab,
         BIN,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use testkit::Lab;
 use testkit::generated::{
-    Flag, Random, assert_generated_flags_never_crash, number_edges, racing_flags,
+    Flag, Random, assert_generated_flags_never_crash, linger_flag, number_edges, racing_flags,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
@@ -31,6 +31,7 @@ fn generated_flags_never_crash() {
             &["/nonexistent", "/proc/self/status", "", "/", "🦀"],
         )
         .or([key_file.clone()]),
+        linger_flag(),
     ]);
     let ended = assert_generated_flags_never_crash(
         &lab,

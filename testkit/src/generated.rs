@@ -219,9 +219,14 @@ fn run_once<S: AsRef<OsStr>>(
 }
 
 /// The flags every racing program has: `--count`, `--sleep-us`, `--lock`,
-/// with edge values and plausible ones drawn from `random`.
+/// `--runs` and `--attach`, with edge values and plausible ones drawn from
+/// `random`.
 pub fn racing_flags(random: &mut Random) -> Vec<Flag> {
     vec![
+        Flag::new("--runs", &[])
+            .and(number_edges())
+            .or(random.numbers(5, 1, 4)),
+        Flag::switch("--attach"),
         Flag::new("--count", &[])
             .and(number_edges())
             .or(random.numbers(20, 1, 200)),
@@ -236,6 +241,37 @@ pub fn racing_flags(random: &mut Random) -> Vec<Flag> {
         ]
         .map(String::from)),
     ]
+}
+
+/// `--linger` of racing_xsi_shm and racing_posix_shm: seconds or
+/// `forever` (a run still lingering after the patience is stopped with
+/// SIGTERM, which must remove what it kept).
+pub fn linger_flag() -> Flag {
+    Flag::new(
+        "--linger",
+        &[
+            "",
+            "-1",
+            "abc",
+            "1.5",
+            "🦀",
+            "forever",
+            "18446744073709551616",
+        ],
+    )
+    .or(["0", "1"].map(String::from))
+}
+
+/// A `--file PATH` flag: paths in the lab's directory (which later runs
+/// find taken, or join), and paths no run may create.
+pub fn file_flag(lab: &Lab) -> Flag {
+    let own = |name: &str| lab.tmpdir().join(name).display().to_string();
+    Flag::new(
+        "--file",
+        &["", "/", "/proc/self/status", "/sys/kernel/shm-lessons-x"],
+    )
+    .and([own("missing-dir/x"), own("")])
+    .or([own("a"), own("b"), own("🦀")])
 }
 
 /// The flags every memory demo has: `--size` (plausible sizes up to
