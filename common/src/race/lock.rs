@@ -198,9 +198,12 @@ impl ChildLock<'_, '_> {
     /// - atomic: the pause, then one `fetch_add(1)`: nobody can get in
     ///   between a read and a write that are one step;
     /// - flock or a semaphore: the article's read, pause, write with the
-    ///   lock held, so only one child at a time is inside. (The lock's
-    ///   system calls order the memory accesses: what one holder stored,
-    ///   the next holder loads.)
+    ///   lock held, so only one child at a time is inside. (Taking and
+    ///   releasing the lock orders the memory accesses: what one holder
+    ///   stored, the next holder loads. For a POSIX semaphore that is the
+    ///   atomic operations inside `sem_wait`/`sem_post`, which make no
+    ///   system call while nobody waits; for the others, `semop` and
+    ///   `flock`.)
     pub fn increment(&self, shm_p: SharedCounter<'_>, pause: Duration) -> Result<(), SysError> {
         match self {
             ChildLock::None => shm_p.racy_increment(pause),
