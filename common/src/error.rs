@@ -19,7 +19,7 @@
 //! everything else may import it.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use nix::errno::Errno;
 
@@ -200,6 +200,39 @@ pub fn general_hint(errno: Errno) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// What this run created and could not remove again, in the words of
+/// [`not_released`]. The programs are single-threaded; the lock is only
+/// there because a static needs one.
+static NOT_RELEASED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Record that something this run created is still there after its
+/// owner tried to remove it (`what`: the object and why, e.g.
+/// `shmid 5 (shmctl(5, IPC_RMID, NULL) failed: EPERM)`). A `Drop` cannot
+/// return an error; this is how a line that says "released" stays true.
+pub fn not_released(what: String) {
+    if let Ok(mut list) = NOT_RELEASED.lock() {
+        list.push(what);
+    }
+}
+
+/// Everything [`not_released`] recorded so far.
+pub fn unreleased() -> Vec<String> {
+    NOT_RELEASED.lock().map(|l| l.clone()).unwrap_or_default()
+}
+
+/// `everything this run created has been released`, or what was not.
+pub fn release_summary() -> String {
+    let left = unreleased();
+    if left.is_empty() {
+        String::from("everything this run created has been released")
+    } else {
+        format!(
+            "everything this run created has been released except {}",
+            left.join(", ")
+        )
+    }
 }
 
 static PROGRAM: OnceLock<String> = OnceLock::new();

@@ -50,25 +50,29 @@ struct Args {
     ///
     /// An exercise: each child then writes its own copy-on-write copy of
     /// the page, and the parent's int stays 0.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "attach")]
     private: bool,
 
     /// Map this new file MAP_SHARED instead of anonymous memory
     ///
     /// The article's first use of mmap: "a specific file". The program
-    /// creates PATH (it must not exist yet), sizes it for the int, maps it
-    /// MAP_SHARED and races on it. The file stays after the run, holding
-    /// the result: od -An -td4 PATH shows it, and racing_mmap --attach
-    /// --file PATH joins it from another terminal. Remove it with rm.
+    /// creates PATH (it must not exist yet): one page of text that says it
+    /// is a racing_mmap counter, then the int, which it maps MAP_SHARED and
+    /// races on. A run that ends well keeps the file, holding the result
+    /// (the last line says how od prints it, and racing_mmap --attach
+    /// --file PATH joins it from another terminal); a run cut short
+    /// removes it. Remove it with rm.
     #[arg(long, value_name = "PATH", conflicts_with = "runs")]
     file: Option<PathBuf>,
 
     /// Join the counter in --file PATH instead of creating it
     ///
-    /// Opens the file, says how many processes map it, reads the int,
-    /// forks --count children that add to it (0: only read) and prints
-    /// it. Without --file there is nothing to join: anonymous memory has
-    /// no name, so only the children forked after the mmap share it.
+    /// Opens the file, which must be a counter racing_mmap --file made
+    /// (anything else is refused and left as it is), says how many
+    /// processes map it, reads the int, forks --count children that add to
+    /// it (0: only read) and prints it. Without --file there is nothing to
+    /// join: anonymous memory has no name, so only the children forked
+    /// after the mmap share it.
     #[arg(long, conflicts_with = "runs")]
     attach: bool,
 }
@@ -104,8 +108,10 @@ fn experiment(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Re
         LockMode::Semaphore => UnnamedSemaphore::MEMORY_LEN,
         _ => size_of::<i32>(),
     };
-    // (--file: the pages of a new file, which stays after the run)
-    let backing = file.map(|path| MappedFile::create(path, len)).transpose()?;
+    // (--file: the page after the header of a new counter file)
+    let mut backing = file
+        .map(|path| MappedFile::create_counter(path, len))
+        .transpose()?;
     let memory = match &backing {
         Some(file) => file.map(len, sharing)?,
         None => Mapping::anonymous(len, sharing)?,
@@ -130,12 +136,10 @@ fn experiment(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Re
         Sharing::Private => explain_private(race.count, shm_p.get()),
     })?;
 
-    // Not in the C: a file keeps the int after the run.
-    if let Some(file) = &backing {
-        let path = file.path().display();
-        race.say(format!(
-            "{path} keeps the int: od -An -td4 {path}; join it: racing_mmap --attach --file {path}"
-        ));
+    // Not in the C: a file keeps the int after a run that ended well.
+    if let Some(file) = &mut backing {
+        file.keep();
+        race.say(meet::file_kept(file));
     }
 
     // munmap(shm_p, sizeof(int)): `memory` is unmapped when it goes out of scope.
@@ -148,12 +152,13 @@ fn join(race: &RaceArgs, file: Option<&Path>) -> anyhow::Result<()> {
     let Some(path) = file else {
         return Err(meet::anonymous_cannot_be_joined().into());
     };
-    let shared = MappedFile::open(path, size_of::<i32>())?;
+    let shared = MappedFile::join_counter(path)?;
     let memory = shared.map(size_of::<i32>(), Sharing::Shared)?;
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
-    let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory))?;
-    meet::file(path).joined(before);
+    let meeting = meet::file(path);
+    let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory), meeting.owner())?;
+    meeting.joined(before);
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;

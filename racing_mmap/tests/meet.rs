@@ -2,16 +2,33 @@
 //! memory a name; and `--attach --file PATH`, a process started on its own
 //! that joins the counter by that name.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
-use testkit::{Lab, shm_p, text};
+use testkit::{Lab, Signal, child_pids, in_nanosleep, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 
-/// The int in the first four bytes of the file, as `od -An -td4` reads it.
-fn int_in(path: &std::path::Path) -> i32 {
+/// The page size: a counter file's header is one page, the int after it.
+fn page() -> usize {
+    common::system::page_size() as usize
+}
+
+/// The int after the header page, as `od -An -td4 -j PAGE -N 4` reads it.
+fn int_in(path: &Path) -> i32 {
     let bytes = std::fs::read(path).unwrap();
-    i32::from_ne_bytes(bytes[..4].try_into().unwrap())
+    i32::from_ne_bytes(bytes[page()..page() + 4].try_into().unwrap())
+}
+
+/// What a file is, byte for byte and by its times, to show it untouched.
+fn fingerprint(path: &Path) -> Option<(Vec<u8>, i64, i64)> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let bytes = if meta.is_file() {
+        std::fs::read(path).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Some((bytes, meta.mtime(), meta.mtime_nsec()))
 }
 
 #[test]
@@ -22,14 +39,33 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     let out = lab.run(BIN, &["--file", path, "--count", "20", "--lock", "atomic"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(shm_p(&text(&out.stdout)), 20);
+    let page = page();
     assert!(
         text(&out.stderr).ends_with(&format!(
-            "{path} keeps the int: od -An -td4 {path}; join it: racing_mmap --attach --file {path}\n"
+            "{path} keeps the int: od -An -td4 -j {page} -N 4 {path}; join it: racing_mmap --attach --file {path}\n"
         )),
         "{}",
         text(&out.stderr)
     );
     assert_eq!(int_in(&file), 20, "the run's result is in the file");
+    // The header says what the file is, and how to read the int.
+    let head = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        std::fs::read(&file).unwrap().starts_with(
+            format!(
+                "racing_mmap counter\nThe int is the 4 bytes after this page: od -An -td4 -j {page} -N 4 FILE\n"
+            )
+            .as_bytes()
+        ),
+        "{head:?}"
+    );
+    if testkit::has("od") {
+        let od = std::process::Command::new("od")
+            .args(["-An", "-td4", "-j", &page.to_string(), "-N", "4", path])
+            .output()
+            .unwrap();
+        assert_eq!(text(&od.stdout).trim(), "20");
+    }
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 
@@ -94,22 +130,313 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     lab.assert_clean();
 }
 
+/// Whatever is at a path that racing_mmap did not make is left as it is,
+/// by `--file` (which creates) and by `--attach --file` (which would add
+/// to the int): a student's notes, the password file, a device, a
+/// directory, a FIFO, a symbolic link. One line each; no hint offers to
+/// join it or to remove it.
 #[test]
-fn an_existing_file_is_left_as_it_is() {
+fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     let lab = Lab::new();
-    let file = lab.tmpdir().join("precious");
-    std::fs::write(&file, "important").unwrap();
+    let dir = lab.tmpdir();
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "Dear diary, today I learned mmap.").unwrap();
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let subdir = dir.join("subdir");
+    std::fs::create_dir(&subdir).unwrap();
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&notes, &link).unwrap();
+    let short = dir.join("short");
+    std::fs::write(&short, "racing_mmap counter\n").unwrap();
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            notes.clone(),
+            "a file of 33 bytes that does not begin with the line \"racing_mmap counter\", and it begins \"Dear diary, today I lear…\"",
+        ),
+        (PathBuf::from("/etc/passwd"), "a file of"),
+        (PathBuf::from("/dev/null"), "a character device"),
+        (subdir.clone(), "a directory"),
+        (fifo.clone(), "a FIFO (a named pipe)"),
+        (link.clone(), "a symbolic link, which is not followed"),
+        (
+            short.clone(),
+            "a file of 20 bytes that does not begin with the line",
+        ),
+    ];
+    for (path, what) in &cases {
+        let before = fingerprint(path);
+        let q = path.to_str().unwrap();
+        let out = lab.run(BIN, &["--attach", "--file", q, "--count", "3"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{q}: {stderr}");
+        assert!(out.stdout.is_empty(), "{q}");
+        assert!(
+            stderr.starts_with(&format!(
+                "racing_mmap: {q} is not a racing_mmap counter: {what}"
+            )),
+            "{q}: {stderr}"
+        );
+        assert!(stderr.contains("; nothing was written to it\n"), "{stderr}");
+        assert!(!stderr.contains("rm "), "{stderr}");
+
+        let out = lab.run(BIN, &["--file", q, "--count", "3"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{q}: {stderr}");
+        assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
+        assert!(stderr.contains("it is left as it is."), "{stderr}");
+        assert!(!stderr.contains("--attach"), "{q}: {stderr}");
+        assert!(!stderr.contains("rm "), "{q}: {stderr}");
+        assert_eq!(fingerprint(path), before, "{q} untouched");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "Dear diary, today I learned mmap."
+    );
+    for path in [&notes, &fifo, &link, &short] {
+        std::fs::remove_file(path).unwrap();
+    }
+    std::fs::remove_dir(&subdir).unwrap();
+    lab.assert_clean();
+}
+
+/// Another user's file, and another user's counter, in a shared
+/// directory: refused and left alone, named with its owner, and no `rm`
+/// (this user may not remove them) nor `--attach` offered.
+#[test]
+fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
+    let lab = Lab::new();
+    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
+        testkit::skip("needs root to make a file as one user and run the program as another");
+        return;
+    };
+    let shared = lab.path("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let theirs = shared.join("their-counter");
+    let out = lab.run(
+        BIN,
+        &[
+            "--file",
+            theirs.to_str().unwrap(),
+            "--count",
+            "3",
+            "--lock",
+            "atomic",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = fingerprint(&theirs);
+    nobody.args(["--file", theirs.to_str().unwrap()]);
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is a racing_mmap counter of uid 0 (root) (shm_p 3, last written"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not yours; it is left as it is."),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("rm ") && !stderr.contains("--attach"),
+        "{stderr}"
+    );
+
+    let mut nobody = lab.as_nobody(BIN, None).unwrap();
+    nobody.args(["--attach", "--file", theirs.to_str().unwrap()]);
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed: EACCES (Permission denied)\nhint: this user may not write"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(owner uid 0 (root), mode 0644): only a run of its owner can join it"),
+        "{stderr}"
+    );
+    assert_eq!(fingerprint(&theirs), before);
+    std::fs::remove_file(&theirs).unwrap();
+    std::fs::remove_dir(&shared).unwrap();
+    lab.assert_clean();
+}
+
+/// An earlier run's counter of this user's, that nobody maps: the hint
+/// offers to join it, to remove it, or a fresh path beside it.
+#[test]
+fn this_users_own_leftover_counter_may_be_joined_or_removed() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
     let path = file.to_str().unwrap();
+    let out = lab.run(BIN, &["--file", path, "--count", "5", "--lock", "atomic"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = fingerprint(&file);
     let out = lab.run(BIN, &["--file", path]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
     assert!(
-        stderr.contains(&format!("Join it: racing_mmap --attach --file {path}")),
+        stderr.contains(&format!(
+            "hint: {path} is a counter an earlier racing_mmap run left (shm_p 5, last written "
+        )),
         "{stderr}"
     );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "important");
+    assert!(
+        stderr.contains(&format!(
+            "it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n      or remove it: rm {path}\n      or pick a path where nothing is yet: --file {path}-2\n"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(fingerprint(&file), before);
     std::fs::remove_file(&file).unwrap();
+    lab.assert_clean();
+}
+
+/// Every command a hint or the closing line prints names the same file
+/// when pasted into a shell, whatever the path holds: a space, a quote, a
+/// newline. The printed `od` and `racing_mmap --attach` are run by bash.
+#[test]
+fn paths_in_hints_can_be_pasted_back_into_a_shell() {
+    let lab = Lab::new();
+    if !testkit::has("bash") {
+        testkit::skip("needs bash to paste the commands into");
+        return;
+    }
+    for name in ["my counter", "it's", "two\nlines"] {
+        let file = lab.tmpdir().join(name);
+        let out = lab.run(
+            BIN,
+            &[
+                std::ffi::OsStr::new("--file"),
+                file.as_os_str(),
+                "--count".as_ref(),
+                "7".as_ref(),
+                "--lock".as_ref(),
+                "atomic".as_ref(),
+            ],
+        );
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let last = stderr.lines().last().unwrap();
+        let (od, join) = last
+            .split_once(" keeps the int: ")
+            .unwrap()
+            .1
+            .split_once("; join it: ")
+            .unwrap();
+        let od = std::process::Command::new("bash")
+            .args(["-c", od])
+            .output()
+            .unwrap();
+        assert_eq!(text(&od.stdout).trim(), "7", "{last}");
+        let join = join.replacen("racing_mmap", &lab.program(BIN).display().to_string(), 1);
+        let out = std::process::Command::new("bash")
+            .args(["-c", &format!("{join} --count 3 --lock atomic")])
+            .env("TMPDIR", lab.tmpdir())
+            .output()
+            .unwrap();
+        assert_eq!(
+            shm_p(&text(&out.stdout)),
+            10,
+            "{join}: {}",
+            text(&out.stderr)
+        );
+        // And the rm the next refusal offers removes exactly this file.
+        let out = lab.run(BIN, &[std::ffi::OsStr::new("--file"), file.as_os_str()]);
+        let stderr = text(&out.stderr);
+        let rm = stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("or remove it: "))
+            .unwrap_or_else(|| panic!("{stderr}"));
+        let status = std::process::Command::new("bash")
+            .args(["-c", rm])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(!file.exists(), "{rm} removed {name:?}");
+    }
+    lab.assert_clean();
+}
+
+/// A run that does not finish keeps no half-counted file: stopped by a
+/// signal, or unable to print its result, it removes the file it made, so
+/// the "released" line is true and the next run may use the path.
+#[test]
+fn a_file_run_cut_short_removes_its_file() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
+    let path = file.to_str().unwrap();
+    for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
+        let (out, _) = testkit::signal_when(
+            &lab,
+            BIN,
+            &["--file", path, "--count", "3", "--sleep-us", "5000000"],
+            |pid| {
+                let children = child_pids(pid);
+                (children.len() == 3 && children.iter().all(|c| in_nanosleep(*c))).then_some(pid)
+            },
+            signal,
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{stderr}");
+        assert!(
+            stderr.contains("everything this run created has been released"),
+            "{stderr}"
+        );
+        assert!(!file.exists(), "{signal}: the half-counted file is removed");
+    }
+    testkit::assert_a_closed_stdout_fails_cleanly(
+        &lab,
+        BIN,
+        "racing_mmap",
+        &["--file", path, "--count", "3"],
+    );
+    assert!(!file.exists(), "no result printed: no file kept");
+    lab.assert_clean();
+}
+
+/// Someone removes the counter file during the run: the closing line
+/// does not claim that it keeps the int.
+#[test]
+fn a_file_removed_during_the_run_is_not_said_to_keep_the_int() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
+    let path = file.to_str().unwrap();
+    let mut run = lab.start(
+        BIN,
+        &[
+            "--file",
+            path,
+            "--count",
+            "2",
+            "--sleep-us",
+            "500000",
+            "--lock",
+            "atomic",
+        ],
+    );
+    let pid = run.pid();
+    run.wait_until("the children asleep", || {
+        let children = child_pids(pid);
+        children.len() == 2 && children.into_iter().all(in_nanosleep)
+    });
+    std::fs::remove_file(&file).unwrap();
+    let out = run.finish();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.ends_with(&format!(
+            "{path} was removed or replaced by someone else during the run: the int went with the file it was in.\n"
+        )),
+        "{stderr}"
+    );
+    assert!(!file.exists());
     lab.assert_clean();
 }
 

@@ -15,14 +15,16 @@
 //! Takeaway: POSIX shared memory is a file you `mmap`; its name is a path,
 //! its handle a file descriptor. The chapter is docs/racing_posix_shm.md.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use common::harness::flags::{Family, MeetArgs, RaceArgs, lock_help};
-use common::posix::{PosixShm, ShmName};
+use common::harness::output::shell_word;
+use common::posix::{NamedSemaphore, ObjectId, PosixShm, ShmName};
 use common::process::fork_children;
-use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
 
 fn main() -> ExitCode {
     common::run(racing_posix_shm)
@@ -80,10 +82,15 @@ fn experiment(
     race.say(format!("created {} as {}", name, name.path().display()));
 
     // ftruncate(shmfd, sizeof(int));
-    shm.set_len(size_of::<i32>())?;
+    // (--lock semaphore: room after the int for the pid of the semaphore's holder)
+    let len = match race.lock {
+        LockMode::Semaphore => NamedSemaphore::MEMORY_LEN,
+        _ => size_of::<i32>(),
+    };
+    shm.set_len(len)?;
 
     // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
-    let memory = shm.map(size_of::<i32>())?;
+    let memory = shm.map(len)?;
     let shm_p = SharedCounter::at_start_of(&memory);
 
     // *shm_p = 0;
@@ -93,7 +100,10 @@ fn experiment(
     let lock = Lock::create(race.lock, SemaphoreKind::Named(name))?;
 
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
-    let children = fork_children(race.count, |_| do_child(name, &lock, race.pause()))?;
+    let ours = shm.identity();
+    let children = fork_children(race.count, |_| {
+        do_child(name, &ours, len, &lock, race.pause())
+    })?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
     children.wait_all_unless_stuck(race.stall_bound())?;
@@ -119,14 +129,22 @@ fn experiment(
 /// Not in the C: join the object another run keeps under the name, let
 /// this process's own children add to it, and leave it to its creator.
 fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
-    let meeting = meet::object(name, &format!("racing_posix_shm --linger 60 --name {name}"))?;
-    let shm = PosixShm::open(name)?;
-    let memory = shm.map(size_of::<i32>())?;
+    let start = format!(
+        "racing_posix_shm --linger 60 --name {}",
+        shell_word(Path::new(name.as_str()))
+    );
+    let (shm, meeting) = meet::object(name, &start)?;
+    let (_, len, _) = shm.facts();
+    let len = len as usize;
+    let memory = shm.map(len)?;
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
-    let lock = Lock::join(race.lock, SemaphoreKind::Named(name))?;
+    let lock = Lock::join(race.lock, SemaphoreKind::Named(name), meeting.owner())?;
     meeting.joined(before);
-    let children = fork_children(race.count, |_| do_child(name, &lock, race.pause()))?;
+    let ours = shm.identity();
+    let children = fork_children(race.count, |_| {
+        do_child(name, &ours, len, &lock, race.pause())
+    })?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;
     meet::added(race.count, before, shm_p.get());
@@ -135,12 +153,21 @@ fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
 }
 
 /// do_child(): open the parent's object by name, map it, race.
-fn do_child(name: &ShmName, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<()> {
+fn do_child(
+    name: &ShmName,
+    ours: &ObjectId,
+    len: usize,
+    lock: &Lock<'_>,
+    pause: Duration,
+) -> anyhow::Result<()> {
     // shmfd = shm_open(shmpath, O_RDWR, 0600);
     let shm = PosixShm::open(name)?;
 
+    // Not in the C: the name may lead to another object by now. Write only to the run's.
+    shm.must_be(ours)?;
+
     // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
-    let memory = shm.map(size_of::<i32>())?;
+    let memory = shm.map(len)?;
     let shm_p = SharedCounter::at_start_of(&memory);
 
     // interval = *shm_p; interval++; usleep(1); *shm_p = interval;  (under --lock)

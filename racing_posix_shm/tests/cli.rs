@@ -188,15 +188,17 @@ fn every_lock_mode_gives_exactly_count() {
     lab.assert_clean();
 }
 
-/// A named POSIX semaphore stays taken when its holder dies: the other
-/// children are stuck, and the parent gives up on them instead of hanging.
+/// A named POSIX semaphore stays taken when its holder dies: the
+/// children waiting for it find the holder dead, say so (once for all)
+/// and end, and the parent reports them all instead of hanging.
 #[test]
-fn a_killed_semaphore_holder_leaves_the_others_stuck_but_not_the_parent() {
+fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs() {
     let lab = Lab::new();
     let name = lab.name();
     let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &named(&name));
+    testkit::assert_the_waiters_said_the_holder_died(&stderr);
     assert!(
-        stderr.contains("was stuck (no child finished for"),
+        stderr.contains(&format!(": /dev/shm/sem.{} is held by pid ", &name[1..])),
         "{stderr}"
     );
     assert!(

@@ -24,7 +24,7 @@ use clap::Parser;
 use common::harness::flags::{Family, KeyArgs, MeetArgs, RaceArgs, lock_help};
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
-use common::xsi::{Key, Segment};
+use common::xsi::{Key, Segment, SegmentId};
 
 fn main() -> ExitCode {
     common::run(racing_xsi_shm)
@@ -93,7 +93,10 @@ fn experiment(
     let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
 
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
-    let children = fork_children(race.count, |_| do_child(path, proj_id, &lock, race.pause()))?;
+    let ours = segment.identity();
+    let children = fork_children(race.count, |_| {
+        do_child(path, proj_id, &ours, &lock, race.pause())
+    })?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
     children.wait_all_unless_stuck(race.stall_bound())?;
@@ -130,14 +133,20 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
         "racing_xsi_shm --linger 60 --path {} --proj-id {proj_id}",
         path.display()
     );
-    let meeting = meet::segment(&shm_key, &start)?;
-    let segment = Segment::open(shm_key, size_of::<i32>())?;
+    let (segment, meeting) = meet::segment(shm_key, &start)?;
     let attachment = segment.attach()?;
     let shm_p = SharedCounter::at_start_of(&attachment);
     let before = shm_p.get();
-    let lock = Lock::join(race.lock, SemaphoreKind::Xsi(segment.key()))?;
+    let lock = Lock::join(
+        race.lock,
+        SemaphoreKind::Xsi(segment.key()),
+        meeting.owner(),
+    )?;
     meeting.joined(before);
-    let children = fork_children(race.count, |_| do_child(path, proj_id, &lock, race.pause()))?;
+    let ours = segment.identity();
+    let children = fork_children(race.count, |_| {
+        do_child(path, proj_id, &ours, &lock, race.pause())
+    })?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     common::result_line(format!("shm_p: {}", shm_p.get()))?;
     meet::added(race.count, before, shm_p.get());
@@ -147,12 +156,21 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
 }
 
 /// do_child(): find the parent's segment by key, race, detach.
-fn do_child(path: &Path, proj_id: i32, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<()> {
+fn do_child(
+    path: &Path,
+    proj_id: i32,
+    ours: &SegmentId,
+    lock: &Lock<'_>,
+    pause: Duration,
+) -> anyhow::Result<()> {
     // shm_key = ftok(PATHNAME, proj_id);
     let shm_key = Key::ftok(path, proj_id)?;
 
     // shm_id = shmget(shm_key, sizeof(int), 0);
     let segment = Segment::open(shm_key, size_of::<i32>())?;
+
+    // Not in the C: the key may name another segment by now. Write only to the run's.
+    segment.must_be(ours)?;
 
     // shm_p = shmat(shm_id, NULL, 0);
     let attachment = segment.attach()?;

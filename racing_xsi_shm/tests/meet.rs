@@ -51,7 +51,7 @@ fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_segment_to_its_creator(
     assert_eq!(shm_p(&text(&out.stdout)), 20, "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "(shmid {}): created by pid {creator_pid} (racing_xsi_shm); 2 processes have it attached, this one included",
+            "(shmid {}): created by pid {creator_pid} (racing_xsi_shm); 2 attachments (nattch), this process's included",
             sysvipc::segment_with_key(own.key.raw()).unwrap().id
         )),
         "{stderr}"

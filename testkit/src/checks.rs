@@ -592,7 +592,8 @@ pub fn assert_two_memory_runs_both_succeed(lab: &Lab, bin: &str) {
 /// A child killed by SIGKILL while it holds the semaphore (found asleep
 /// in the critical section) must not hang the parent: it exits 1 within
 /// a bound, naming the killed child. Returns stderr for family-specific
-/// checks (a POSIX semaphore leaves the others stuck; SEM_UNDO does not).
+/// checks (a POSIX semaphore stays taken, and the waiters say so; SEM_UNDO
+/// gives it back).
 pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]) -> String {
     let (out, took) = signal_when(
         lab,
@@ -623,6 +624,27 @@ pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]
     assert!(stderr.contains("was killed by SIGKILL"), "{stderr}");
     assert!(took < Duration::from_secs(8), "took {took:?}");
     stderr
+}
+
+/// After [`assert_a_killed_holder_does_not_hang`] with a POSIX semaphore:
+/// the three children that waited for it each found its holder dead and
+/// ended, and their common error was printed once, not three times.
+pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
+    let said = stderr
+        .matches(
+            ", which died without giving it back: a POSIX semaphore is only a counter in memory",
+        )
+        .count();
+    assert_eq!(said, 1, "said once for the three waiters:\n{stderr}");
+    assert_eq!(
+        stderr.matches(") exited with status 1").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("was stuck"),
+        "the waiters did not need the parent: {stderr}"
+    );
 }
 
 /// A `--count` larger than the processes the machine can hold at once is a

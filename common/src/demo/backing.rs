@@ -69,7 +69,7 @@ impl Backing {
                 }
             }
             Backing::File(path) => {
-                let file = MappedFile::create(path, size)?.removed_at_the_end();
+                let file = MappedFile::create_scratch(path, size, true)?;
                 Backed {
                     memory: file.map(size, Sharing::Shared)?,
                     created: format!(

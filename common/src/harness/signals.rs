@@ -192,11 +192,14 @@ impl Interrupted {
 impl fmt::Display for Interrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // By the time this is printed, `main` has returned and every owned
-        // object has been dropped: the claim below is what Drop just did.
+        // object has been dropped: the summary is what Drop just did, and
+        // names whatever a Drop could not remove.
         write!(
             f,
-            "interrupted by {} {}; everything this run created has been released",
-            self.signal, self.during
+            "interrupted by {} {}; {}",
+            self.signal,
+            self.during,
+            crate::error::release_summary()
         )
     }
 }

@@ -76,20 +76,26 @@ impl Mapping {
     /// one, in the tmpfs at /dev/shm. The mapping stays valid after `fd` is
     /// closed.
     pub fn shared_file(fd: BorrowedFd<'_>, len: usize) -> Result<Self, SysError> {
-        Mapping::file(fd, len, Sharing::Shared)
+        Mapping::file(fd, 0, len, Sharing::Shared)
     }
 
-    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)` (or
-    /// `MAP_PRIVATE`): the first `len` bytes of an open file. Shared, what
-    /// one process stores goes to the file and every process mapping it
-    /// sees it; private, each process's stores stay its own copy.
-    pub fn file(fd: BorrowedFd<'_>, len: usize, sharing: Sharing) -> Result<Self, SysError> {
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, offset)` (or
+    /// `MAP_PRIVATE`): `len` bytes of an open file from `offset`, a
+    /// multiple of the page size. Shared, what one process stores goes to
+    /// the file and every process mapping it sees it; private, each
+    /// process's stores stay its own copy.
+    pub fn file(
+        fd: BorrowedFd<'_>,
+        offset: usize,
+        len: usize,
+        sharing: Sharing,
+    ) -> Result<Self, SysError> {
         let (flags, flag_name) = match sharing {
             Sharing::Shared => (MapFlags::MAP_SHARED, "MAP_SHARED"),
             Sharing::Private => (MapFlags::MAP_PRIVATE, "MAP_PRIVATE"),
         };
         let call = format!(
-            "mmap(NULL, {len}, PROT_READ|PROT_WRITE, {flag_name}, {}, 0)",
+            "mmap(NULL, {len}, PROT_READ|PROT_WRITE, {flag_name}, {}, {offset})",
             fd.as_raw_fd()
         );
         let Some(size) = NonZeroUsize::new(len) else {
@@ -106,7 +112,7 @@ impl Mapping {
                 ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
                 flags,
                 fd,
-                0,
+                libc::off_t::try_from(offset).unwrap_or(libc::off_t::MAX),
             )
         }
         .map_err(|errno| SysError::new(call, errno))?;

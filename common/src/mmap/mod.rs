@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`mapping`] | `mmap`/`munmap`: [`Mapping`], anonymous or of an open file |
 //! | [`file`](mod@file) | a regular file to map, created or joined by its path (`--file`) |
+//! | [`header`] | the first page of racing_mmap's counter file, which says what it is |
 //! | [`semaphore`] | `--lock semaphore`: an unnamed POSIX semaphore in the mapping |
 //! | `explain.rs` | what a failed `mmap` means |
 //!
@@ -14,6 +15,7 @@
 
 mod explain;
 pub mod file;
+pub mod header;
 pub mod mapping;
 pub mod semaphore;
 

@@ -12,6 +12,7 @@
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+use std::time::Duration;
 
 use nix::errno::Errno;
 
@@ -29,7 +30,8 @@ pub struct UnnamedSemaphore<'m> {
 }
 
 impl<'m> UnnamedSemaphore<'m> {
-    /// Where in the memory it goes: after the 4-byte counter, 8-aligned.
+    /// Where in the memory it goes: after the 4-byte counter and the
+    /// 4-byte pid of its holder (see `crate::race::counter`), 8-aligned.
     pub const OFFSET: usize = 8;
     /// How much memory the counter and the semaphore need together.
     pub const MEMORY_LEN: usize = Self::OFFSET + size_of::<libc::sem_t>();
@@ -63,6 +65,12 @@ impl UnnamedSemaphore<'_> {
         sem_wait(self.sem, "sem_wait(sem)")
     }
 
+    /// `sem_timedwait`: wait at most `timeout` for it, and take it;
+    /// `Ok(false)` if it is still taken.
+    pub fn wait_for(&self, timeout: Duration) -> Result<bool, SysError> {
+        sem_wait_for(self.sem, timeout, "sem_timedwait(sem)")
+    }
+
     /// `sem_post(sem)`: give it back.
     pub fn post(&self) -> Result<(), SysError> {
         sem_post(self.sem, "sem_post(sem)")
@@ -90,6 +98,41 @@ pub(crate) fn sem_wait(sem: NonNull<libc::sem_t>, call: &str) -> Result<(), SysE
         }
         match Errno::last() {
             Errno::EINTR => continue,
+            errno => return Err(SysError::new(call, errno)),
+        }
+    }
+}
+
+/// `sem_timedwait(sem, now + timeout)`, retried when a signal interrupts
+/// it: `Ok(true)` once taken, `Ok(false)` if `timeout` passed first.
+pub(crate) fn sem_wait_for(
+    sem: NonNull<libc::sem_t>,
+    timeout: Duration,
+    call: &str,
+) -> Result<bool, SysError> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec to write to. CLOCK_REALTIME is
+    // the clock sem_timedwait measures its deadline on.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+    let nanos = i64::from(now.tv_nsec as i32) + i64::from(timeout.subsec_nanos());
+    let deadline = libc::timespec {
+        tv_sec: now.tv_sec
+            + timeout.as_secs() as libc::time_t
+            + (nanos / 1_000_000_000) as libc::time_t,
+        tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
+    };
+    loop {
+        // SAFETY: `sem` is a live, initialised semaphore (the caller's
+        // value guarantees it for as long as it lives); `deadline` is valid.
+        if unsafe { libc::sem_timedwait(sem.as_ptr(), &deadline) } == 0 {
+            return Ok(true);
+        }
+        match Errno::last() {
+            Errno::EINTR => continue,
+            Errno::ETIMEDOUT => return Ok(false),
             errno => return Err(SysError::new(call, errno)),
         }
     }

@@ -16,7 +16,8 @@ use nix::sys::stat::Mode;
 use nix::unistd::Uid;
 
 use super::name::ShmName;
-use crate::error::{SysError, by_root};
+use crate::error::{Failure, SysError, by_root};
+use crate::harness::output::{age_text, shell_word};
 use crate::system::users::user_name;
 
 /// Why a size could not be given to the object.
@@ -56,6 +57,88 @@ pub(super) fn replaced_meanwhile(call: String, path: &Path) -> SysError {
     ))
 }
 
+/// A child opened another object than its run's (see `PosixShm::must_be`).
+pub(super) fn another_object(name: &ShmName, found: &libc::stat, expected_ino: u64) -> Failure {
+    let path = shell_word(&name.path());
+    Failure::new(format!(
+        "{path} is another object now (inode {}, owner {}), not the one this run works on \
+         (inode {}): it was removed and made again meanwhile; this child left it alone",
+        found.st_ino,
+        user_name(found.st_uid),
+        expected_ino
+    ))
+    .hint(format!(
+        "someone removed the run's object (rm, shm_unlink) and created a new one with the\n\
+         same name while the children were starting. Run again; to keep out of others' way,\n\
+         use a name of your own, e.g. {} {}",
+        name_flag(),
+        free_neighbour(name).map_or_else(|| String::from("/NAME"), |n| n.to_string())
+    ))
+}
+
+/// A child found another semaphore under the name than its run's.
+pub(super) fn another_semaphore(name: &ShmName, expected_ino: u64) -> Failure {
+    Failure::new(format!(
+        "{} is another semaphore now, not the one this run uses (inode {}): it was removed and \
+         made again meanwhile; this child left it alone",
+        shell_word(&name.semaphore_path()),
+        expected_ino
+    ))
+    .hint(format!(
+        "someone removed the run's semaphore and created a new one with the same name while\n\
+         the children were starting. Run again, with a name of your own ({}).",
+        name_flag()
+    ))
+}
+
+/// `--attach --lock semaphore`, and the run joined has no semaphore.
+pub(super) fn no_semaphore_to_join(name: &ShmName) -> Failure {
+    Failure::new(format!(
+        "--lock semaphore cannot join the run: {} does not exist",
+        shell_word(&name.semaphore_path())
+    ))
+    .hint(
+        "the run you join was started without --lock semaphore (or its semaphore was removed).\n\
+         Join it with --lock atomic, which needs no lock object; or start the run to join\n\
+         with --lock semaphore.",
+    )
+}
+
+/// `--attach --lock semaphore` found a file at the semaphore's name that
+/// is not the joined run's semaphore.
+pub(super) fn foreign_semaphore(name: &ShmName, meta: &std::fs::Metadata, owner: u32) -> Failure {
+    let why = if !meta.file_type().is_file() {
+        String::from("it is not a regular file")
+    } else if meta.uid() != owner {
+        format!(
+            "it belongs to {}, and the object to {}",
+            user_name(meta.uid()),
+            user_name(owner)
+        )
+    } else {
+        format!("it is {} bytes, not one sem_t", meta.len())
+    };
+    Failure::new(format!(
+        "--lock semaphore cannot join the run: {} is not the semaphore its creator made: {why}; \
+         it was left alone",
+        shell_word(&name.semaphore_path())
+    ))
+    .hint(
+        "waiting on a semaphore someone else controls could wait forever. Join with --lock\n\
+         atomic, which needs no lock object, or use a name of your own (--name).",
+    )
+}
+
+/// The flag that names the object in the running program: `--name` in
+/// racing_posix_shm, `--posix` in mmap_mem.
+pub(super) fn name_flag() -> &'static str {
+    if crate::error::program_name() == "mmap_mem" {
+        "--posix"
+    } else {
+        "--name"
+    }
+}
+
 /// Whether a run is using the object behind `name` right now: every run
 /// of ours holds a shared flock on its object for as long as it lives (see
 /// [`PosixShm::create_exclusive`]), so an exclusive, non-blocking flock
@@ -83,7 +166,7 @@ fn describe(name: &ShmName) -> Option<(u32, String)> {
         .ok()
         .and_then(|t| SystemTime::now().duration_since(t).ok())
         .map_or_else(String::new, |d| {
-            format!(", last written {} ago", human_age(d.as_secs()))
+            format!(", last written {} ago", age_text(d.as_secs()))
         });
     Some((
         meta.uid(),
@@ -94,15 +177,6 @@ fn describe(name: &ShmName) -> Option<(u32, String)> {
             meta.len()
         ),
     ))
-}
-
-fn human_age(secs: u64) -> String {
-    match secs {
-        0..=119 => format!("{secs} s"),
-        120..=7199 => format!("{} min", secs / 60),
-        7200..=172_799 => format!("{} h", secs / 3600),
-        _ => format!("{} days", secs / 86400),
-    }
 }
 
 /// A name like this one that no object has yet, to offer when it is taken.
@@ -191,17 +265,5 @@ pub(super) fn explain_sem_open(call: String, errno: Errno, name: &ShmName) -> Sy
             path.display()
         )),
         _ => err,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_like_a_person_would_say_them() {
-        assert_eq!(human_age(5), "5 s");
-        assert_eq!(human_age(600), "10 min");
-        assert_eq!(human_age(3 * 86400), "3 days");
     }
 }

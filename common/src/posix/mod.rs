@@ -18,5 +18,5 @@ pub mod object;
 pub mod semaphore;
 
 pub use name::{DEV_SHM, NAME_MAX, ShmName};
-pub use object::PosixShm;
+pub use object::{ObjectId, PosixShm};
 pub use semaphore::NamedSemaphore;

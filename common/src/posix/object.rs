@@ -17,13 +17,24 @@ use std::os::unix::fs::MetadataExt;
 use nix::errno::Errno;
 use nix::fcntl::{FallocateFlags, Flock, FlockArg, OFlag, fallocate};
 use nix::sys::mman::{shm_open, shm_unlink};
-use nix::sys::stat::{Mode, fchmod, fstat};
+use nix::sys::stat::{Mode, SFlag, fchmod, fstat};
 use nix::unistd::ftruncate;
 
-use super::explain::{explain_open, explain_size, removed_meanwhile, replaced_meanwhile};
+use super::explain::{
+    another_object, explain_open, explain_size, removed_meanwhile, replaced_meanwhile,
+};
 use super::name::ShmName;
-use crate::error::SysError;
+use crate::error::{Failure, SysError};
 use crate::mmap::Mapping;
+
+/// Which object a run works on: the device and inode of its file in
+/// /dev/shm. A child compares the object it opens with this
+/// ([`PosixShm::must_be`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectId {
+    pub dev: u64,
+    pub ino: u64,
+}
 
 /// An open POSIX shared memory object. If this value created it, dropping
 /// the value unlinks the name (the memory goes once nobody maps it).
@@ -31,6 +42,8 @@ use crate::mmap::Mapping;
 pub struct PosixShm {
     name: ShmName,
     fd: OwnedFd,
+    /// What fstat said when it was opened.
+    stat: libc::stat,
     owned: bool,
     /// The creator's shared flock on the object, held as long as the value
     /// lives: it tells a run in progress from a leftover (see `explain::in_use`).
@@ -54,10 +67,13 @@ impl PosixShm {
             Mode::from_bits_truncate(mode),
         )
         .map_err(|errno| explain_open(call, errno, name))?;
+        let stat =
+            fstat(&fd).map_err(|errno| SysError::new(format!("fstat({})", raw(&fd)), errno))?;
         // Owned from here: an error below unlinks the name again.
         let mut shm = PosixShm {
             name: name.clone(),
             fd,
+            stat,
             owned: true,
             _in_use: None,
         };
@@ -87,12 +103,52 @@ impl PosixShm {
         let call = format!("shm_open(\"{name}\", O_RDWR, 0)");
         let fd = shm_open(name.as_str(), OFlag::O_RDWR, Mode::empty())
             .map_err(|errno| explain_open(call, errno, name))?;
+        let stat =
+            fstat(&fd).map_err(|errno| SysError::new(format!("fstat({})", raw(&fd)), errno))?;
         Ok(PosixShm {
             name: name.clone(),
             fd,
+            stat,
             owned: false,
             _in_use: None,
         })
+    }
+
+    /// Its device and inode, for the children to check against.
+    pub fn identity(&self) -> ObjectId {
+        ObjectId {
+            dev: self.stat.st_dev,
+            ino: self.stat.st_ino,
+        }
+    }
+
+    /// Not in the C: refuse an object that is not `expected`. A child opens
+    /// the object again by its name, as the article's do; but if the run's
+    /// object was removed and another process made a new one under the
+    /// name, the child has found someone else's memory, and must not write
+    /// to it.
+    pub fn must_be(&self, expected: &ObjectId) -> Result<(), Failure> {
+        if self.identity() == *expected {
+            Ok(())
+        } else {
+            Err(another_object(&self.name, &self.stat, expected.ino))
+        }
+    }
+
+    /// The owner, the size in bytes, and whether it is a regular file,
+    /// as fstat saw them when it was opened.
+    pub fn facts(&self) -> (u32, u64, bool) {
+        let regular =
+            SFlag::from_bits_truncate(self.stat.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG;
+        (
+            self.stat.st_uid,
+            u64::try_from(self.stat.st_size).unwrap_or(0),
+            regular,
+        )
+    }
+
+    pub fn name(&self) -> &ShmName {
+        &self.name
     }
 
     /// `ftruncate(fd, len)`: a new object is 0 bytes long; this sets its size.

@@ -29,10 +29,14 @@
 //! stays locked forever in the child. The programs never start a thread.
 
 use std::io::Write as _;
+use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
@@ -50,6 +54,87 @@ use crate::harness::signals::{self, Interrupted};
 pub struct Children {
     /// `(number, pid)`, number counting from 1 in fork order.
     running: Vec<(usize, Pid)>,
+    /// What the children have said (see [`say_once`]); unmapped last.
+    _board: Option<Board>,
+}
+
+/// Memory the children of one fork loop share, where each writes a
+/// fingerprint of what it printed: [`say_once`]. One page, `MAP_SHARED`,
+/// made by the parent before the first fork.
+#[derive(Debug)]
+struct Board {
+    slots: NonNull<AtomicU64>,
+}
+
+/// How many different things the children can remember having said.
+const SLOTS: usize = 64;
+
+/// The board of the fork loop this process is a child of (null in a
+/// process that is nobody's child here).
+static BOARD: AtomicPtr<AtomicU64> = AtomicPtr::new(std::ptr::null_mut());
+
+impl Board {
+    /// `mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS,
+    /// -1, 0)`; `None` if even that fails (children then all speak).
+    fn new() -> Option<Board> {
+        let len = NonZeroUsize::new(SLOTS * size_of::<AtomicU64>())?;
+        // SAFETY: no address hint, so the kernel picks a range no Rust
+        // object uses; the memory belongs to the new Board alone.
+        let start = unsafe {
+            mmap_anonymous(
+                None,
+                len,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        }
+        .ok()?;
+        let slots = start.cast::<AtomicU64>();
+        BOARD.store(slots.as_ptr(), Ordering::Relaxed);
+        Some(Board { slots })
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        let _ = BOARD.compare_exchange(
+            self.slots.as_ptr(),
+            std::ptr::null_mut(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        // SAFETY: the range mapped in `new`, which nothing uses any more:
+        // the children that shared it have all been waited for.
+        let _ = unsafe { munmap(self.slots.cast(), SLOTS * size_of::<AtomicU64>()) };
+    }
+}
+
+/// Whether this child is the first of its fork loop to say `text`: then
+/// it should print it; a child whose sibling printed the same text stays
+/// quiet. 64 children that fail alike (the object they were to open is
+/// gone) print one error, not 64; different errors are each printed once.
+/// Outside a fork loop's child, always true.
+pub fn say_once(text: &str) -> bool {
+    let board = BOARD.load(Ordering::Relaxed);
+    if board.is_null() {
+        return true;
+    }
+    // The same fingerprint in every process: SipHash with fixed keys.
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(text, &mut hasher);
+    let print = std::hash::Hasher::finish(&hasher).max(1);
+    for i in 0..SLOTS {
+        // SAFETY: `board` is the first of SLOTS atomics in the shared page
+        // the parent mapped before forking this child, and it stays mapped
+        // until the child exits.
+        let slot = unsafe { &*board.add(i) };
+        match slot.compare_exchange(0, print, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return true,
+            Err(seen) if seen == print => return false,
+            Err(_) => continue,
+        }
+    }
+    true
 }
 
 /// Fork `count` children. Child number `n` (1 to `count`) runs `work(n)` and
@@ -71,6 +156,7 @@ where
     // --count must fail at fork, cleanly, not abort here for lack of memory.
     let mut children = Children {
         running: Vec::new(),
+        _board: Board::new(),
     };
     for number in 1..=count {
         if let Some(signal) = signals::caught() {
@@ -127,7 +213,11 @@ fn run_child(work: impl FnOnce() -> anyhow::Result<()>) -> ! {
     let status = match catch_unwind(AssertUnwindSafe(work)) {
         Ok(Ok(())) => 0,
         Ok(Err(err)) => {
-            report(&err.context(format!("child pid {}", std::process::id())));
+            // Said once for all the children that fail alike.
+            let hint = crate::error::hint_of(&err).unwrap_or_default().to_owned();
+            if say_once(&format!("{err:#}\n{hint}")) {
+                report(&err.context(format!("child pid {}", std::process::id())));
+            }
             1
         }
         // The panic hook has already printed the message.

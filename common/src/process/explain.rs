@@ -79,7 +79,7 @@ pub(super) fn children_failed(total: usize, failures: &[ChildFailure]) -> Failur
         .iter()
         .any(|f| matches!(f.ending, Ending::Status(_)))
     {
-        hint.push_str("\nEach child printed its own error above.");
+        hint.push_str("\nThe children's errors are printed above, each different one once.");
     }
     if failures
         .iter()

@@ -9,5 +9,5 @@
 pub mod children;
 mod explain;
 
-pub use children::{Children, fork_children};
+pub use children::{Children, fork_children, say_once};
 pub use explain::PANIC_STATUS;

@@ -23,6 +23,12 @@ use crate::memory::SharedMemory;
 #[derive(Debug, Clone, Copy)]
 pub struct SharedCounter<'m> {
     value: &'m AtomicI32,
+    /// The 4 bytes after the int, when the memory has them (`--lock
+    /// semaphore` with a POSIX semaphore makes room): the pid of the child
+    /// that holds the semaphore, 0 while nobody does. A POSIX semaphore is
+    /// only a counter and does not know its holder; this is how a waiter
+    /// learns who it waits for, and whether that process is still alive.
+    holder: Option<&'m AtomicI32>,
 }
 
 impl<'m> SharedCounter<'m> {
@@ -40,7 +46,36 @@ impl<'m> SharedCounter<'m> {
         // touches these bytes does so through this atomic view, so all
         // concurrent accesses are atomic, as `from_ptr` requires.
         let value = unsafe { AtomicI32::from_ptr(start.as_ptr()) };
-        SharedCounter { value }
+        let holder = (memory.len() >= 2 * size_of::<i32>()).then(|| {
+            // SAFETY: as for the int: the next 4 bytes are inside the
+            // memory (checked just above), aligned, live for 'm, and only
+            // ever touched through this atomic view.
+            unsafe { AtomicI32::from_ptr(start.as_ptr().add(1)) }
+        });
+        SharedCounter { value, holder }
+    }
+
+    /// The holder's pid recorded after the int (`None`: no room for one,
+    /// or nobody holds the semaphore).
+    pub fn holder(&self) -> Option<libc::pid_t> {
+        self.holder.map(|h| h.load(Relaxed)).filter(|pid| *pid > 0)
+    }
+
+    /// Whether the memory has room for the holder's pid.
+    pub fn records_holder(&self) -> bool {
+        self.holder.is_some()
+    }
+
+    /// Write this process's pid as the holder (`true`), or 0 (`false`).
+    pub fn set_holder(&self, holding: bool) {
+        if let Some(h) = self.holder {
+            let pid = if holding {
+                std::process::id() as i32
+            } else {
+                0
+            };
+            h.store(pid, Relaxed);
+        }
     }
 
     /// `*shm_p = value;`

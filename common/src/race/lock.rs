@@ -17,7 +17,7 @@
 //! read, pause, write.
 
 use std::os::fd::OwnedFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
@@ -25,8 +25,11 @@ use nix::fcntl::{Flock, FlockArg};
 use super::counter::SharedCounter;
 use super::lock_file::LockFile;
 use crate::error::{Failure, SysError};
+use crate::harness::output::{note, shell_word};
 use crate::mmap::{Mapping, UnnamedSemaphore};
 use crate::posix::{NamedSemaphore, ShmName};
+use crate::process::say_once;
+use crate::system::procs;
 use crate::xsi::{Key, XsiSemaphore};
 
 /// How the children's critical section is protected.
@@ -89,9 +92,15 @@ impl<'m> Lock<'m> {
 
     /// The lock of a run this process joins (`--attach`): the creator's
     /// semaphore, found by the same key or name, never created and never
-    /// removed here. A flock cannot be joined: the creator's lock file is
-    /// its own.
-    pub fn join(mode: LockMode, semaphore: SemaphoreKind<'_, 'm>) -> anyhow::Result<Lock<'m>> {
+    /// removed here. It must belong to `owner`, the owner of the memory
+    /// joined: a semaphore someone else planted under the key or name is
+    /// refused (waiting on it would wait for them). A flock cannot be
+    /// joined: the creator's lock file is its own.
+    pub fn join(
+        mode: LockMode,
+        semaphore: SemaphoreKind<'_, 'm>,
+        owner: u32,
+    ) -> anyhow::Result<Lock<'m>> {
         let cannot = |why: &str, instead: &str| {
             Failure::new(format!(
                 "--lock {} cannot join the run: {why}",
@@ -131,10 +140,10 @@ impl<'m> Lock<'m> {
                     .into());
                 }
                 SemaphoreKind::Xsi(key) => Lock::Xsi {
-                    set: XsiSemaphore::open(key)?,
+                    set: XsiSemaphore::join(key, owner)?,
                     key: key.clone(),
                 },
-                SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::open(name)?),
+                SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::join(name, owner)?),
             },
         })
     }
@@ -148,7 +157,7 @@ impl<'m> Lock<'m> {
             }
             Lock::Flock(file) => format!(
                 "an exclusive flock(2) on {} (this run's own file, removed again)",
-                file.path().display()
+                shell_word(file.path())
             ),
             Lock::Unnamed(_) => String::from(
                 "an unnamed POSIX semaphore in the shared mapping (sem_init pshared=1, sem_wait/sem_post)",
@@ -159,22 +168,32 @@ impl<'m> Lock<'m> {
             ),
             Lock::Named(sem) => format!(
                 "the named POSIX semaphore {} (sem_open, sem_wait/sem_post)",
-                sem.path().display()
+                shell_word(&sem.path())
             ),
         }
     }
 
     /// In a child: a handle of its own — open the lock file, `semget` the
-    /// key, `sem_open` the name. (The unnamed semaphore is in memory the
-    /// child already shares.)
-    pub fn open_in_child(&self) -> Result<ChildLock<'_, 'm>, SysError> {
+    /// key, `sem_open` the name — checked to be the parent's very lock
+    /// object, not another that took its name meanwhile. (The unnamed
+    /// semaphore is in memory the child already shares.)
+    pub fn open_in_child(&self) -> anyhow::Result<ChildLock<'_, 'm>> {
         Ok(match self {
             Lock::None => ChildLock::None,
             Lock::Atomic => ChildLock::Atomic,
             Lock::Flock(file) => ChildLock::Flock(file.open()?),
             Lock::Unnamed(sem) => ChildLock::Unnamed(sem),
-            Lock::Xsi { key, .. } => ChildLock::Xsi(XsiSemaphore::open(key)?),
-            Lock::Named(sem) => ChildLock::Named(NamedSemaphore::open(sem.name())?),
+            Lock::Xsi { key, set } => ChildLock::Xsi(XsiSemaphore::open_as(key, set.id())?),
+            Lock::Named(sem) => {
+                let Some(id) = sem.identity() else {
+                    return Err(Failure::new(format!(
+                        "{} could not be told apart from another file: it changed while it was opened",
+                        shell_word(&sem.path())
+                    ))
+                    .into());
+                };
+                ChildLock::Named(NamedSemaphore::open_as(sem.name(), id)?)
+            }
         })
     }
 }
@@ -204,7 +223,11 @@ impl ChildLock<'_, '_> {
     ///   atomic operations inside `sem_wait`/`sem_post`, which make no
     ///   system call while nobody waits; for the others, `semop` and
     ///   `flock`.)
-    pub fn increment(&self, shm_p: SharedCounter<'_>, pause: Duration) -> Result<(), SysError> {
+    ///
+    /// A semaphore is waited for a second at a time: a
+    /// waiter whose holder has died says so and ends, instead of waiting
+    /// forever.
+    pub fn increment(&self, shm_p: SharedCounter<'_>, pause: Duration) -> anyhow::Result<()> {
         match self {
             ChildLock::None => shm_p.racy_increment(pause),
             ChildLock::Atomic => {
@@ -220,6 +243,8 @@ impl ChildLock<'_, '_> {
                         Errno::from_raw(e.raw_os_error().unwrap_or(0)),
                     )
                 })?;
+                // A flock goes with its holder's open file: the kernel
+                // frees it when the holder dies, so this wait ends.
                 let held = Flock::lock(fd, FlockArg::LockExclusive)
                     .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_EX)", errno))?;
                 shm_p.racy_increment(pause);
@@ -227,23 +252,144 @@ impl ChildLock<'_, '_> {
                     .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_UN)", errno))?;
             }
             ChildLock::Unnamed(sem) => {
-                sem.wait()?;
+                let what = "the unnamed semaphore in the mapping";
+                take(Kind::Unnamed, what, |t| sem.wait_for(t), || shm_p.holder())?;
+                shm_p.set_holder(true);
                 shm_p.racy_increment(pause);
+                shm_p.set_holder(false);
                 sem.post()?;
             }
             ChildLock::Xsi(set) => {
-                set.wait()?;
+                let what = format!("semaphore set {}", set.id());
+                take(Kind::Xsi, &what, |t| set.wait_for(t), || set.holder())?;
                 shm_p.racy_increment(pause);
                 set.post()?;
             }
             ChildLock::Named(sem) => {
-                sem.wait()?;
+                let what = shell_word(&sem.path());
+                take(Kind::Named, &what, |t| sem.wait_for(t), || shm_p.holder())?;
+                shm_p.set_holder(true);
                 shm_p.racy_increment(pause);
+                shm_p.set_holder(false);
                 sem.post()?;
             }
         }
         Ok(())
     }
+}
+
+/// Which kind of semaphore is waited for: what its holder's death means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// racing_mmap's, in the run's own memory: only its children use it.
+    Unnamed,
+    /// racing_xsi_shm's: the kernel gives back a dead holder's `SEM_UNDO`.
+    Xsi,
+    /// racing_posix_shm's, /dev/shm/sem.NAME: runs of several processes share it.
+    Named,
+}
+
+/// How long a waiter sleeps in the semaphore before it looks who holds it.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
+/// How long a semaphore may stay taken with no holder known before the
+/// waiter gives up: nobody of ours took it, or its taker died the moment
+/// it had it.
+const NOBODY_FOR: Duration = Duration::from_secs(5);
+
+/// Take a semaphore (`wait_for` waits at most its argument and says
+/// whether it got it), looking every second at who holds it (`holder`):
+///
+/// - a holder that has died (or whose pid now runs another program) will
+///   never give a POSIX semaphore back: say so and end, within a second
+///   or two, instead of waiting forever;
+/// - a live holder of another run (not a sibling of this child) is waited
+///   for, with one line, said once for all the waiting children, that
+///   names it;
+/// - no holder known for [`NOBODY_FOR`]: something that is not a run of
+///   ours holds it; say so and end.
+fn take(
+    kind: Kind,
+    what: &str,
+    mut wait_for: impl FnMut(Duration) -> Result<bool, SysError>,
+    holder: impl Fn() -> Option<libc::pid_t>,
+) -> anyhow::Result<()> {
+    let mut nobody_since: Option<Instant> = None;
+    loop {
+        if wait_for(LOOK_EVERY)? {
+            return Ok(());
+        }
+        match holder() {
+            Some(pid) if !holds_it_still(pid) => return Err(holder_died(kind, what, pid).into()),
+            Some(pid) => {
+                nobody_since = None;
+                let sibling = procs::parent_of(pid) == Some(nix::unistd::getppid().as_raw());
+                if !sibling && say_once(&format!("waiting for {what} held by {pid}")) {
+                    let name = procs::name_of(pid).unwrap_or_else(|| String::from("?"));
+                    let parent = procs::parent_of(pid)
+                        .map_or_else(String::new, |p| format!(", child of pid {p}"));
+                    note(format!(
+                        "waiting for {what}: pid {pid} ({name}{parent}), of another run, holds it; \
+                         the children of this one wait until it gives it back"
+                    ));
+                }
+            }
+            None => {
+                let since = *nobody_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= NOBODY_FOR {
+                    return Err(held_by_nobody(what).into());
+                }
+            }
+        }
+    }
+}
+
+/// Whether the holder `pid` is alive and still this program (a pid that
+/// now runs something else is a new process that took a dead one's pid).
+fn holds_it_still(pid: libc::pid_t) -> bool {
+    procs::is_alive(pid)
+        && procs::name_of(pid).is_none_or(|name| name == crate::error::program_name())
+}
+
+fn holder_died(kind: Kind, what: &str, pid: libc::pid_t) -> Failure {
+    match kind {
+        Kind::Xsi => Failure::new(format!(
+            "{what} is held by pid {pid}, which has died: it took the semaphore without SEM_UNDO, \
+             so the kernel did not give it back"
+        ))
+        .hint(
+            "that process was not a run of this program (ours always pass SEM_UNDO). Remove\n\
+             the set if it is yours and stale (ipcs -s shows it), or use another --proj-id.",
+        ),
+        Kind::Unnamed | Kind::Named => {
+            let remedy = if kind == Kind::Unnamed {
+                "nothing can free it: the run ends, and its memory goes with the semaphore in it."
+            } else {
+                "nothing can free it: end the run that made it (it removes its semaphore with its\n\
+                 object) and start again, or join with --lock atomic, which needs no lock object."
+            };
+            Failure::new(format!(
+                "{what} is held by pid {pid}, which died without giving it back: a POSIX semaphore \
+                 is only a counter in memory, and nobody else may post it"
+            ))
+            .hint(format!(
+                "{remedy}\nA System V semaphore with SEM_UNDO (racing_xsi_shm) is given back by the\n\
+                 kernel when its holder dies."
+            ))
+        }
+    }
+}
+
+fn held_by_nobody(what: &str) -> Failure {
+    Failure::new(format!(
+        "{what} has been taken for {} s by a process that did not say who it is: not a child \
+         of a run of this program, or one that died the moment it took it",
+        NOBODY_FOR.as_secs()
+    ))
+    .hint(
+        "waiting longer would wait for nobody. End the run that made the semaphore (it\n\
+         removes it) and start again, or join with --lock atomic.",
+    )
 }
 
 /// `semaphore`: the mode as the flag spells it.

@@ -11,12 +11,17 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
+
 use crate::demo::hold::{Held, Hold, hold};
 use crate::error::{Failure, Usage};
-use crate::harness::output::note;
-use crate::posix::ShmName;
+use crate::harness::output::{note, shell_word};
+use crate::mmap::MappedFile;
+use crate::mmap::header::od_command;
+use crate::posix::{PosixShm, ShmName};
+use crate::system::users::user_name;
 use crate::system::{procs, sysvipc};
-use crate::xsi::Key;
+use crate::xsi::{Key, Segment};
 
 /// The creator's side: say what is kept and how to join it, hold it as
 /// `how` says (a stopping signal ends it, as it ends a memory demo's hold),
@@ -53,41 +58,150 @@ pub fn linger(how: Hold, what: &str, join: &str, value: impl Fn() -> i32) -> Hel
 #[derive(Debug)]
 pub enum Meeting {
     /// A System V segment; `creator` is its shm_cpid.
-    Segment { key: Key, creator: libc::pid_t },
+    Segment {
+        key: Key,
+        id: libc::c_int,
+        creator: libc::pid_t,
+        owner: u32,
+    },
     /// A POSIX object, /dev/shm/NAME.
-    Object { path: PathBuf },
+    Object { path: PathBuf, owner: u32 },
     /// A file on disk (racing_mmap --file).
     File { path: PathBuf },
 }
 
-/// The segment under `key`, or an error that says which program to start
-/// first (`start`: its command line, e.g. `racing_xsi_shm --linger 60 …`).
-pub fn segment(key: &Key, start: &str) -> Result<Meeting, Failure> {
-    match sysvipc::segment_with_key(key.raw()) {
-        Some(found) => Ok(Meeting::Segment {
-            key: key.clone(),
-            creator: found.creator_pid,
-        }),
-        None => Err(nothing_to_join(&format!("no segment has key {key}"), start)),
+/// The segment under `key`, opened, if it is what a racing_xsi_shm run
+/// keeps there: a segment of one int. Otherwise an error that says which
+/// program to start first (`start`: its command line, e.g.
+/// `racing_xsi_shm --linger 60 …`), whose segment it is, or why it is not
+/// a counter to write to.
+pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
+    let segment = match Segment::open(key.clone(), size_of::<i32>()) {
+        Ok(segment) => segment,
+        Err(err) if err.errno() == Errno::ENOENT => {
+            return Err(nothing_to_join(&format!("no segment has key {key}"), start).into());
+        }
+        Err(err) if err.errno() == Errno::EACCES => {
+            let whose = sysvipc::segment_with_key(key.raw()).map_or_else(
+                || String::from("another user"),
+                |s| format!("{}, mode {:04o}", user_name(s.uid), s.mode & 0o777),
+            );
+            return Err(err
+                .hint(format!(
+                    "the segment with key {key} belongs to {whose}: only its owner's processes\n\
+                     (and root) may join it. Join a run of your own: start one with another key,\n\
+                     {start} --proj-id N, then --attach with the same --proj-id N."
+                ))
+                .into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let info = sysvipc::segments()
+        .into_iter()
+        .find(|s| s.id == segment.id());
+    let Some(info) = info else {
+        return Err(
+            nothing_to_join(&format!("the segment with key {key} was removed"), start).into(),
+        );
+    };
+    if info.size != size_of::<i32>() {
+        return Err(Failure::new(format!(
+            "key {key} names shmid {} of {} bytes ({}): not a racing_xsi_shm counter, which is one int \
+             of 4 bytes; nothing was written to it",
+            info.id,
+            info.size,
+            info.describe_owner()
+        ))
+        .hint(format!(
+            "that segment is another program's. Use the key of a racing_xsi_shm run:\n{start}"
+        ))
+        .into());
     }
+    let meeting = Meeting::Segment {
+        key,
+        id: info.id,
+        creator: info.creator_pid,
+        owner: info.uid,
+    };
+    Ok((segment, meeting))
 }
 
-/// The object /dev/shm/NAME, or an error that says which program to start.
-pub fn object(name: &ShmName, start: &str) -> Result<Meeting, Failure> {
+/// The object /dev/shm/NAME, opened, if it is what a racing_posix_shm run
+/// keeps there: a regular file of one int (and, with `--lock semaphore`,
+/// the pid of the semaphore's holder after it). Otherwise an error that
+/// says which program to start, whose object it is, or why it is not a
+/// counter to write to.
+pub fn object(name: &ShmName, start: &str) -> anyhow::Result<(PosixShm, Meeting)> {
     let path = name.path();
-    if !path.exists() {
-        return Err(nothing_to_join(
-            &format!("{} does not exist", path.display()),
-            start,
-        ));
+    let shm = match PosixShm::open(name) {
+        Ok(shm) => shm,
+        Err(err) if err.errno() == Errno::ENOENT => {
+            return Err(
+                nothing_to_join(&format!("{} does not exist", shell_word(&path)), start).into(),
+            );
+        }
+        Err(err) if err.errno() == Errno::EACCES => {
+            let whose = std::fs::metadata(&path).map_or_else(
+                |_| String::from("another user"),
+                |m| format!("{}, mode {:04o}", user_name(m.uid()), m.mode() & 0o777),
+            );
+            return Err(err
+                .hint(format!(
+                    "{} belongs to {whose}: only its owner's processes (and root) may join it.\n\
+                     Join a run of your own: start one under a name of yours, {start}-NAME,\n\
+                     then --attach with the same --name.",
+                    shell_word(&path)
+                ))
+                .into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let (owner, size, regular) = shm.facts();
+    if !regular || !COUNTER_SIZES.contains(&size) {
+        let what = if regular {
+            format!("a file of {size} bytes")
+        } else {
+            String::from("not a regular file")
+        };
+        return Err(Failure::new(format!(
+            "{} is {what} (owner {}): not a racing_posix_shm counter, which is one int of 4 bytes \
+             (8 with --lock semaphore); nothing was written to it",
+            shell_word(&path),
+            user_name(owner)
+        ))
+        .hint(format!(
+            "that object is another program's, or was truncated. Join a racing_posix_shm run:\n{start}"
+        ))
+        .into());
     }
-    Ok(Meeting::Object { path })
+    Ok((shm, Meeting::Object { path, owner }))
 }
 
-/// A file another run made (already opened, so it exists).
+/// The sizes of a racing_posix_shm object: the int, or the int and the
+/// holder's pid (`--lock semaphore`).
+pub const COUNTER_SIZES: [u64; 2] = [4, 8];
+
+/// A file another run made (already opened and checked, so it exists).
 pub fn file(path: &Path) -> Meeting {
     Meeting::File {
         path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+    }
+}
+
+/// racing_mmap `--file`'s last line: where the int stays, how to read it
+/// and how to join it; or, if someone removed or replaced the file during
+/// the run, that the int went with it.
+pub fn file_kept(file: &MappedFile) -> String {
+    let q = shell_word(file.path());
+    if file.still_there() {
+        format!(
+            "{q} keeps the int: {}; join it: racing_mmap --attach --file {q}",
+            od_command(&q)
+        )
+    } else {
+        format!(
+            "{q} was removed or replaced by someone else during the run: the int went with the file it was in."
+        )
     }
 }
 
@@ -106,37 +220,51 @@ fn nothing_to_join(what: &str, start: &str) -> Failure {
 }
 
 impl Meeting {
+    /// The owner of what was joined (this user, for a file: it opened it
+    /// for writing).
+    pub fn owner(&self) -> u32 {
+        match self {
+            Meeting::Segment { owner, .. } | Meeting::Object { owner, .. } => *owner,
+            Meeting::File { .. } => nix::unistd::Uid::effective().as_raw(),
+        }
+    }
+
     /// The joiner's side, once attached or mapped: what it found and who
-    /// made it, how many processes use it now (this one included), and
-    /// that this process is nobody's child there; then the int's value.
+    /// made it, how many use it now (this one included), and that this
+    /// process is nobody's child there; then the int's value.
     pub fn joined(&self, value: i32) {
-        let (what, creator, users, how) = match self {
-            Meeting::Segment { key, creator } => {
-                let found = sysvipc::segment_with_key(key.raw());
-                (
-                    format!("key {key} (shmid {})", found.as_ref().map_or(-1, |s| s.id)),
-                    Some(*creator),
-                    found.map_or(0, |s| s.attached as usize),
-                    ("has it attached", "have it attached"),
-                )
+        let (what, creator, users) = match self {
+            Meeting::Segment {
+                key, id, creator, ..
+            } => {
+                // nattch counts attachments: a forked child inherits its
+                // parent's, and one process may attach twice.
+                let attached = sysvipc::segments()
+                    .into_iter()
+                    .find(|s| s.id == *id)
+                    .map_or(0, |s| s.attached as usize);
+                let users = if attached <= 1 {
+                    String::from("only this process has it attached (nattch 1)")
+                } else {
+                    format!("{attached} attachments (nattch), this process's included")
+                };
+                (format!("key {key} (shmid {id})"), Some(*creator), users)
             }
-            Meeting::Object { path } => {
+            Meeting::Object { path, .. } => {
                 // Every run of ours holds a shared flock on its object.
                 let holder = std::fs::metadata(path)
                     .ok()
                     .and_then(|m| procs::flock_holders(m.dev(), m.ino()).first().copied());
                 (
-                    path.display().to_string(),
+                    shell_word(path),
                     holder,
-                    procs::mapping(path).len(),
-                    ("maps it", "map it"),
+                    mapping_text(procs::mapping(path).len()),
                 )
             }
             Meeting::File { path } => (
-                path.display().to_string(),
+                shell_word(path),
                 None,
-                procs::mapping(path).len(),
-                ("maps it", "map it"),
+                mapping_text(procs::mapping(path).len()),
             ),
         };
         let me = nix::unistd::getpid();
@@ -154,16 +282,20 @@ impl Meeting {
                 String::from("not a child of the process that made it"),
             ),
         };
-        let users = if users <= 1 {
-            format!("only this process {}", how.0)
-        } else {
-            format!("{users} processes {}, this one included", how.1)
-        };
         note(format!("joined {what}: {made_by}; {users}"));
         note(format!(
             "this process is pid {me}, child of pid {parent}: {not_child}. It found the memory by its name alone."
         ));
         note(format!("shm_p is {value} now"));
+    }
+}
+
+/// "only this process maps it", "3 processes map it, this one included"
+fn mapping_text(processes: usize) -> String {
+    if processes <= 1 {
+        String::from("only this process maps it")
+    } else {
+        format!("{processes} processes map it, this one included")
     }
 }
 

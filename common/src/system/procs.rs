@@ -16,6 +16,36 @@ pub fn name_of(pid: libc::pid_t) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// Whether process `pid` is still running: it exists and is not a zombie
+/// (a process that has died and waits for its parent to collect it). A
+/// process this user may not see in /proc counts as alive if `kill(pid,
+/// 0)` finds it.
+pub fn is_alive(pid: libc::pid_t) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !matches!(state_and_parent(&stat), Some(('Z' | 'X', _))),
+        Err(_) => match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+            Ok(()) | Err(nix::errno::Errno::EPERM) => true,
+            Err(_) => false,
+        },
+    }
+}
+
+/// The parent of process `pid`, if /proc shows it.
+pub fn parent_of(pid: libc::pid_t) -> Option<libc::pid_t> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    state_and_parent(&stat).map(|(_, parent)| parent)
+}
+
+/// The state letter and the parent pid from a /proc/PID/stat line, whose
+/// second field (the name, in parentheses) may itself hold spaces and ')'.
+fn state_and_parent(stat: &str) -> Option<(char, libc::pid_t)> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let parent = fields.next()?.parse().ok()?;
+    Some((state, parent))
+}
+
 /// The processes holding a `flock` on the file with this device and inode
 /// number, from /proc/locks (`1: FLOCK ADVISORY READ 4242 00:1b:49 0 EOF`).
 pub fn flock_holders(dev: u64, ino: u64) -> Vec<libc::pid_t> {
@@ -68,6 +98,18 @@ mod tests {
     fn this_process_has_a_name() {
         let me = std::process::id() as libc::pid_t;
         assert!(name_of(me).is_some_and(|n| !n.is_empty()));
+    }
+
+    #[test]
+    fn this_process_is_alive_and_has_a_parent() {
+        let me = std::process::id() as libc::pid_t;
+        assert!(is_alive(me));
+        assert_eq!(parent_of(me), Some(nix::unistd::getppid().as_raw()));
+        assert_eq!(
+            state_and_parent("42 (a) b) S 7 42"),
+            Some(('S', 7)),
+            "a name with ') ' in it"
+        );
     }
 
     #[test]

@@ -62,6 +62,19 @@ impl SegmentInfo {
     }
 }
 
+impl SegmentInfo {
+    /// "owner uid 0 (root), created by pid 4242 (racing_xsi_shm)"
+    pub fn describe_owner(&self) -> String {
+        let name =
+            super::procs::name_of(self.creator_pid).map_or_else(String::new, |n| format!(" ({n})"));
+        format!(
+            "owner {}, created by pid {}{name}",
+            user_name(self.uid),
+            self.creator_pid
+        )
+    }
+}
+
 /// Every segment on the system.
 pub fn segments() -> Vec<SegmentInfo> {
     sysvipc_table("shm")
@@ -98,6 +111,8 @@ pub struct SemaphoreSetInfo {
     pub id: i32,
     /// Permission bits.
     pub mode: u32,
+    /// How many semaphores the set holds.
+    pub nsems: u32,
     /// The owner, and who created it.
     pub uid: libc::uid_t,
     pub creator_uid: libc::uid_t,
@@ -113,6 +128,7 @@ pub fn semaphore_sets() -> Vec<SemaphoreSetInfo> {
                 key: field("key")?.parse().ok()?,
                 id: field("semid")?.parse().ok()?,
                 mode: u32::from_str_radix(field("perms")?, 8).ok()?,
+                nsems: field("nsems")?.parse().ok()?,
                 uid: field("uid")?.parse().ok()?,
                 creator_uid: field("cuid")?.parse().ok()?,
             })

@@ -14,9 +14,10 @@ use nix::unistd::Uid;
 use super::hugepages::{NR_HUGEPAGES, Plan};
 use super::key::Key;
 use crate::error::{Failure, SysError, by_root};
-use crate::harness::output::size_text;
+use crate::harness::output::{shell_word, size_text};
 use crate::system::meminfo::Meminfo;
-use crate::system::sysvipc::{segment_with_key, segments, semaphore_sets};
+use crate::system::procs;
+use crate::system::sysvipc::{SemaphoreSetInfo, segment_with_key, segments, semaphore_sets};
 use crate::system::users::user_name;
 use crate::system::{page_size, sysctl};
 
@@ -209,6 +210,56 @@ pub(super) fn explain_shmget(
     }
 }
 
+/// A child found another segment than its run's (see `Segment::must_be`).
+pub(super) fn another_segment(
+    id: libc::c_int,
+    key: &Key,
+    expected_id: libc::c_int,
+    expected_key: &Key,
+) -> Failure {
+    let whose = |id: libc::c_int| {
+        segments()
+            .into_iter()
+            .find(|s| s.id == id)
+            .map_or_else(String::new, |s| {
+                format!(
+                    " (owner {}, created by pid {}{})",
+                    user_name(s.uid),
+                    s.creator_pid,
+                    procs::name_of(s.creator_pid).map_or_else(String::new, |n| format!(", {n}"))
+                )
+            })
+    };
+    if key != expected_key {
+        let path = expected_key.origin().map_or_else(
+            || String::from("the --path file"),
+            |(path, _)| shell_word(path),
+        );
+        Failure::new(format!(
+            "ftok now gives key {key}, not key {}, the one this run's segment has: \
+             {path} was replaced (a new inode makes a new key); this child left shmid {id}{} alone",
+            expected_key,
+            whose(id)
+        ))
+        .hint(
+            "the file behind --path changed while the run went on. Use a file nobody replaces,\n\
+             in a directory only you (or root) can write, e.g. --path /etc/passwd.",
+        )
+    } else {
+        Failure::new(format!(
+            "key {key} names shmid {id}{} now, not shmid {}, the segment this run works on: \
+             it was removed and another made under the key meanwhile; this child left it alone",
+            whose(id),
+            expected_id
+        ))
+        .hint(
+            "someone removed the run's segment (ipcrm) and created a new one with the same key\n\
+             while the children were starting. Run again; to keep out of others' way, use\n\
+             a key of your own: --path a file of yours, or another --proj-id.",
+        )
+    }
+}
+
 /// A failed `shmat`.
 pub(super) fn explain_shmat(call: String, errno: Errno, id: libc::c_int, size: usize) -> SysError {
     let err = SysError::new(call, errno);
@@ -281,6 +332,52 @@ pub(super) fn explain_semget(call: String, errno: Errno, key: &Key) -> SysError 
         ),
         _ => err,
     }
+}
+
+/// A child found another semaphore set under the key than its run's.
+pub(super) fn another_set(key: &Key, found: libc::c_int, expected: libc::c_int) -> Failure {
+    Failure::new(format!(
+        "key {key} names semaphore set {found} now, not set {expected}, the one this run uses: \
+         it was removed and another made under the key meanwhile; this child left it alone"
+    ))
+    .hint(
+        "someone removed the run's semaphore set (ipcrm) and created a new one with the same\n\
+         key while the children were starting. Run again, with a key of your own (--proj-id).",
+    )
+}
+
+/// `--attach --lock semaphore`, and the run joined has no semaphore set.
+pub(super) fn no_set_to_join(key: &Key) -> Failure {
+    Failure::new(format!(
+        "--lock semaphore cannot join the run: no semaphore set has key {key}"
+    ))
+    .hint(
+        "the run you join was started without --lock semaphore (or its set was removed).\n\
+         Join it with --lock atomic, which needs no lock object; or start the run to join\n\
+         with --lock semaphore.",
+    )
+}
+
+/// `--attach --lock semaphore` found a set that is not the joined run's.
+pub(super) fn foreign_set(key: &Key, set: &SemaphoreSetInfo, owner: u32) -> Failure {
+    let why = if set.uid != owner {
+        format!(
+            "it belongs to {}, and the segment to {}",
+            user_name(set.uid),
+            user_name(owner)
+        )
+    } else {
+        format!("it holds {} semaphores, not 1", set.nsems)
+    };
+    Failure::new(format!(
+        "--lock semaphore cannot join the run: the semaphore set with key {key} (semid {}) is not \
+         the one its creator made: {why}; it was left alone",
+        set.id
+    ))
+    .hint(
+        "waiting on a set someone else controls could wait forever. Join with --lock atomic,\n\
+         which needs no lock object, or use a key of your own (--proj-id).",
+    )
 }
 
 // ---- huge pages ------------------------------------------------------------------

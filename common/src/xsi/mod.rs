@@ -24,5 +24,5 @@ pub mod semaphore;
 
 pub use explain::Limits;
 pub use key::Key;
-pub use segment::{Attachment, Pages, Segment};
+pub use segment::{Attachment, Pages, Segment, SegmentId};
 pub use semaphore::XsiSemaphore;

@@ -25,9 +25,9 @@ use std::ptr::NonNull;
 
 use nix::errno::Errno;
 
-use super::explain::{explain_rmid, explain_shmat, explain_shmget};
+use super::explain::{another_segment, explain_rmid, explain_shmat, explain_shmget};
 use super::key::Key;
-use crate::error::SysError;
+use crate::error::{Failure, SysError};
 use crate::memory::{SharedMemory, sealed};
 
 /// A System V shared memory segment, by shmid.
@@ -44,6 +44,14 @@ pub struct Segment {
     marked: Cell<bool>,
     /// The shmget call that made or found it, for reports.
     call: String,
+}
+
+/// Which segment a run works on: its shmid and the key it was found by.
+/// A child compares the segment it finds with this ([`Segment::must_be`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentId {
+    pub id: libc::c_int,
+    pub key: Key,
 }
 
 /// Whether a new segment uses ordinary pages or huge pages.
@@ -119,6 +127,33 @@ impl Segment {
     /// The shmid, as `ipcs -m` lists it.
     pub fn id(&self) -> libc::c_int {
         self.id
+    }
+
+    /// Its shmid and key, for the children to check against.
+    pub fn identity(&self) -> SegmentId {
+        SegmentId {
+            id: self.id,
+            key: self.key.clone(),
+        }
+    }
+
+    /// Not in the C: refuse a segment that is not `expected`. A child finds
+    /// the segment again by its key, as the article's do; but a key is a
+    /// name anyone may use. If the parent's segment was removed and another
+    /// process made a new one under the key, or the file ftok reads was
+    /// replaced (a new inode: a new key), the child has found someone
+    /// else's memory, and must not write to it.
+    pub fn must_be(&self, expected: &SegmentId) -> Result<(), Failure> {
+        if self.id == expected.id && self.key == expected.key {
+            Ok(())
+        } else {
+            Err(another_segment(
+                self.id,
+                &self.key,
+                expected.id,
+                &expected.key,
+            ))
+        }
     }
 
     pub fn key(&self) -> &Key {

@@ -9,11 +9,14 @@
 //!
 //! nix wraps none of these calls; each `unsafe` block is one of them.
 
+use std::time::Duration;
+
 use nix::errno::Errno;
 
-use super::explain::explain_semget;
+use super::explain::{another_set, explain_semget, foreign_set, no_set_to_join};
 use super::key::Key;
-use crate::error::SysError;
+use crate::error::{Failure, SysError};
+use crate::system::sysvipc::semaphore_sets;
 
 /// The fourth argument of `semctl`, which the caller must define (glibc
 /// does not): `man 2 semctl`.
@@ -59,8 +62,41 @@ impl XsiSemaphore {
         Ok(set)
     }
 
-    /// `semget(key, 1, 0)`: the set another process created.
-    pub fn open(key: &Key) -> Result<XsiSemaphore, SysError> {
+    /// `semget(key, 1, 0)`: the set another process created, which must
+    /// be the set `expected` (the one the parent made or joined): a child
+    /// that finds another set under the key (the run's was removed, and
+    /// someone made a new one) refuses it.
+    pub fn open_as(key: &Key, expected: libc::c_int) -> Result<XsiSemaphore, Failure> {
+        let set = XsiSemaphore::open(key).map_err(|e| Failure::new(e.to_string()))?;
+        if set.id != expected {
+            return Err(another_set(key, set.id, expected));
+        }
+        Ok(set)
+    }
+
+    /// `semget(key, 1, 0)` for `--attach --lock semaphore`: the set of the
+    /// run being joined, which must belong to `owner` (the owner of the
+    /// segment joined) and hold one semaphore. A set another user made
+    /// under the key is refused, whatever its value: waiting on it would
+    /// wait for them.
+    pub fn join(key: &Key, owner: u32) -> anyhow::Result<XsiSemaphore> {
+        let set = XsiSemaphore::open(key).map_err(|err| {
+            if err.errno() == Errno::ENOENT {
+                anyhow::Error::new(no_set_to_join(key))
+            } else {
+                anyhow::Error::new(err)
+            }
+        })?;
+        let info = semaphore_sets().into_iter().find(|s| s.id == set.id);
+        match info {
+            Some(info) if info.uid == owner && info.nsems == 1 => Ok(set),
+            Some(info) => Err(foreign_set(key, &info, owner).into()),
+            None => Err(no_set_to_join(key).into()),
+        }
+    }
+
+    /// `semget(key, 1, 0)`.
+    fn open(key: &Key) -> Result<XsiSemaphore, SysError> {
         let call = format!("semget(key={key}, 1, 0)");
         // SAFETY: plain integer arguments.
         let id = unsafe { libc::semget(key.raw(), 1, 0) };
@@ -75,20 +111,30 @@ impl XsiSemaphore {
         self.id
     }
 
-    /// `semop(semid, {0, op, SEM_UNDO}, 1)`, retried if a signal interrupts.
-    fn semop(&self, op: i16) -> Result<(), SysError> {
+    /// `semtimedop(semid, {0, op, SEM_UNDO}, 1, timeout)`, retried if a
+    /// signal interrupts: `Ok(false)` if `timeout` passed first.
+    fn semop(&self, op: i16, timeout: Option<Duration>) -> Result<bool, SysError> {
         let mut buf = libc::sembuf {
             sem_num: 0,
             sem_op: op,
             sem_flg: libc::SEM_UNDO as i16,
         };
+        let limit = timeout.map(|t| libc::timespec {
+            tv_sec: t.as_secs() as libc::time_t,
+            tv_nsec: libc::c_long::from(t.subsec_nanos() as i32),
+        });
+        let limit_ptr = limit
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
         loop {
-            // SAFETY: `buf` is one valid sembuf and nsops is 1.
-            if unsafe { libc::semop(self.id, &mut buf, 1) } == 0 {
-                return Ok(());
+            // SAFETY: `buf` is one valid sembuf, nsops is 1, and the
+            // timeout is null or a valid timespec that outlives the call.
+            if unsafe { semtimedop(self.id, &mut buf, 1, limit_ptr) } == 0 {
+                return Ok(true);
             }
             match Errno::last() {
                 Errno::EINTR => continue,
+                Errno::EAGAIN if timeout.is_some() => return Ok(false),
                 errno => {
                     return Err(SysError::new(
                         format!("semop({}, {{0, {op:+}, SEM_UNDO}}, 1)", self.id),
@@ -98,18 +144,47 @@ impl XsiSemaphore {
             }
         }
     }
+
+    /// `semctl(semid, 0, cmd)` for GETVAL or GETPID.
+    fn get(&self, cmd: libc::c_int) -> Option<libc::c_int> {
+        // SAFETY: GETVAL and GETPID take no fourth argument.
+        let value = unsafe { libc::semctl(self.id, 0, cmd) };
+        (value != -1).then_some(value)
+    }
 }
 
 impl XsiSemaphore {
-    /// `semop(semid, {0, -1, SEM_UNDO}, 1)`: wait until it is free, take it.
-    pub fn wait(&self) -> Result<(), SysError> {
-        self.semop(-1)
+    /// `semtimedop(semid, {0, -1, SEM_UNDO}, 1, timeout)`: wait at most
+    /// `timeout` for it to be free, and take it; `Ok(false)` if it is
+    /// still taken.
+    pub fn wait_for(&self, timeout: Duration) -> Result<bool, SysError> {
+        self.semop(-1, Some(timeout))
     }
 
     /// `semop(semid, {0, +1, SEM_UNDO}, 1)`: give it back.
     pub fn post(&self) -> Result<(), SysError> {
-        self.semop(1)
+        self.semop(1, None).map(|_| ())
     }
+
+    /// Who holds it: while its value is 0, the pid of the last `semop`
+    /// (`semctl(GETPID)`), which took it. `None` while it is free.
+    pub fn holder(&self) -> Option<libc::pid_t> {
+        match self.get(libc::GETVAL) {
+            Some(0) => self.get(libc::GETPID).filter(|pid| *pid > 0),
+            _ => None,
+        }
+    }
+}
+
+unsafe extern "C" {
+    /// `semop` with a timeout (glibc has it; the libc crate does not
+    /// declare it): `man 2 semtimedop`.
+    fn semtimedop(
+        semid: libc::c_int,
+        sops: *mut libc::sembuf,
+        nsops: libc::size_t,
+        timeout: *const libc::timespec,
+    ) -> libc::c_int;
 }
 
 impl Drop for XsiSemaphore {
