@@ -142,7 +142,7 @@ impl MappedFile {
     /// path must be a regular file (a FIFO, a device, a directory or a
     /// symbolic link is never opened); once open, it must be the same file,
     /// hold the int after its header page, and its first page must be
-    /// exactly [`counter_header`](super::header::counter_header). Anything else is refused, untouched.
+    /// exactly [`counter_header`]. Anything else is refused, untouched.
     pub fn join_counter(path: &Path) -> anyhow::Result<MappedFile> {
         let there = std::fs::symlink_metadata(path);
         let meta = match there {
