@@ -8,12 +8,14 @@
 //! | reader | file | `free`/`ipcs` shows it as |
 //! |---|---|---|
 //! | [`meminfo::Meminfo`] | /proc/meminfo | `free`'s shared, buff/cache; `HugePages_*` |
+//! | [`cgroup::limit`] | /proc/self/cgroup, mountinfo; memory.max or memory.limit_in_bytes | `systemctl status`'s Memory line, `docker stats`' LIMIT |
 //! | [`sysvipc::segments`], [`sysvipc::semaphore_sets`] | /proc/sysvipc/shm, sem | `ipcs -m`, `ipcs -s` |
 //! | [`sysctl`] | /proc/sys/… | `sysctl kernel.shmmax`, `ipcs -l` |
 //! | [`users::user_name`] | /etc/passwd (via getpwuid) | the owner column of `ls -l`, `ipcs` |
 //! | [`procs`] | /proc/PID/comm, /proc/locks, /proc/PID/maps | `ps`, `lslocks`, `lsof` |
 //! | [`page_size`] | sysconf(_SC_PAGESIZE) | `getconf PAGESIZE` |
 
+pub mod cgroup;
 pub mod meminfo;
 pub mod procs;
 pub mod sysvipc;
