@@ -39,3 +39,16 @@ fn stdout_to_a_file_holds_each_line_once() {
     assert_eq!(written.lines().count(), 6, "{written}");
     lab.assert_clean();
 }
+
+/// Cell 10 in a container: more than the memory cgroup has room for is
+/// refused before the /dev/shm object is made (OOM-killed while zeroing,
+/// the run would leave it behind); what the hint offers, and 64 MiB, run.
+#[test]
+fn more_than_the_memory_cgroup_has_room_for_is_refused_before_anything_is_created() {
+    let lab = Lab::machine();
+    let own = [String::from("--posix"), lab.name()];
+    testkit::assert_a_cgroup_limit_is_refused_before_anything_is_created(
+        &lab, BIN, "mmap_mem", &own,
+    );
+    lab.assert_clean();
+}

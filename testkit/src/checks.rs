@@ -8,9 +8,11 @@
 use std::ffi::OsStr;
 use std::fmt::Debug;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{ExitStatus, Output, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::system::cgroup::{self, Version};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -749,4 +751,187 @@ pub fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
         text(&out.stderr)
     );
     Some((text(&out.stdout), text(&out.stderr)))
+}
+
+/// A memory cgroup made for one test, with a limit, under this process's
+/// own memory cgroup: the container or systemd slice a student's demo may
+/// run in, made real. Removed when dropped (after the programs run in it
+/// have ended: a cgroup with a process in it cannot be removed).
+///
+/// It is named after the lab's tag, so two test runs never share one, and
+/// only the directory this value created is ever removed.
+#[derive(Debug)]
+pub struct MemoryCgroup {
+    dir: PathBuf,
+    setting: &'static str,
+}
+
+impl MemoryCgroup {
+    /// A child cgroup of this process's memory cgroup limited to `limit`
+    /// bytes: in the v2 hierarchy if this cgroup lists `memory` in its
+    /// cgroup.subtree_control (so a child gets memory.max), else in the v1
+    /// memory hierarchy. `None`, after saying why, unless this test runs
+    /// as root on a machine with a memory controller.
+    pub fn make(lab: &Lab, limit: u64) -> Option<MemoryCgroup> {
+        if !crate::is_root() {
+            crate::skip("needs root to create a memory cgroup");
+            return None;
+        }
+        let places = cgroup::own_places();
+        let v2 = places.iter().find(|place| {
+            place.version == Version::V2
+                && std::fs::read_to_string(place.dir.join("cgroup.subtree_control"))
+                    .is_ok_and(|on| on.split_whitespace().any(|c| c == "memory"))
+        });
+        let v1 = places.iter().find(|place| place.version == Version::V1);
+        let Some(place) = v2.or(v1) else {
+            crate::skip(
+                "needs a memory controller: cgroup v2 with memory in this cgroup's \
+                 subtree_control, or a v1 memory hierarchy",
+            );
+            return None;
+        };
+        let setting = match place.version {
+            Version::V2 => "memory.max",
+            Version::V1 => "memory.limit_in_bytes",
+        };
+        let dir = place.dir.join(lab.tag());
+        std::fs::create_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot create the cgroup {}: {e}", dir.display()));
+        // From here on, Drop removes it whatever happens.
+        let made = MemoryCgroup { dir, setting };
+        std::fs::write(made.dir.join(setting), limit.to_string()).unwrap_or_else(|e| {
+            panic!(
+                "cannot write {limit} to {}: {e}",
+                made.dir.join(setting).display()
+            )
+        });
+        Some(made)
+    }
+
+    /// The cgroup's directory, as the programs' messages name it.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file its limit is in: `memory.max` (v2), `memory.limit_in_bytes` (v1).
+    pub fn setting(&self) -> &'static str {
+        self.setting
+    }
+
+    /// [`Lab::command`] for `bin`, whose wrapper script moves itself into
+    /// this cgroup (writes its pid to cgroup.procs) before it execs the
+    /// program: the program runs in the cgroup from its first instruction,
+    /// and the test process stays where it was.
+    pub fn command(&self, lab: &Lab, bin: &str) -> Command {
+        let mut command = lab.command(bin);
+        command.env("SHM_LESSONS_TEST_CGROUP", &self.dir);
+        command
+    }
+}
+
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        // A waited-for process has left the cgroup, but the kernel may
+        // still count it for a moment: rmdir says EBUSY until then.
+        let start = Instant::now();
+        loop {
+            match std::fs::remove_dir(&self.dir) {
+                Ok(()) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+                Err(_) if start.elapsed() < Duration::from_secs(5) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => {
+                    let message = format!(
+                        "cannot remove the test's cgroup {} within 5 s: {e}; remove it with: rmdir {}",
+                        self.dir.display(),
+                        self.dir.display()
+                    );
+                    // A second panic while unwinding would abort the run.
+                    if std::thread::panicking() {
+                        crate::say(&message);
+                    } else {
+                        panic!("{message}");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Matrix cell 10 in a container (root only): in a memory cgroup of
+/// 256 MiB, on a machine with far more available, `--size 512M --hold 0`
+/// is refused before anything is created — exit 1, one error line naming
+/// the cgroup's limit and directory, a hint with a `--size` and
+/// `--no-touch` — instead of being OOM-killed halfway through zeroing
+/// and leaving its segment or object behind (the caller's
+/// [`Lab::assert_clean`] checks that). The size the hint offers, and
+/// 64 MiB, then run in the same cgroup. The cgroup is removed at the end.
+pub fn assert_a_cgroup_limit_is_refused_before_anything_is_created(
+    lab: &Lab,
+    bin: &str,
+    program: &str,
+    own: &[String],
+) {
+    let Some(cgroup) = MemoryCgroup::make(lab, 256 << 20) else {
+        return;
+    };
+    let run = |size: &str| {
+        let mut command = cgroup.command(lab, bin);
+        command.args(with(own, &["--size", size, "--hold", "0"]));
+        lab.spawn(command).finish()
+    };
+    let out = run("512M");
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "not refused, or killed: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing was created, nothing reported"
+    );
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("{program}: ")))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error line:\n{stderr}");
+    let says = format!(
+        "{program}: 512 MiB is more than this process's memory cgroup has room for ({} 256 MiB, ",
+        cgroup.setting()
+    );
+    assert!(
+        stderr.starts_with(&says)
+            && errors[0].ends_with(&format!(" MiB in use: {})", cgroup.dir().display())),
+        "the first line names the limit and the cgroup:\n{stderr}"
+    );
+    let hint = "\nhint: zeroing it would push this cgroup into swap or its OOM killer. Ask for less,\n      e.g. --size ";
+    let offered: u64 = stderr
+        .split_once(hint)
+        .and_then(|(_, rest)| rest.split_once("M, or add --no-touch to map it without using it.\n"))
+        .and_then(|(size, _)| size.parse().ok())
+        .unwrap_or_else(|| panic!("a hint with a --size and --no-touch:\n{stderr}"));
+    assert!(
+        (64..256).contains(&offered),
+        "--size {offered}M fits 256 MiB with room to spare:\n{stderr}"
+    );
+    for size in [format!("{offered}M"), String::from("64M")] {
+        let out = run(&size);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--size {size} in the 256 MiB cgroup:\n{}",
+            text(&out.stderr)
+        );
+    }
+    let dir = cgroup.dir().to_owned();
+    drop(cgroup);
+    assert!(
+        !dir.exists(),
+        "the test's cgroup {} is removed",
+        dir.display()
+    );
 }

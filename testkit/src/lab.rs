@@ -163,6 +163,12 @@ impl Lab {
         name
     }
 
+    /// The tag in this lab's names (`shm-lessons-UID-PID-N`), for a
+    /// test's objects that are not POSIX names, like a cgroup.
+    pub(crate) fn tag(&self) -> &str {
+        &self.tag
+    }
+
     /// A path in this lab's directory (not in the programs' TMPDIR).
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
@@ -384,6 +390,10 @@ impl Lab {
              # testkit: runs {name:?} for one test (see testkit::lab::Lab::command).\n\
              {record}\
              ulimit -c 0\n\
+             if [ -n \"${{SHM_LESSONS_TEST_CGROUP-}}\" ]; then\n  \
+               echo $$ > \"$SHM_LESSONS_TEST_CGROUP/cgroup.procs\" || exit 125\n  \
+               unset SHM_LESSONS_TEST_CGROUP\n\
+             fi\n\
              if [ -n \"${{SHM_LESSONS_TEST_UMASK-}}\" ]; then\n  \
                umask \"$SHM_LESSONS_TEST_UMASK\"\n  \
                unset SHM_LESSONS_TEST_UMASK\n\

@@ -56,7 +56,7 @@
 //! | [`run`] | [`Running`]: a started program, waited for with deadlines |
 //! | [`probe`] | what /proc says about a running program and the machine, read with `common`'s readers where it has them |
 //! | [`output`] | reading the programs' stdout and stderr |
-//! | [`checks`] | the assertions the six programs' tests share |
+//! | [`checks`] | the assertions the six programs' tests share; [`MemoryCgroup`], a limited memory cgroup to run a demo in (root) |
 //! | [`generated`] | generated flag combinations, and the check that none crashes a program |
 //! | [`transcripts`] | the docs' `console` blocks, run with trycmd |
 

@@ -78,3 +78,18 @@ fn an_address_space_limit_is_enomem_explained() {
     assert!(stderr.contains("ulimit -v"), "{stderr}");
     lab.assert_clean();
 }
+
+/// Cell 10 in a container: more than the memory cgroup has room for is
+/// refused before shmget (OOM-killed while zeroing, the run would leave
+/// its segment behind); what the hint offers, and 64 MiB, run.
+#[test]
+fn more_than_the_memory_cgroup_has_room_for_is_refused_before_anything_is_created() {
+    let lab = Lab::machine();
+    testkit::assert_a_cgroup_limit_is_refused_before_anything_is_created(
+        &lab,
+        BIN,
+        "xsi_shm_mem",
+        &[],
+    );
+    lab.assert_clean();
+}
