@@ -82,7 +82,7 @@ fn mmap_mem(Args { mem, posix, file }: Args) -> anyhow::Result<()> {
     let before = demo::before(size, !no_touch)?;
 
     // shm_p = mmap(NULL, MEMSIZE, PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
-    let shm_p = backing.map(size as usize)?;
+    let shm_p = backing.map(size as usize, !no_touch)?;
 
     // bzero(shm_p, MEMSIZE);
     let zeroing = if no_touch {
@@ -104,6 +104,6 @@ fn mmap_mem(Args { mem, posix, file }: Args) -> anyhow::Result<()> {
 
     // munmap(shm_p, MEMSIZE);
     let how = shm_p.release()?;
-    demo::released(how, &before, backing.rows());
+    demo::released(&how, &before, backing.rows());
     Ok(())
 }

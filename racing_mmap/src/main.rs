@@ -158,11 +158,10 @@ fn join(race: &RaceArgs, file: Option<&Path>) -> anyhow::Result<()> {
     let before = shm_p.get();
     let meeting = meet::file(path);
     let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory), meeting.owner())?;
-    meeting.joined(before);
+    meeting.joined(before)?;
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;
-    common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    meet::added(race.count, before, shm_p.get());
+    meet::result(race.count, before, shm_p.get())?;
     Ok(())
 }
 

@@ -85,3 +85,54 @@ fn a_huge_count_is_a_usage_error_not_an_abort() {
     testkit::assert_a_huge_count_is_a_usage_error(&lab, BIN, &[]);
     lab.assert_clean();
 }
+
+/// "Released" is said only when it is true: a lock file that cannot be
+/// removed at the end (its directory made read-only meanwhile) is named
+/// in the line instead, with why.
+#[test]
+fn a_lock_file_that_cannot_be_removed_is_named_not_called_released() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new();
+    let dir = lab.path("locks");
+    std::fs::create_dir(&dir).unwrap();
+    let mut command = match lab.as_nobody(BIN, None) {
+        Some(command) => {
+            std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+            command
+        }
+        None => lab.command(BIN),
+    };
+    command
+        .args(["--lock", "flock", "--count", "2", "--sleep-us", "5000000"])
+        .env("TMPDIR", &dir);
+    let mut run = lab.spawn(command);
+    let pid = run.pid();
+    run.wait_until("a child asleep holding the lock", || {
+        let children = testkit::child_pids(pid);
+        children.len() == 2 && children.into_iter().any(testkit::in_nanosleep)
+    });
+    let lock = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+    run.signal(testkit::Signal::SIGINT);
+    let out = run.finish();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let left = lock.exists();
+    let _ = std::fs::remove_file(&lock);
+    let _ = std::fs::remove_dir(&dir);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(left, "the directory kept it");
+    assert!(
+        stderr.contains(&format!(
+            "; everything this run created has been released except {} (Permission denied (os error 13))\n",
+            lock.display()
+        )),
+        "{stderr}"
+    );
+    lab.assert_clean();
+}

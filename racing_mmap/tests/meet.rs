@@ -498,3 +498,83 @@ fn each_memory_shows_its_name_in_proc_maps() {
     let _ = std::fs::remove_file(&file);
     lab.assert_clean();
 }
+
+/// The counter file truncated under the children's mapping while they
+/// sleep in their critical section: SIGBUS, which each child survives on
+/// a zero page of its own and reports, once for all; no result, exit 1,
+/// and the half-counted file removed.
+#[test]
+fn a_counter_file_truncated_during_the_race_ends_it_in_one_line() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
+    let path = file.to_str().unwrap();
+    let mut run = lab.start(
+        BIN,
+        &["--file", path, "--count", "3", "--sleep-us", "1000000"],
+    );
+    let pid = run.pid();
+    run.wait_until("the children asleep", || {
+        let children = child_pids(pid);
+        children.len() == 3 && children.into_iter().all(in_nanosleep)
+    });
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_len(0))
+        .unwrap();
+    let out = run.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        stderr
+            .matches("the shared memory went away under this child's mapping (SIGBUS")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("exited with status 1").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(!file.exists(), "no half-counted file is kept");
+    lab.assert_clean();
+}
+
+/// `--attach` maps the file as it is: `--private` cannot go with it (it
+/// used to be ignored without a word).
+#[test]
+fn attach_and_private_are_a_usage_error() {
+    let lab = Lab::new();
+    let out = lab.run(BIN, &["--attach", "--private", "--file", "x"]);
+    testkit::assert_usage_error(
+        &["--attach", "--private"],
+        &out,
+        "the argument '--attach' cannot be used with '--private'",
+    );
+    lab.assert_clean();
+}
+
+/// Output to a full device: the hint blames the device stdout goes to,
+/// not /dev/shm.
+#[test]
+fn a_full_stdout_is_blamed_on_where_it_goes() {
+    let lab = Lab::new();
+    let mut command = lab.command(BIN);
+    command.args(["--count", "3", "--lock", "atomic"]).stdout(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    );
+    let out = lab.spawn(command).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("racing_mmap: write(1, result) failed: ENOSPC (No space left on device)\nhint: stdout goes to a file or device that is full"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("/dev/shm"), "{stderr}");
+    lab.assert_clean();
+}

@@ -115,7 +115,7 @@ fn experiment(
     if let Some(how) = meet.linger {
         let what = name.path().display().to_string();
         let join = format!("racing_posix_shm --attach --name {name}");
-        meet::linger(how, &what, &join, || shm_p.get());
+        meet::linger(how, &what, &join, || shm_p.get())?;
     }
 
     // munmap(shm_p, sizeof(int));
@@ -140,14 +140,13 @@ fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
     let lock = Lock::join(race.lock, SemaphoreKind::Named(name), meeting.owner())?;
-    meeting.joined(before);
+    meeting.joined(before)?;
     let ours = shm.identity();
     let children = fork_children(race.count, |_| {
         do_child(name, &ours, len, &lock, race.pause())
     })?;
     children.wait_all_unless_stuck(race.stall_bound())?;
-    common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    meet::added(race.count, before, shm_p.get());
+    meet::result(race.count, before, shm_p.get())?;
     // The object is not this process's: unmap and close, and leave it.
     Ok(())
 }

@@ -111,7 +111,7 @@ fn experiment(
             "racing_xsi_shm --attach --path {} --proj-id {proj_id}",
             path.display()
         );
-        meet::linger(how, &what, &join, || shm_p.get());
+        meet::linger(how, &what, &join, || shm_p.get())?;
     }
 
     // shmdt(shm_p);
@@ -142,14 +142,13 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
         SemaphoreKind::Xsi(segment.key()),
         meeting.owner(),
     )?;
-    meeting.joined(before);
+    meeting.joined(before)?;
     let ours = segment.identity();
     let children = fork_children(race.count, |_| {
         do_child(path, proj_id, &ours, &lock, race.pause())
     })?;
     children.wait_all_unless_stuck(race.stall_bound())?;
-    common::result_line(format!("shm_p: {}", shm_p.get()))?;
-    meet::added(race.count, before, shm_p.get());
+    meet::result(race.count, before, shm_p.get())?;
     // The segment is not this process's: detach, and leave it.
     attachment.detach()?;
     Ok(())

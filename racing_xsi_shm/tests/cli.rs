@@ -148,7 +148,7 @@ fn another_users_segment_names_the_owner_and_is_left_untouched() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("EEXIST"), "{stderr}");
     assert!(
-        stderr.contains("owner uid 0 (root), mode 0600, 4 bytes, 0 attached).\n      Only its owner or root can remove it. Use another key: --proj-id "),
+        stderr.contains("owner uid 0 (root), mode 0600, 4 bytes, 0 attached):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id "),
         "{stderr}"
     );
     assert!(!stderr.contains("ipcrm"), "{stderr}");

@@ -52,7 +52,7 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
     );
     assert!(
         stderr.contains(&format!(
-            "(semid {}, owner {}, mode 0600)",
+            "(semid {}, owner {}, mode 0600, 1 semaphores),\n      left by an earlier run",
             stale.id(),
             me()
         )),
@@ -95,7 +95,7 @@ fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "semid {}, owner uid 0 (root), mode 0600).\n      Only its owner or root can remove it. Use another key: --proj-id ",
+            "semid {}, owner uid 0 (root), mode 0600, 1 semaphores):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id ",
             roots.id()
         )),
         "{stderr}"
@@ -188,7 +188,7 @@ fn two_runs_at_once_one_fails_clearly_the_other_is_untouched() {
         BIN,
         &own.with(&[]),
         || sysvipc::segment_with_key(key.raw()).is_some_and(|s| s.attached >= 2),
-        "and still attached: another run may be going on",
+        ",\n      and in use right now: ",
     );
     lab.assert_clean();
 }

@@ -56,6 +56,7 @@
 //! | [`run`] | [`Running`]: a started program, waited for with deadlines |
 //! | [`probe`] | what /proc says about a running program and the machine, read with `common`'s readers where it has them |
 //! | [`output`] | reading the programs' stdout and stderr |
+//! | [`plant`] | a semaphore set or named semaphore planted under a key or name, as a classmate would |
 //! | [`checks`] | the assertions the six programs' tests share; [`MemoryCgroup`], a limited memory cgroup to run a demo in (root) |
 //! | [`generated`] | generated flag combinations, and the check that none crashes a program |
 //! | [`transcripts`] | the docs' `console` blocks, run with trycmd |
@@ -65,6 +66,9 @@ pub mod generated;
 pub mod lab;
 pub mod lock;
 pub mod output;
+// The only unsafe of the kit: the libc calls that plant a semaphore.
+#[allow(unsafe_code)]
+pub mod plant;
 pub mod probe;
 pub mod run;
 pub mod snapshot;
@@ -99,6 +103,11 @@ pub fn say(line: &str) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("test");
     lock::say_raw(&format!("test {test}: {line}"));
+}
+
+/// Send `signal` to process `pid` (a program's child, say).
+pub fn signal_pid(pid: Pid, signal: Signal) {
+    nix::sys::signal::kill(pid, signal).expect("signal the process");
 }
 
 /// Whether a command-line tool is installed.

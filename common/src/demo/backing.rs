@@ -17,7 +17,8 @@ use std::path::PathBuf;
 
 use super::table::Rows;
 use crate::error::SysError;
-use crate::harness::output::size_text;
+use crate::harness::output::{shell_word, size_text};
+use crate::mmap::file::Removal;
 use crate::mmap::{MappedFile, Mapping, Sharing};
 use crate::posix::{PosixShm, ShmName};
 
@@ -43,8 +44,12 @@ pub struct Backed {
 }
 
 impl Backing {
-    /// Create and map `size` bytes of this backing.
-    pub fn map(&self, size: usize) -> Result<Backed, SysError> {
+    /// Create and map `size` bytes of this backing. With `allocate`, an
+    /// object or file is given its pages or blocks now (`fallocate`), so
+    /// that a full /dev/shm or disk is an error here, not a SIGBUS while
+    /// zeroing; without it (`--no-touch`), it only gets its size
+    /// (`ftruncate`), and nothing needs memory or disk until written.
+    pub fn map(&self, size: usize, allocate: bool) -> Result<Backed, SysError> {
         let mib = size_text(size as u64);
         Ok(match self {
             Backing::Anonymous => Backed {
@@ -57,7 +62,11 @@ impl Backing {
             },
             Backing::Posix(name) => {
                 let object = PosixShm::create_exclusive(name, 0o600)?;
-                object.set_len(size)?;
+                if allocate {
+                    object.set_len(size)?;
+                } else {
+                    object.set_size_only(size)?;
+                }
                 Backed {
                     memory: object.map(size)?,
                     created: format!(
@@ -69,7 +78,7 @@ impl Backing {
                 }
             }
             Backing::File(path) => {
-                let file = MappedFile::create_scratch(path, size, true)?;
+                let file = MappedFile::create_scratch(path, size, allocate)?;
                 Backed {
                     memory: file.map(size, Sharing::Shared)?,
                     created: format!(
@@ -112,14 +121,14 @@ impl Backing {
             Backing::Posix(name) => {
                 lines.push(format!(
                     "ls -l {}     the object, a file in a tmpfs",
-                    name.path().display()
+                    shell_word(&name.path())
                 ));
                 lines.push(String::from(
                     "df -h /dev/shm          its size counts as used there",
                 ));
             }
             Backing::File(path) => {
-                lines.push(format!("ls -l {}", path.display()));
+                lines.push(format!("ls -l {}", shell_word(path)));
                 lines.push(String::from(
                     "grep -E '^(Shmem|Cached|Dirty|Writeback):' /proc/meminfo",
                 ));
@@ -136,8 +145,10 @@ impl Backed {
     }
 
     /// `munmap`, then `shm_unlink` or `unlink` the object or file: what
-    /// the release did, for the last line.
-    pub fn release(self) -> Result<&'static str, SysError> {
+    /// the release did, for the last line. A file someone else removed or
+    /// replaced meanwhile is said to be so, and another file at its path
+    /// is left alone.
+    pub fn release(self) -> Result<String, SysError> {
         let Backed {
             memory,
             object,
@@ -147,12 +158,20 @@ impl Backed {
         drop(memory);
         if let Some(object) = object {
             object.unlink()?;
-            return Ok("munmap, shm_unlink");
+            return Ok(String::from("munmap, shm_unlink"));
         }
-        if file.is_some() {
-            drop(file);
-            return Ok("munmap, unlink");
+        if let Some(file) = file {
+            let path = shell_word(file.path());
+            return Ok(match file.remove()? {
+                Removal::Removed => String::from("munmap, unlink"),
+                Removal::AlreadyGone => {
+                    format!("munmap; {path} had been removed by someone else meanwhile")
+                }
+                Removal::Replaced => {
+                    format!("munmap; {path} is another file now (someone replaced it), left alone")
+                }
+            });
         }
-        Ok("munmap")
+        Ok(String::from("munmap"))
     }
 }

@@ -40,7 +40,7 @@
 //! Ctrl-C should stop it on the spot.
 
 use std::fmt;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
 
@@ -64,6 +64,125 @@ static HANDLED: AtomicU64 = AtomicU64::new(0);
 extern "C" fn record(signal: libc::c_int) {
     // A single atomic store: async-signal-safe.
     CAUGHT.store(signal, Relaxed);
+}
+
+// ---- SIGBUS: memory that went away under a mapping -------------------------
+//
+// A file mapped MAP_SHARED (a /dev/shm object, racing_mmap's counter file,
+// mmap_mem's file) can be truncated by any process that may write it:
+// `truncate -s 0 /dev/shm/shm`. A load or store in the part of the mapping
+// that no longer has a file behind it cannot fail like a system call: the
+// kernel sends SIGBUS, whose default action kills the process on the spot —
+// no message, and its objects left behind.
+//
+// So the file mappings are registered here ([`watch_mapping`]), and a
+// SIGBUS inside one of them is handled: the handler maps private zero
+// pages over the rest of that mapping (so the access that faulted, and any
+// after it, reads and writes memory that is this process's alone, and
+// reaches nobody), records the fault, and returns. The program notices at
+// its next check ([`check`], or [`bus_fault`]), says what happened in one
+// line, and unwinds like a stopping signal, releasing everything. A SIGBUS
+// anywhere else is a real bug: the default action takes over.
+
+/// The file mappings a SIGBUS may come from: (start, length) pairs, 0 when free.
+static WATCHED: [(AtomicUsize, AtomicUsize); 16] =
+    [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 16];
+
+/// The page size, read once at [`install`] (sysconf is not safe in a handler).
+static PAGE: AtomicUsize = AtomicUsize::new(4096);
+
+/// The address of the first SIGBUS handled, or 0.
+static BUS_AT: AtomicUsize = AtomicUsize::new(0);
+
+/// Watch the mapping `[start, start + len)` for SIGBUS until
+/// [`unwatch_mapping`]. A mapping that finds no free slot is not watched
+/// (a SIGBUS in it then kills the process, as without this module).
+pub fn watch_mapping(start: usize, len: usize) {
+    for (at, size) in &WATCHED {
+        if at.compare_exchange(0, start, Relaxed, Relaxed).is_ok() {
+            size.store(len, Relaxed);
+            return;
+        }
+    }
+}
+
+/// Stop watching the mapping that starts at `start` (it is being unmapped).
+pub fn unwatch_mapping(start: usize) {
+    for (at, size) in &WATCHED {
+        if at.load(Relaxed) == start {
+            size.store(0, Relaxed);
+            at.store(0, Relaxed);
+        }
+    }
+}
+
+extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo_t for a SA_SIGINFO handler,
+    // and for SIGBUS si_addr is the address that faulted.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    let page = PAGE.load(Relaxed);
+    for (at, size) in &WATCHED {
+        let (start, len) = (at.load(Relaxed), size.load(Relaxed));
+        if start == 0 || addr < start || addr >= start + len {
+            continue;
+        }
+        let from = addr & !(page - 1);
+        let end = (start + len).div_ceil(page) * page;
+        // SAFETY: mmap is a plain system call (async-signal-safe in
+        // practice on Linux). MAP_FIXED replaces only pages of this
+        // registered mapping, from the faulting page to its end: memory
+        // the program owns through a `Mapping`, which unmaps the whole
+        // range when dropped, replacement included.
+        let replaced = unsafe {
+            libc::mmap(
+                from as *mut libc::c_void,
+                end - from,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if replaced != libc::MAP_FAILED {
+            let _ = BUS_AT.compare_exchange(0, addr, Relaxed, Relaxed);
+            return;
+        }
+        break;
+    }
+    // Not a mapping of ours: the default action, when the access faults again.
+    // SAFETY: signal(2) with SIG_DFL is async-signal-safe and runs no code.
+    unsafe { libc::signal(libc::SIGBUS, libc::SIG_DFL) };
+}
+
+/// Whether a SIGBUS was handled: a mapped file was truncated under this
+/// process, which has been reading and writing zero pages of its own since.
+pub fn bus_fault() -> bool {
+    BUS_AT.load(Relaxed) != 0
+}
+
+/// `Err(Interrupted)` if a mapped file was truncated (SIGBUS), and only
+/// then: for the places where a stopping signal is the normal end of what
+/// came before (a hold), but memory read since may be a zero page.
+pub fn check_memory(what: impl FnOnce() -> String) -> Result<(), Interrupted> {
+    if bus_fault() {
+        return Err(Interrupted {
+            signal: Signal::SIGBUS,
+            during: what(),
+        });
+    }
+    Ok(())
+}
+
+/// A child's report of a handled SIGBUS: what it wrote reached nobody.
+pub fn truncated_under_child() -> crate::error::Failure {
+    crate::error::Failure::new(
+        "the shared memory went away under this child's mapping (SIGBUS: its file or /dev/shm \
+         object was truncated by another process); what it wrote reached nobody",
+    )
+    .hint(
+        "someone truncated the object while the run went on (truncate -s 0, ftruncate, or a\n\
+         program that opens it with O_TRUNC, like the article's C). The run is stopped.",
+    )
 }
 
 /// Route the stopping signals to the recording handler. SIGHUP stays
@@ -96,6 +215,16 @@ pub fn install() -> Result<(), SysError> {
     // SAFETY: SIG_IGN involves no handler code.
     unsafe { sigaction(Signal::SIGXFSZ, &ignore) }
         .map_err(|errno| SysError::new("sigaction(SIGXFSZ, SIG_IGN)", errno))?;
+    PAGE.store(crate::system::page_size() as usize, Relaxed);
+    let bus = SigAction::new(
+        SigHandler::SigAction(on_sigbus),
+        SaFlags::SA_SIGINFO,
+        SigSet::empty(),
+    );
+    // SAFETY: `on_sigbus` only reads atomics, makes one mmap call and
+    // stores an atomic; see its comments.
+    unsafe { sigaction(Signal::SIGBUS, &bus) }
+        .map_err(|errno| SysError::new("sigaction(SIGBUS, on_sigbus)", errno))?;
     Ok(())
 }
 
@@ -154,9 +283,16 @@ pub fn caught() -> Option<Signal> {
     }
 }
 
-/// `Err(Interrupted)` once a stopping signal has arrived; `what` says where
-/// the run was ("while the children ran").
+/// `Err(Interrupted)` once a stopping signal has arrived, or a mapped file
+/// was truncated (SIGBUS); `what` says where the run was ("while the
+/// children ran").
 pub fn check(what: impl FnOnce() -> String) -> Result<(), Interrupted> {
+    if bus_fault() {
+        return Err(Interrupted {
+            signal: Signal::SIGBUS,
+            during: what(),
+        });
+    }
     match caught() {
         None => Ok(()),
         Some(signal) => Err(Interrupted {
@@ -183,8 +319,11 @@ impl Interrupted {
     }
 
     /// 128 + the signal number: 130 for SIGINT, 143 for SIGTERM, 129 for
-    /// SIGHUP, 131 for SIGQUIT.
+    /// SIGHUP, 131 for SIGQUIT. A handled SIGBUS is a runtime error: 1.
     pub fn exit_status(&self) -> u8 {
+        if self.signal == Signal::SIGBUS {
+            return 1;
+        }
         128u8.saturating_add(self.signal as u8)
     }
 }
@@ -194,6 +333,15 @@ impl fmt::Display for Interrupted {
         // By the time this is printed, `main` has returned and every owned
         // object has been dropped: the summary is what Drop just did, and
         // names whatever a Drop could not remove.
+        if self.signal == Signal::SIGBUS {
+            return write!(
+                f,
+                "the shared memory went away under its mapping {} (SIGBUS: its file or /dev/shm \
+                 object was truncated by another process); {}",
+                self.during,
+                crate::error::release_summary()
+            );
+        }
         write!(
             f,
             "interrupted by {} {}; {}",

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 
 use super::flags::RaceArgs;
 use super::output::{note, result_line};
-use crate::error::SysError;
+use super::signals;
 use crate::race::lock::{Lock, LockMode};
 
 impl RaceArgs {
@@ -33,8 +33,11 @@ impl RaceArgs {
     }
 
     /// The article's `printf("shm_p: %d\n", *shm_p)`, and `explain` on
-    /// stderr; with `--runs`, only remember `got` for the histogram.
-    pub fn result(&self, got: i32, explain: impl FnOnce()) -> Result<(), SysError> {
+    /// stderr; with `--runs`, only remember `got` for the histogram. If the
+    /// memory went away under its mapping (SIGBUS), `got` was read from a
+    /// zero page: no result is printed.
+    pub fn result(&self, got: i32, explain: impl FnOnce()) -> anyhow::Result<()> {
+        signals::check_memory(|| String::from("before the result was read"))?;
         if self.runs == 1 {
             result_line(format!("shm_p: {got}"))?;
             explain();

@@ -22,6 +22,7 @@ use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
 use super::explain::{explain_mmap, zero_length};
 use crate::error::SysError;
+use crate::harness::signals;
 use crate::memory::{SharedMemory, sealed};
 
 /// Whether forked children share the pages or get their own copies.
@@ -116,6 +117,8 @@ impl Mapping {
             )
         }
         .map_err(|errno| SysError::new(call, errno))?;
+        // A file can be truncated under its mapping: SIGBUS is handled.
+        signals::watch_mapping(start.as_ptr() as usize, len);
         Ok(Mapping { start, len })
     }
 }
@@ -139,5 +142,6 @@ impl Drop for Mapping {
         // have ended). munmap can only fail for a range that is not a
         // mapping, which cannot happen here; there is nothing to do if it did.
         let _ = unsafe { munmap(self.start, self.len) };
+        signals::unwatch_mapping(self.start.as_ptr() as usize);
     }
 }

@@ -18,6 +18,7 @@ use nix::unistd::Uid;
 use super::name::ShmName;
 use crate::error::{Failure, SysError, by_root};
 use crate::harness::output::{age_text, shell_word};
+use crate::system::procs;
 use crate::system::users::user_name;
 
 /// Why a size could not be given to the object.
@@ -139,28 +140,14 @@ pub(super) fn name_flag() -> &'static str {
     }
 }
 
-/// Whether a run is using the object behind `name` right now: every run
-/// of ours holds a shared flock on its object for as long as it lives (see
-/// [`PosixShm::create_exclusive`]), so an exclusive, non-blocking flock
-/// fails exactly while one does. `None` if this user cannot open the file
-/// to ask.
-fn in_use(name: &ShmName) -> Option<bool> {
-    let fd = nix::fcntl::open(
-        &name.path(),
-        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()?;
-    match Flock::lock(fd, FlockArg::LockExclusiveNonblock) {
-        Ok(_free) => Some(false),
-        Err((_, Errno::EWOULDBLOCK)) => Some(true),
-        Err(_) => None,
-    }
-}
-
 /// What /dev/shm says about the file behind a name.
 fn describe(name: &ShmName) -> Option<(u32, String)> {
     let meta = std::fs::metadata(name.path()).ok()?;
+    Some((meta.uid(), facts_of(&meta)))
+}
+
+/// "owner uid 0 (root), mode 0600, 4 bytes, last written 3 min ago"
+fn facts_of(meta: &std::fs::Metadata) -> String {
     let age = meta
         .modified()
         .ok()
@@ -168,15 +155,12 @@ fn describe(name: &ShmName) -> Option<(u32, String)> {
         .map_or_else(String::new, |d| {
             format!(", last written {} ago", age_text(d.as_secs()))
         });
-    Some((
-        meta.uid(),
-        format!(
-            "owner {}, mode {:04o}, {} bytes{age}",
-            user_name(meta.uid()),
-            meta.mode() & 0o777,
-            meta.len()
-        ),
-    ))
+    format!(
+        "owner {}, mode {:04o}, {} bytes{age}",
+        user_name(meta.uid()),
+        meta.mode() & 0o777,
+        meta.len()
+    )
 }
 
 /// A name like this one that no object has yet, to offer when it is taken.
@@ -186,47 +170,116 @@ fn free_neighbour(name: &ShmName) -> Option<ShmName> {
         .find(|candidate| !candidate.path().exists())
 }
 
+/// The processes using the file at `path` now, as far as this user can
+/// tell: those that map it (/proc/PID/maps) or hold a flock on it.
+fn users_of(path: &Path) -> Vec<libc::pid_t> {
+    let mut pids = procs::mapping(path);
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        pids.extend(procs::flock_holders(meta.dev(), meta.ino()));
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// "pid 4242 (racing_posix_shm) maps it" for the first of `users`.
+fn used_by(users: &[libc::pid_t]) -> String {
+    match users.first() {
+        Some(pid) => {
+            let name = procs::name_of(*pid).map_or_else(String::new, |n| format!(" ({n})"));
+            match users.len() {
+                1 => format!("pid {pid}{name} uses it"),
+                n => format!("pid {pid}{name} and {} more use it", n - 1),
+            }
+        }
+        None => String::from("a run holds a lock on it"),
+    }
+}
+
+/// How a name the program wanted to create is taken, and what may be done.
+/// `rm` is offered only for what is provably this user's own leftover of
+/// racing_posix_shm: its owner is this user, nothing uses it, and it has
+/// a size that program gives its objects (`sizes`); anything else is left
+/// alone, and another name offered.
+fn taken(path: &Path, sizes: &[u64], another: &str) -> String {
+    let q = shell_word(path);
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return format!("{q} exists already. Use {another}");
+    };
+    let facts = facts_of(&meta);
+    let me = Uid::effective().as_raw();
+    let users = users_of(path);
+    let locked = nix::fcntl::open(
+        path,
+        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
+    .is_some_and(|fd| {
+        matches!(
+            Flock::lock(fd, FlockArg::LockExclusiveNonblock),
+            Err((_, Errno::EWOULDBLOCK))
+        )
+    });
+    let ours = crate::error::program_name() == "racing_posix_shm"
+        && meta.file_type().is_file()
+        && sizes.contains(&meta.len());
+    if meta.uid() != me {
+        format!(
+            "{q} already exists ({facts}): {}'s, not yours; it is left alone.\nUse {another}",
+            user_name(meta.uid())
+        )
+    } else if !users.is_empty() || locked {
+        format!(
+            "{q} already exists ({facts}),\nand is in use right now: {}. Removing it would break that run.\n\
+             Wait for it to end, or use {another}",
+            used_by(&users)
+        )
+    } else if ours {
+        format!(
+            "{q} already exists ({facts}),\nand nothing uses it: a run that was killed left it, or a program\n\
+             that takes no lock, like the article's C.\nRemove it with: rm {q}\nor use {another}"
+        )
+    } else {
+        format!(
+            "{q} already exists ({facts}): not something this program left (it makes no {} of\n\
+             that size), so it is left alone.\nUse {another}",
+            if sizes == SEM_SIZE {
+                "semaphore"
+            } else {
+                "object"
+            }
+        )
+    }
+}
+
+/// The size of a named semaphore's file: one `sem_t`.
+const SEM_SIZE: &[u64] = &[size_of::<libc::sem_t>() as u64];
+
+/// The sizes racing_posix_shm gives its object: the int, and the int with
+/// the holder's pid after it (`--lock semaphore`).
+const OBJECT_SIZES: &[u64] = &[4, 8];
+
 pub(super) fn explain_open(call: String, errno: Errno, name: &ShmName) -> SysError {
     let err = SysError::new(call, errno);
     let path = name.path();
+    let flag = name_flag();
     let another = free_neighbour(name).map_or_else(
-        || String::from("another name with --name"),
-        |n| format!("another name: --name {n}"),
+        || format!("another name with {flag}"),
+        |n| format!("another name: {flag} {n}"),
     );
     match errno {
-        Errno::EEXIST => {
-            let Some((uid, facts)) = describe(name) else {
-                return err.hint(format!("{} exists already. Use {another}", path.display()));
-            };
-            let me = Uid::effective();
-            let path = path.display();
-            let hint = match (uid != me.as_raw() && !me.is_root(), in_use(name)) {
-                (true, _) => format!(
-                    "{path} already exists ({facts}).\nOnly its owner or root can remove it \
-                     (/dev/shm is sticky, like /tmp).\nUse {another}"
-                ),
-                (false, Some(true)) => format!(
-                    "{path} already exists ({facts}),\nand a run is using it right now: it holds a lock on it. \
-                     Removing it would break that run.\nWait for it to end, or use {another}"
-                ),
-                (false, _) => format!(
-                    "{path} already exists ({facts}),\nand no run holds a lock on it: a run that was killed left it, \
-                     or a program\nthat takes no lock, like the article's C.\n\
-                     Remove it with: rm {path}\nor use {another}"
-                ),
-            };
-            err.hint(hint)
-        }
+        Errno::EEXIST => err.hint(taken(&path, OBJECT_SIZES, &another)),
         Errno::EACCES => {
             let whose = describe(name).map_or_else(|| String::from("another user's"), |(_, facts)| facts);
             err.hint(format!(
                 "{} may not be opened for reading and writing by this user ({whose}).\nUse {another}",
-                path.display()
+                shell_word(&path)
             ))
         }
         Errno::ENOENT => err.hint(format!(
             "{} does not exist: it was never created, or it was removed (rm, shm_unlink) meanwhile.",
-            path.display()
+            shell_word(&path)
         )),
         Errno::ENAMETOOLONG | Errno::EINVAL => err.hint(
             "a POSIX shared memory name is '/' then 1 to 251 bytes with no other '/'.",
@@ -239,30 +292,14 @@ pub(super) fn explain_sem_open(call: String, errno: Errno, name: &ShmName) -> Sy
     let err = SysError::new(call, errno);
     let path = name.semaphore_path();
     match errno {
-        Errno::EEXIST => {
-            let owner = std::fs::symlink_metadata(&path).ok().map(|m| m.uid());
-            let facts =
-                owner.map_or_else(String::new, |uid| format!(" (owner {})", user_name(uid)));
-            let me = Uid::effective();
-            if owner.is_some_and(|uid| uid != me.as_raw()) && !me.is_root() {
-                err.hint(format!(
-                    "{} already exists{facts}.\n\
-                     Only its owner or root can remove it (/dev/shm is sticky, like /tmp).\n\
-                     Use another name with --name",
-                    path.display()
-                ))
-            } else {
-                err.hint(format!(
-                    "{} already exists{facts}, probably left by an earlier run.\n\
-                     Remove it with: rm {}\nor use another name with --name",
-                    path.display(),
-                    path.display()
-                ))
-            }
-        }
+        Errno::EEXIST => err.hint(taken(
+            &path,
+            SEM_SIZE,
+            &format!("another name with {}", name_flag()),
+        )),
         Errno::ENOENT => err.hint(format!(
             "{} does not exist: it was removed (rm, sem_unlink) meanwhile.",
-            path.display()
+            shell_word(&path)
         )),
         _ => err,
     }

@@ -46,7 +46,7 @@ pub struct PosixShm {
     stat: libc::stat,
     owned: bool,
     /// The creator's shared flock on the object, held as long as the value
-    /// lives: it tells a run in progress from a leftover (see `explain::in_use`).
+    /// lives: it tells a run in progress from a leftover (see `explain::taken`).
     _in_use: Option<Flock<OwnedFd>>,
 }
 
@@ -171,6 +171,17 @@ impl PosixShm {
             .map_err(|errno| explain_size(format!("fallocate({fd}, 0, 0, {len})"), errno, len))
     }
 
+    /// `ftruncate(fd, len)` alone, as the article does: the object has its
+    /// size, but tmpfs gives it pages only as they are written (`mmap_mem
+    /// --no-touch`, which writes none).
+    pub fn set_size_only(&self, len: usize) -> Result<(), SysError> {
+        let fd = raw(&self.fd);
+        let len_t = libc::off_t::try_from(len)
+            .map_err(|_| SysError::new(format!("ftruncate({fd}, {len})"), Errno::EFBIG))?;
+        ftruncate(&self.fd, len_t)
+            .map_err(|errno| explain_size(format!("ftruncate({fd}, {len})"), errno, len))
+    }
+
     /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`.
     pub fn map(&self, len: usize) -> Result<Mapping, SysError> {
         Mapping::shared_file(self.fd.as_fd(), len)
@@ -202,7 +213,15 @@ impl Drop for PosixShm {
         // removed it and another run created a new one meanwhile, that one
         // is not ours to delete.
         if self.owned && still_ours(&self.fd, &self.name) {
-            let _ = shm_unlink(self.name.as_str());
+            if let Err(errno) = shm_unlink(self.name.as_str()) {
+                if errno != Errno::ENOENT {
+                    crate::error::not_released(format!(
+                        "{} (shm_unlink failed: {})",
+                        crate::harness::output::shell_word(&self.name.path()),
+                        crate::error::errno_text(errno)
+                    ));
+                }
+            }
         }
     }
 }

@@ -159,6 +159,15 @@ where
         _board: Board::new(),
     };
     for number in 1..=count {
+        if signals::bus_fault() {
+            let started = children.running.len();
+            children.reap(Some(Duration::from_secs(5)));
+            return Err(signals::check(|| {
+                format!("after {started} of {count} children had started")
+            })
+            .unwrap_err()
+            .into());
+        }
         if let Some(signal) = signals::caught() {
             let started = children.running.len();
             children.reap(Some(Duration::from_secs(5)));
@@ -210,7 +219,14 @@ where
 /// The child's side (its signals already back to their default actions):
 /// run `work`, then `_exit` with a status the parent reads.
 fn run_child(work: impl FnOnce() -> anyhow::Result<()>) -> ! {
-    let status = match catch_unwind(AssertUnwindSafe(work)) {
+    let outcome = catch_unwind(AssertUnwindSafe(work)).map(|done| {
+        // A SIGBUS handled meanwhile: the work ran on zero pages.
+        done.and_then(|()| match signals::bus_fault() {
+            true => Err(signals::truncated_under_child().into()),
+            false => Ok(()),
+        })
+    });
+    let status = match outcome {
         Ok(Ok(())) => 0,
         Ok(Err(err)) => {
             // Said once for all the children that fail alike.

@@ -156,7 +156,7 @@ impl<'m> Lock<'m> {
                 String::from("one atomic fetch_add per child instead of read, pause, write")
             }
             Lock::Flock(file) => format!(
-                "an exclusive flock(2) on {} (this run's own file, removed again)",
+                "an exclusive flock(2) on {} (this run's own file, which it removes at its end)",
                 shell_word(file.path())
             ),
             Lock::Unnamed(_) => String::from(
@@ -300,55 +300,69 @@ const NOBODY_FOR: Duration = Duration::from_secs(5);
 /// Take a semaphore (`wait_for` waits at most its argument and says
 /// whether it got it), looking every second at who holds it (`holder`):
 ///
-/// - a holder that has died (or whose pid now runs another program) will
-///   never give a POSIX semaphore back: say so and end, within a second
-///   or two, instead of waiting forever;
+/// - a holder that has died will never give a POSIX semaphore back: say
+///   so and end, within a second or two, instead of waiting forever;
 /// - a live holder of another run (not a sibling of this child) is waited
 ///   for, with one line, said once for all the waiting children, that
 ///   names it;
-/// - no holder known for [`NOBODY_FOR`]: something that is not a run of
-///   ours holds it; say so and end.
+/// - no holder known, or one that is not this program, for
+///   [`NOBODY_FOR`]: something that is not a run of ours holds it (or a
+///   new process took a dead holder's pid); say so and end.
 fn take(
     kind: Kind,
     what: &str,
     mut wait_for: impl FnMut(Duration) -> Result<bool, SysError>,
     holder: impl Fn() -> Option<libc::pid_t>,
 ) -> anyhow::Result<()> {
-    let mut nobody_since: Option<Instant> = None;
+    let mut strange_since: Option<Instant> = None;
     loop {
         if wait_for(LOOK_EVERY)? {
             return Ok(());
         }
-        match holder() {
-            Some(pid) if !holds_it_still(pid) => return Err(holder_died(kind, what, pid).into()),
-            Some(pid) => {
-                nobody_since = None;
+        let found = holder();
+        match found.map(|pid| (pid, who_is(pid))) {
+            Some((pid, Who::Dead)) => return Err(holder_died(kind, what, pid).into()),
+            Some((pid, Who::Ours)) => {
+                strange_since = None;
                 let sibling = procs::parent_of(pid) == Some(nix::unistd::getppid().as_raw());
                 if !sibling && say_once(&format!("waiting for {what} held by {pid}")) {
-                    let name = procs::name_of(pid).unwrap_or_else(|| String::from("?"));
                     let parent = procs::parent_of(pid)
                         .map_or_else(String::new, |p| format!(", child of pid {p}"));
                     note(format!(
-                        "waiting for {what}: pid {pid} ({name}{parent}), of another run, holds it; \
-                         the children of this one wait until it gives it back"
+                        "waiting for {what}: pid {pid} ({}{parent}), of another run, holds it; \
+                         the children of this one wait until it gives it back",
+                        crate::error::program_name()
                     ));
                 }
             }
-            None => {
-                let since = *nobody_since.get_or_insert_with(Instant::now);
+            Some((_, Who::Other)) | None => {
+                let since = *strange_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= NOBODY_FOR {
-                    return Err(held_by_nobody(what).into());
+                    return Err(held_by_a_stranger(what, found).into());
                 }
             }
         }
     }
 }
 
-/// Whether the holder `pid` is alive and still this program (a pid that
-/// now runs something else is a new process that took a dead one's pid).
-fn holds_it_still(pid: libc::pid_t) -> bool {
-    procs::is_alive(pid)
-        && procs::name_of(pid).is_none_or(|name| name == crate::error::program_name())
+/// What the pid a semaphore's holder left is now.
+enum Who {
+    /// A live process of this program.
+    Ours,
+    /// Another program: a stranger, or a new process that took the pid.
+    Other,
+    /// Gone, or a zombie (dead, not yet collected by its parent).
+    Dead,
+}
+
+fn who_is(pid: libc::pid_t) -> Who {
+    if !procs::is_alive(pid) {
+        Who::Dead
+    } else if procs::runs_this_program(pid).unwrap_or(true) {
+        Who::Ours
+    } else {
+        Who::Other
+    }
 }
 
 fn holder_died(kind: Kind, what: &str, pid: libc::pid_t) -> Failure {
@@ -380,14 +394,23 @@ fn holder_died(kind: Kind, what: &str, pid: libc::pid_t) -> Failure {
     }
 }
 
-fn held_by_nobody(what: &str) -> Failure {
+fn held_by_a_stranger(what: &str, pid: Option<libc::pid_t>) -> Failure {
+    let who = match pid {
+        Some(pid) => format!(
+            "pid {pid} ({}), which is not a run of this program",
+            procs::name_of(pid).unwrap_or_else(|| String::from("?"))
+        ),
+        None => String::from(
+            "a process that did not say who it is: not a child of a run of this program, \
+             or one that died the moment it took it",
+        ),
+    };
     Failure::new(format!(
-        "{what} has been taken for {} s by a process that did not say who it is: not a child \
-         of a run of this program, or one that died the moment it took it",
+        "{what} has been taken for {} s by {who}",
         NOBODY_FOR.as_secs()
     ))
     .hint(
-        "waiting longer would wait for nobody. End the run that made the semaphore (it\n\
+        "waiting longer could wait forever. End the run that made the semaphore (it\n\
          removes it) and start again, or join with --lock atomic.",
     )
 }

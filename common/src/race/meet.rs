@@ -15,7 +15,8 @@ use nix::errno::Errno;
 
 use crate::demo::hold::{Held, Hold, hold};
 use crate::error::{Failure, Usage};
-use crate::harness::output::{note, shell_word};
+use crate::harness::output::{note, result_line, shell_word};
+use crate::harness::signals::{self, Interrupted};
 use crate::mmap::MappedFile;
 use crate::mmap::header::od_command;
 use crate::posix::{PosixShm, ShmName};
@@ -26,7 +27,12 @@ use crate::xsi::{Key, Segment};
 /// The creator's side: say what is kept and how to join it, hold it as
 /// `how` says (a stopping signal ends it, as it ends a memory demo's hold),
 /// then say what others added. `value` reads the int.
-pub fn linger(how: Hold, what: &str, join: &str, value: impl Fn() -> i32) -> Held {
+pub fn linger(
+    how: Hold,
+    what: &str,
+    join: &str,
+    value: impl Fn() -> i32,
+) -> Result<Held, Interrupted> {
     let until = match how {
         Hold::Forever => String::from("until Ctrl-C"),
         Hold::For(d) => format!("for {} s (Ctrl-C ends it sooner)", d.as_secs()),
@@ -41,6 +47,8 @@ pub fn linger(how: Hold, what: &str, join: &str, value: impl Fn() -> i32) -> Hel
         Held::TimeUp => note("Time is up: releasing."),
     }
     let after = value();
+    // Truncated while kept (SIGBUS): `after` came from a zero page.
+    signals::check_memory(|| String::from("while it was kept"))?;
     if after == before {
         note(format!(
             "shm_p is still {after}: nobody added to it meanwhile."
@@ -51,7 +59,7 @@ pub fn linger(how: Hold, what: &str, join: &str, value: impl Fn() -> i32) -> Hel
             i64::from(after) - i64::from(before)
         ));
     }
-    held
+    Ok(held)
 }
 
 /// What a joiner found, by its key, name or path.
@@ -80,19 +88,6 @@ pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
         Ok(segment) => segment,
         Err(err) if err.errno() == Errno::ENOENT => {
             return Err(nothing_to_join(&format!("no segment has key {key}"), start).into());
-        }
-        Err(err) if err.errno() == Errno::EACCES => {
-            let whose = sysvipc::segment_with_key(key.raw()).map_or_else(
-                || String::from("another user"),
-                |s| format!("{}, mode {:04o}", user_name(s.uid), s.mode & 0o777),
-            );
-            return Err(err
-                .hint(format!(
-                    "the segment with key {key} belongs to {whose}: only its owner's processes\n\
-                     (and root) may join it. Join a run of your own: start one with another key,\n\
-                     {start} --proj-id N, then --attach with the same --proj-id N."
-                ))
-                .into());
         }
         Err(err) => return Err(err.into()),
     };
@@ -232,7 +227,9 @@ impl Meeting {
     /// The joiner's side, once attached or mapped: what it found and who
     /// made it, how many use it now (this one included), and that this
     /// process is nobody's child there; then the int's value.
-    pub fn joined(&self, value: i32) {
+    pub fn joined(&self, value: i32) -> Result<(), Interrupted> {
+        // Truncated before it could be read (SIGBUS): `value` is no value.
+        signals::check_memory(|| String::from("when it was joined"))?;
         let (what, creator, users) = match self {
             Meeting::Segment {
                 key, id, creator, ..
@@ -287,6 +284,7 @@ impl Meeting {
             "this process is pid {me}, child of pid {parent}: {not_child}. It found the memory by its name alone."
         ));
         note(format!("shm_p is {value} now"));
+        Ok(())
     }
 }
 
@@ -299,8 +297,12 @@ fn mapping_text(processes: usize) -> String {
     }
 }
 
-/// After the joiner's children: how the int moved.
-pub fn added(count: usize, before: i32, after: i32) {
+/// After the joiner's children: the article's `printf("shm_p: %d\n",
+/// *shm_p)`, and how the int moved. Nothing is printed if the memory went
+/// away under the mapping (SIGBUS): `after` came from a zero page.
+pub fn result(count: usize, before: i32, after: i32) -> anyhow::Result<()> {
+    signals::check_memory(|| String::from("before the result was read"))?;
+    result_line(format!("shm_p: {after}"))?;
     if count == 0 {
         note("--count 0: only read; nothing added.");
     } else {
@@ -308,4 +310,5 @@ pub fn added(count: usize, before: i32, after: i32) {
             "{count} children of this process each added 1: {before} → {after}."
         ));
     }
+    Ok(())
 }

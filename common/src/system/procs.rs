@@ -30,6 +30,22 @@ pub fn is_alive(pid: libc::pid_t) -> bool {
     }
 }
 
+/// Whether process `pid` runs the same executable as this one
+/// (/proc/PID/exe); `None` if this user may not look (another user's
+/// process).
+pub fn runs_this_program(pid: libc::pid_t) -> Option<bool> {
+    let exe = |p: &str| {
+        std::fs::read_link(format!("/proc/{p}/exe"))
+            .ok()
+            .map(|path| {
+                path.to_string_lossy()
+                    .trim_end_matches(" (deleted)")
+                    .to_owned()
+            })
+    };
+    Some(exe(&pid.to_string())? == exe("self")?)
+}
+
 /// The parent of process `pid`, if /proc shows it.
 pub fn parent_of(pid: libc::pid_t) -> Option<libc::pid_t> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -71,10 +87,29 @@ pub fn flock_holders(dev: u64, ino: u64) -> Vec<libc::pid_t> {
         .collect()
 }
 
-/// The processes that have `path` mapped (a line of /proc/PID/maps ends
-/// with it), in pid order.
+/// The processes that have the file at `path` mapped, in pid order.
+///
+/// Matched by device and inode, not by the name /proc/PID/maps prints:
+/// a file can be mapped under another name (glibc's `sem_open` creates
+/// `sem.XXXXXX`, maps it, then links it to `sem.NAME`, so maps says
+/// `/dev/shm/sem.XXXXXX (deleted)`), and a name can be replaced.
 pub fn mapping(path: &Path) -> Vec<libc::pid_t> {
-    let suffix = format!(" {}", path.display());
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(meta) => mapping_file(meta.dev(), meta.ino()),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The processes that map the file with this device and inode number
+/// (a line of /proc/PID/maps: `addr perms offset MAJ:MIN INODE path`).
+pub fn mapping_file(dev: u64, ino: u64) -> Vec<libc::pid_t> {
+    let want = format!(
+        "{:02x}:{:02x}",
+        libc::major(dev as libc::dev_t),
+        libc::minor(dev as libc::dev_t)
+    );
+    let ino = ino.to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -82,8 +117,12 @@ pub fn mapping(path: &Path) -> Vec<libc::pid_t> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse().ok())
         .filter(|pid: &libc::pid_t| {
-            std::fs::read_to_string(format!("/proc/{pid}/maps"))
-                .is_ok_and(|maps| maps.lines().any(|l| l.ends_with(&suffix)))
+            std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|maps| {
+                maps.lines().any(|l| {
+                    let mut fields = l.split_whitespace().skip(3);
+                    fields.next() == Some(want.as_str()) && fields.next() == Some(ino.as_str())
+                })
+            })
         })
         .collect();
     pids.sort_unstable();

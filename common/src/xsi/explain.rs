@@ -154,16 +154,31 @@ pub(super) fn explain_shmget(
                 seg.describe()
             );
             let another = another_key_hint(key);
-            let hint = if seg.uid != me.as_raw() && !me.is_root() {
-                format!("{facts}.\nOnly its owner or root can remove it. Use {another}")
+            // ipcrm only for what is provably this user's own leftover of
+            // racing_xsi_shm: its segment of one int, that nobody attaches.
+            let hint = if seg.uid != me.as_raw() {
+                format!(
+                    "{facts}:\n{}'s, not yours; it is left alone. Use {another}",
+                    user_name(seg.uid)
+                )
             } else if seg.attached > 0 {
                 format!(
-                    "{facts},\nand still attached: another run may be going on. If it is stale,\n\
-                     remove it with: ipcrm -M {key}\nor use {another}"
+                    "{facts},\nand in use right now: {} attached (creator pid {}{}). Removing it would\n\
+                     break that run. Wait for it to end, or use {another}",
+                    seg.attached,
+                    seg.creator_pid,
+                    procs::name_of(seg.creator_pid).map_or_else(String::new, |n| format!(", {n}"))
+                )
+            } else if seg.size == size_of::<i32>()
+                && crate::error::program_name() == "racing_xsi_shm"
+            {
+                format!(
+                    "{facts},\nand nothing is attached: a run that was killed left it. Remove it with: ipcrm -M {key}\nor use {another}"
                 )
             } else {
                 format!(
-                    "{facts},\nprobably left by an earlier run. Remove it with: ipcrm -M {key}\nor use {another}"
+                    "{facts}:\nnot something this program left (its segments are one int, 4 bytes), so it is\n\
+                     left alone. Use {another}"
                 )
             };
             err.hint(hint)
@@ -265,7 +280,15 @@ pub(super) fn explain_shmat(call: String, errno: Errno, id: libc::c_int, size: u
     let err = SysError::new(call, errno);
     match errno {
         Errno::EACCES => {
-            err.hint("this user may not read and write the segment (see its perms in ipcs -m).")
+            let whose = segments().into_iter().find(|s| s.id == id).map_or_else(
+                || String::from("another user"),
+                |s| format!("{}, mode {:04o}", user_name(s.uid), s.mode & 0o777),
+            );
+            err.hint(format!(
+                "the segment belongs to {whose}: only its owner's processes\n\
+                 (and root) may read and write it. Join a run of your own: start one with a key of\n\
+                 yours (--path a file of yours, or another --proj-id), then --attach with the same."
+            ))
         }
         Errno::EINVAL => err.hint(format!(
             "shmid {id} no longer names a segment: it was removed (ipcrm?) meanwhile."
@@ -301,26 +324,30 @@ pub(super) fn explain_semget(call: String, errno: Errno, key: &Key) -> SysError 
                 .find(|set| set.key == key.raw());
             let facts = existing.as_ref().map_or_else(String::new, |set| {
                 format!(
-                    " (semid {}, owner {}, mode {:04o})",
+                    " (semid {}, owner {}, mode {:04o}, {} semaphores)",
                     set.id,
                     user_name(set.uid),
-                    set.mode & 0o777
+                    set.mode & 0o777,
+                    set.nsems
                 )
             });
             let another = another_key_hint(key);
-            let me = Uid::effective();
-            let foreign = existing.is_some_and(|set| set.uid != me.as_raw());
-            if foreign && !me.is_root() {
-                err.hint(format!(
-                    "a semaphore set with key {key} already exists{facts}.\n\
-                     Only its owner or root can remove it. Use {another}"
-                ))
-            } else {
-                err.hint(format!(
-                    "a semaphore set with key {key} already exists{facts}, probably left by\n\
-                     an earlier run. Remove it with: ipcrm -S {key}\n\
-                     or use {another}"
-                ))
+            let me = Uid::effective().as_raw();
+            match existing {
+                Some(set) if set.uid != me => err.hint(format!(
+                    "a semaphore set with key {key} already exists{facts}:\n{}'s, not yours; it is left \
+                     alone. Use {another}",
+                    user_name(set.uid)
+                )),
+                Some(set) if set.nsems == 1 => err.hint(format!(
+                    "a semaphore set with key {key} already exists{facts},\n\
+                     left by an earlier run (this run's segment with the key is new, so no run uses it).\n\
+                     Remove it with: ipcrm -S {key}\nor use {another}"
+                )),
+                _ => err.hint(format!(
+                    "a semaphore set with key {key} already exists{facts}: not one this program\n\
+                     makes, so it is left alone. Use {another}"
+                )),
             }
         }
         Errno::ENOENT => err.hint(format!(

@@ -114,7 +114,10 @@ impl Reservation {
 impl Drop for Reservation {
     fn drop(&mut self) {
         if !self.restored {
-            let _ = self.give_back();
+            let added = self.added;
+            if let Err(err) = self.give_back() {
+                crate::error::not_released(format!("{added} huge pages of {NR_HUGEPAGES} ({err})"));
+            }
         }
     }
 }

@@ -222,7 +222,12 @@ impl Segment {
 impl Drop for Segment {
     fn drop(&mut self) {
         if self.owned && !self.marked.get() {
-            let _ = rmid(self.id);
+            if let Err(err) = rmid(self.id) {
+                // EINVAL: someone removed it already; it is gone.
+                if err.errno() != Errno::EINVAL {
+                    crate::error::not_released(format!("shmid {} ({err})", self.id));
+                }
+            }
         }
     }
 }

@@ -191,7 +191,17 @@ impl Drop for XsiSemaphore {
     fn drop(&mut self) {
         if self.owned {
             // SAFETY: IPC_RMID takes no further argument.
-            unsafe { libc::semctl(self.id, 0, libc::IPC_RMID) };
+            if unsafe { libc::semctl(self.id, 0, libc::IPC_RMID) } == -1 {
+                let errno = Errno::last();
+                // EINVAL: someone removed it already; it is gone.
+                if errno != Errno::EINVAL {
+                    crate::error::not_released(format!(
+                        "semaphore set {} (semctl IPC_RMID failed: {})",
+                        self.id,
+                        crate::error::errno_text(errno)
+                    ));
+                }
+            }
         }
     }
 }

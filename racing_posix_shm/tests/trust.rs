@@ -1,0 +1,436 @@
+//! Trust nothing found by a name (docs/reliability.md, "Found by name"):
+//! what a run, its children and a joiner do when /dev/shm/NAME or
+//! /dev/shm/sem.NAME is not what they expect — an object made again under
+//! the name while the children start, a semaphore another user planted or
+//! nobody gives back, a holder that died, an object truncated under its
+//! mapping. Each is said in one line, and nothing waits forever.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, shm_p, sleeping, text};
+
+const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
+
+fn named(name: &str, rest: &[&str]) -> Vec<String> {
+    let mut args = vec![String::from("--name"), name.to_owned()];
+    args.extend(rest.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+/// `run`, once it keeps /dev/shm/NAME (`--linger`), its race over.
+fn lingering_run(mut run: Running, name: &str) -> Running {
+    let pid = run.pid();
+    let object = format!("/dev/shm{name}");
+    run.wait_until("the run keeps its object", || {
+        Path::new(&object).exists() && child_pids(pid).is_empty() && sleeping(pid)
+    });
+    run
+}
+
+/// A creator of `name` that keeps it until a signal (`rest`: more flags).
+fn creator(lab: &Lab, name: &str, rest: &[&str]) -> Running {
+    let mut args = vec!["--count", "1", "--linger", "forever"];
+    args.extend_from_slice(rest);
+    lingering_run(lab.start(BIN, &named(name, &args)), name)
+}
+
+/// End a lingering creator with Ctrl-C; its stderr.
+fn release(creator: Running) -> String {
+    creator.signal(Signal::SIGINT);
+    let out = creator.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    stderr
+}
+
+/// The run's object removed and another made under its name while the
+/// children start: the children forked afterwards open someone else's
+/// object by the article's lookup. They leave it alone, say so once, and
+/// the run exits 1; the other object's int is untouched.
+#[test]
+fn an_object_found_by_the_name_that_is_not_the_runs_is_left_alone() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let object = format!("/dev/shm{name}");
+    let mut run = lab.start(
+        BIN,
+        &named(&name, &["--count", "200", "--sleep-us", "300000"]),
+    );
+    let pid = run.pid();
+    run.wait_until("2 children forked", || child_pids(pid).len() >= 2);
+    run.signal(Signal::SIGSTOP);
+    std::fs::remove_file(&object).unwrap();
+    let args = named(
+        &name,
+        &["--count", "1", "--lock", "atomic", "--linger", "forever"],
+    );
+    let impostor = match lab.as_nobody(BIN, None) {
+        Some(mut nobody) => {
+            nobody.args(&args);
+            lab.spawn(nobody)
+        }
+        None => lab.start(BIN, &args),
+    };
+    let impostor = lingering_run(impostor, &name);
+    run.signal(Signal::SIGCONT);
+    let out = run.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no result");
+    let says = format!("{object} is another object now (inode ");
+    assert_eq!(stderr.matches(&says).count(), 1, "said once:\n{stderr}");
+    assert!(
+        stderr.contains("), not the one this run works on (inode "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("this child left it alone\n"), "{stderr}");
+    let theirs = release(impostor);
+    assert!(
+        theirs.contains("shm_p is still 1: nobody added to it meanwhile."),
+        "{theirs}"
+    );
+    lab.assert_clean();
+}
+
+/// A joiner whose creator ends while the joiner's 200 children are still
+/// being forked: one error for all of them, not one per child.
+#[test]
+fn a_joiner_whose_creator_ends_meanwhile_says_so_once() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let owner = creator(&lab, &name, &[]);
+    let mut joiner = lab.start(
+        BIN,
+        &named(
+            &name,
+            &["--attach", "--count", "200", "--sleep-us", "2000000"],
+        ),
+    );
+    let pid = joiner.pid();
+    joiner.wait_until("2 children forked", || child_pids(pid).len() >= 2);
+    joiner.signal(Signal::SIGSTOP);
+    release(owner);
+    joiner.signal(Signal::SIGCONT);
+    let out = joiner.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("racing_posix_shm: child pid ").count(),
+        1,
+        "one line for all:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(" of 200 children failed: child "),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() < 20, "{stderr}");
+    lab.assert_clean();
+}
+
+/// Another user's named semaphore under the name of a run that has none,
+/// taken (value 0): refused at once, and left as it is.
+#[test]
+fn a_named_semaphore_another_user_planted_is_refused() {
+    let lab = Lab::new();
+    if !testkit::is_root() {
+        testkit::skip("needs root to plant a semaphore as another user");
+        return;
+    }
+    let name = lab.name();
+    let owner = creator(&lab, &name, &[]);
+    let planted = testkit::plant::named_semaphore(&name, 0, Some(65534));
+    let started = Instant::now();
+    let out = lab.run(
+        BIN,
+        &named(&name, &["--attach", "--count", "3", "--lock", "semaphore"]),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "refused at once"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "racing_posix_shm: --lock semaphore cannot join the run: {} is not the semaphore its creator made: it belongs to uid 65534 (nobody), and the object to uid 0 (root); it was left alone\n",
+            planted.path().display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(planted.value(), 0, "untouched");
+    drop(planted);
+    release(owner);
+    lab.assert_clean();
+}
+
+/// A named semaphore taken by something that is not a run of ours (here
+/// the test, with value 0, beside an object that has no room for a
+/// holder's pid): the joiner's children wait 5 s, then say so, once, and
+/// end.
+#[test]
+fn a_named_semaphore_nobody_says_they_hold_ends_the_wait_with_one_line() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let owner = creator(&lab, &name, &[]);
+    let planted = testkit::plant::named_semaphore(&name, 0, None);
+    let started = Instant::now();
+    let out = lab.run(
+        BIN,
+        &named(&name, &["--attach", "--count", "2", "--lock", "semaphore"]),
+    );
+    let took = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let says = format!(
+        "{} has been taken for 5 s by a process that did not say who it is",
+        planted.path().display()
+    );
+    assert_eq!(stderr.matches(&says).count(), 1, "{stderr}");
+    assert_eq!(planted.value(), 0);
+    drop(planted);
+    release(owner);
+    lab.assert_clean();
+}
+
+/// A joiner's child killed while it holds the creator's named semaphore
+/// leaves it taken for good (a POSIX semaphore is only a counter). The
+/// joiner's other child, and every later joiner, say so within seconds
+/// and end, instead of waiting forever.
+#[test]
+fn a_named_semaphore_whose_holder_died_is_said_so_within_seconds() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let owner = creator(&lab, &name, &["--lock", "semaphore"]);
+    let mut first = lab.start(
+        BIN,
+        &named(
+            &name,
+            &[
+                "--attach",
+                "--count",
+                "2",
+                "--lock",
+                "semaphore",
+                "--sleep-us",
+                "5000000",
+            ],
+        ),
+    );
+    let pid = first.pid();
+    let holder = first.wait_for("a child asleep holding the semaphore", || {
+        child_pids(pid).into_iter().find(|c| in_nanosleep(*c))
+    });
+    testkit::signal_pid(holder, Signal::SIGKILL);
+    let out = first
+        .finish_within(Duration::from_secs(5))
+        .expect("the first joiner ends");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let says = format!(" is held by pid {holder}, which died without giving it back");
+    assert_eq!(stderr.matches(&says).count(), 1, "{stderr}");
+
+    let started = Instant::now();
+    let out = lab.run(
+        BIN,
+        &named(&name, &["--attach", "--count", "1", "--lock", "semaphore"]),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(5), "within 5 s");
+    assert!(stderr.contains(&says), "{stderr}");
+    assert!(
+        stderr.contains("hint: nothing can free it: end the run that made it"),
+        "{stderr}"
+    );
+    release(owner);
+    lab.assert_clean();
+}
+
+/// A holder of another run that is only slow is waited for, and named
+/// once while the others wait; then both runs count.
+#[test]
+fn a_slow_holder_of_another_run_is_waited_for_and_named_once() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let owner = creator(&lab, &name, &["--lock", "semaphore"]);
+    let mut slow = lab.start(
+        BIN,
+        &named(
+            &name,
+            &[
+                "--attach",
+                "--count",
+                "1",
+                "--lock",
+                "semaphore",
+                "--sleep-us",
+                "3000000",
+            ],
+        ),
+    );
+    let slow_pid = slow.pid();
+    let holder = slow.wait_for("its child asleep holding the semaphore", || {
+        child_pids(slow_pid).into_iter().find(|c| in_nanosleep(*c))
+    });
+    let out = lab.run(
+        BIN,
+        &named(&name, &["--attach", "--count", "3", "--lock", "semaphore"]),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let says = format!(
+        "waiting for /dev/shm/sem.{}: pid {holder} (racing_posix_shm, child of pid {slow_pid}), of another run, holds it; the children of this one wait until it gives it back\n",
+        &name[1..]
+    );
+    assert_eq!(stderr.matches(&says).count(), 1, "named once:\n{stderr}");
+    assert_eq!(shm_p(&text(&out.stdout)), 5, "1 + 1 + 3: {stderr}");
+    assert_eq!(slow.finish().status.code(), Some(0));
+    let theirs = release(owner);
+    assert!(theirs.contains("shm_p is 5 now"), "{theirs}");
+    lab.assert_clean();
+}
+
+/// `--attach --lock semaphore` to a run started without it: told so.
+#[test]
+fn a_joiner_of_a_run_without_a_semaphore_is_told_so() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let owner = creator(&lab, &name, &[]);
+    let out = lab.run(BIN, &named(&name, &["--attach", "--lock", "semaphore"]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "racing_posix_shm: --lock semaphore cannot join the run: /dev/shm/sem.{} does not exist\nhint: the run you join was started without --lock semaphore",
+            &name[1..]
+        )),
+        "{stderr}"
+    );
+    release(owner);
+    lab.assert_clean();
+}
+
+/// A joiner refused by the object's permissions (root's run, the joiner
+/// nobody): told whose it is and that only its owner may join it, not to
+/// use another name (it wants this one).
+#[test]
+fn a_joiner_of_another_users_object_is_told_whose_it_is() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
+        testkit::skip("needs root to run the creator and the joiner as two users");
+        return;
+    };
+    let owner = creator(&lab, &name, &[]);
+    nobody.args(named(&name, &["--attach"]));
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed: EACCES (Permission denied)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "hint: /dev/shm{name} belongs to uid 0 (root), mode 0600: only its owner's processes (and root) may join it."
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("another name"), "{stderr}");
+    release(owner);
+    lab.assert_clean();
+}
+
+/// The object truncated while its creator keeps it: reading the int then
+/// is SIGBUS. One line naming the cause, the object unlinked, exit 1.
+#[test]
+fn an_object_truncated_while_it_is_kept_ends_the_run_in_one_line() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let object = format!("/dev/shm{name}");
+    let owner = creator(&lab, &name, &[]);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&object)
+        .and_then(|f| f.set_len(0))
+        .unwrap();
+    owner.signal(Signal::SIGINT);
+    let out = owner.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.ends_with("racing_posix_shm: the shared memory went away under its mapping while it was kept (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n"),
+        "{stderr}"
+    );
+    assert!(!Path::new(&object).exists(), "unlinked");
+    lab.assert_clean();
+}
+
+/// An empty object (or any that is not a counter) is not joined: mapping
+/// it and adding would be SIGBUS, or writing into someone else's data.
+#[test]
+fn an_object_that_is_not_a_counter_is_not_joined() {
+    let lab = Lab::new();
+    for content in ["", "not a counter at all"] {
+        let name = lab.name();
+        let object = format!("/dev/shm{name}");
+        std::fs::write(&object, content).unwrap();
+        let out = lab.run(BIN, &named(&name, &["--attach", "--count", "3"]));
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "racing_posix_shm: {object} is a file of {} bytes (owner ",
+                content.len()
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("not a racing_posix_shm counter, which is one int of 4 bytes (8 with --lock semaphore); nothing was written to it\n"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&object).unwrap(), content);
+        std::fs::remove_file(&object).unwrap();
+    }
+    lab.assert_clean();
+}
+
+/// A live run's named semaphore is an object in use, never "left over":
+/// another run meeting it under that name is told who uses it, and no
+/// `rm` is offered.
+#[test]
+fn a_live_runs_semaphore_is_never_called_left_over() {
+    let lab = Lab::new();
+    let name = lab.name();
+    let mut first = lab.start(
+        BIN,
+        &named(
+            &name,
+            &[
+                "--count",
+                "3",
+                "--lock",
+                "semaphore",
+                "--sleep-us",
+                "1000000",
+            ],
+        ),
+    );
+    let pid = first.pid();
+    first.wait_until("its children race", || child_pids(pid).len() == 3);
+    let sem_name = format!("/sem.{}", &name[1..]);
+    let out = lab.run(BIN, &named(&sem_name, &[]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "and is in use right now: pid {pid} (racing_posix_shm) and 3 more use it. Removing it would break that run."
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rm "), "{stderr}");
+    assert_eq!(first.finish().status.code(), Some(0));
+    lab.assert_clean();
+}

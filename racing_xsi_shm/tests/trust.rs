@@ -1,0 +1,333 @@
+//! Trust nothing found by a key (docs/reliability.md, "Found by name"):
+//! what a run, its children and a joiner do when the key leads somewhere
+//! else than they expect — a segment made again under the key while the
+//! children start, a file behind `--path` replaced, a semaphore set that
+//! another user planted, a segment that is not a counter. Each is refused
+//! in one line and left as it was.
+
+use common::race::SharedCounter;
+use common::system::sysvipc;
+use common::xsi::Segment;
+use testkit::{Lab, LabKey, Running, Signal, child_pids, sleeping, text};
+
+const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
+
+/// `bin args` as nobody when the test is root (another user, as on a lab
+/// server), else as this user (another program of theirs).
+fn as_someone_else(lab: &Lab, args: &[String]) -> Running {
+    match lab.as_nobody(BIN, None) {
+        Some(mut nobody) => {
+            nobody.args(args);
+            lab.spawn(nobody)
+        }
+        None => lab.start(BIN, args),
+    }
+}
+
+/// `run`, once it keeps its segment under `key` (`--linger`), its race
+/// over.
+fn lingering_run(mut run: Running, key: i32) -> Running {
+    let pid = run.pid();
+    run.wait_until("the run keeps its segment", || {
+        sysvipc::segment_with_key(key).is_some() && child_pids(pid).is_empty() && sleeping(pid)
+    });
+    run
+}
+
+/// The first int of `segment`.
+fn int_of(segment: &Segment) -> i32 {
+    let attachment = segment.attach().unwrap();
+    SharedCounter::at_start_of(&attachment).get()
+}
+
+/// Start the creator of `own` with 200 slow children, and stop it
+/// (SIGSTOP) once 2 have been forked: its fork loop is frozen while the
+/// test changes what the key leads to.
+fn creator_stopped_mid_fork(lab: &Lab, own: &LabKey) -> Running {
+    let mut run = lab.start(BIN, &own.with(&["--count", "200", "--sleep-us", "300000"]));
+    let pid = run.pid();
+    run.wait_until("2 children forked", || child_pids(pid).len() >= 2);
+    run.signal(Signal::SIGSTOP);
+    run
+}
+
+/// The parent's segment removed and another made under its key while the
+/// children start; or the file behind `--path` replaced (a new inode, a
+/// new key) and a segment made under the new key. Either way the children
+/// forked afterwards find someone else's segment by the article's lookup:
+/// they leave it alone, say so once, and the run exits 1.
+#[test]
+fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
+    for swap_file in [false, true] {
+        let lab = Lab::new();
+        let own = lab.key();
+        let creator = creator_stopped_mid_fork(&lab, &own);
+        let ours = sysvipc::segment_with_key(own.key.raw()).expect("the run's segment");
+        let new_key = if swap_file {
+            // Replace the key file: same name, new inode, new key.
+            let fresh = lab.path("key.new");
+            std::fs::write(&fresh, "another file, same name\n").unwrap();
+            std::fs::set_permissions(&fresh, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .unwrap();
+            std::fs::rename(&fresh, &own.path).unwrap();
+            let key = common::xsi::Key::ftok(&own.path, own.proj_id).unwrap();
+            assert_ne!(key, own.key, "a new inode gives a new key");
+            key
+        } else {
+            let ipcrm = std::process::Command::new("ipcrm")
+                .args(["-m", &ours.id.to_string()])
+                .status()
+                .unwrap();
+            assert!(ipcrm.success());
+            own.key.clone()
+        };
+        let impostor = as_someone_else(
+            &lab,
+            &own.with(&["--count", "1", "--lock", "atomic", "--linger", "forever"]),
+        );
+        let impostor = lingering_run(impostor, new_key.raw());
+        let theirs = sysvipc::segment_with_key(new_key.raw()).unwrap();
+        assert_ne!(theirs.id, ours.id);
+        creator.signal(Signal::SIGCONT);
+        let out = creator.finish();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(out.stdout.is_empty(), "no result");
+        let says = if swap_file {
+            format!(
+                "ftok now gives key {new_key}, not key {}, the one this run's segment has: ",
+                own.key
+            )
+        } else {
+            format!(
+                "key {new_key} names shmid {} (owner {}, created by pid ",
+                theirs.id,
+                if testkit::is_root() {
+                    String::from("uid 65534 (nobody)")
+                } else {
+                    testkit::me()
+                }
+            )
+        };
+        assert_eq!(stderr.matches(&says).count(), 1, "said once:\n{stderr}");
+        assert!(stderr.contains("this child left "), "{stderr}");
+        // The impostor's int is untouched: only its own child added to it.
+        impostor.signal(Signal::SIGINT);
+        let theirs = impostor.finish();
+        let their_err = text(&theirs.stderr);
+        assert_eq!(theirs.status.code(), Some(0), "{their_err}");
+        assert!(
+            their_err.contains("shm_p is still 1: nobody added to it meanwhile."),
+            "{their_err}"
+        );
+        lab.assert_clean();
+    }
+}
+
+/// A joiner whose creator ends while the joiner's 200 children are still
+/// being forked: the children forked after find no segment. One error for
+/// all of them, not one per child, and the parent's count.
+#[test]
+fn a_joiner_whose_creator_ends_meanwhile_says_so_once() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
+    let creator = lingering_run(creator, own.key.raw());
+    let mut joiner = lab.start(
+        BIN,
+        &own.with(&["--attach", "--count", "200", "--sleep-us", "2000000"]),
+    );
+    let pid = joiner.pid();
+    joiner.wait_until("2 children forked", || child_pids(pid).len() >= 2);
+    joiner.signal(Signal::SIGSTOP);
+    creator.signal(Signal::SIGINT);
+    let out = creator.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    joiner.signal(Signal::SIGCONT);
+    let out = joiner.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("racing_xsi_shm: child pid ").count(),
+        1,
+        "one line for all:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(" of 200 children failed: child "),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() < 20, "{stderr}");
+    lab.assert_clean();
+}
+
+/// Another user's semaphore set under the key of a run that has none,
+/// taken (value 0): `--attach --lock semaphore` would wait for that user
+/// forever. It is refused at once, and left as it is.
+#[test]
+fn a_semaphore_set_another_user_planted_is_refused() {
+    let lab = Lab::new();
+    if !testkit::is_root() {
+        testkit::skip("needs root to plant a semaphore set as another user");
+        return;
+    }
+    let own = lab.key();
+    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
+    let creator = lingering_run(creator, own.key.raw());
+    let planted = testkit::plant::semaphore_set(&own.key, 0, Some(65534));
+    let started = std::time::Instant::now();
+    let out = lab.run(
+        BIN,
+        &own.with(&["--attach", "--count", "3", "--lock", "semaphore"]),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(started.elapsed().as_secs() < 3, "refused at once");
+    assert!(
+        stderr.contains(&format!(
+            "racing_xsi_shm: --lock semaphore cannot join the run: the semaphore set with key {} (semid {}) is not the one its creator made: it belongs to uid 65534 (nobody), and the segment to uid 0 (root); it was left alone\n",
+            own.key,
+            planted.id()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(planted.value(), 0, "the planted set is untouched");
+    drop(planted);
+    creator.signal(Signal::SIGINT);
+    let out = creator.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("shm_p is still 1"), "{stderr}");
+    lab.assert_clean();
+}
+
+/// A semaphore set under the key that a process of another program took
+/// and keeps (here: the test itself, with SETVAL 0): no run of ours will
+/// ever give it back. The joiner's children wait 5 s for it, then say who
+/// holds it, once, and end; nothing is left waiting.
+#[test]
+fn a_semaphore_set_held_by_another_program_ends_the_wait_with_one_line() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
+    let creator = lingering_run(creator, own.key.raw());
+    let planted = testkit::plant::semaphore_set(&own.key, 0, None);
+    let started = std::time::Instant::now();
+    let out = lab.run(
+        BIN,
+        &own.with(&["--attach", "--count", "2", "--lock", "semaphore"]),
+    );
+    let took = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(took.as_secs() < 10, "took {took:?}");
+    let says = format!(
+        "semaphore set {} has been taken for 5 s by pid {} (",
+        planted.id(),
+        std::process::id()
+    );
+    assert_eq!(stderr.matches(&says).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("), which is not a run of this program\n"),
+        "{stderr}"
+    );
+    assert_eq!(planted.value(), 0);
+    drop(planted);
+    creator.signal(Signal::SIGINT);
+    assert_eq!(creator.finish().status.code(), Some(0));
+    lab.assert_clean();
+}
+
+/// `--attach --lock semaphore` to a run started without `--lock
+/// semaphore`: told so, not that the set "was removed meanwhile".
+#[test]
+fn a_joiner_of_a_run_without_a_semaphore_is_told_so() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
+    let creator = lingering_run(creator, own.key.raw());
+    let out = lab.run(BIN, &own.with(&["--attach", "--lock", "semaphore"]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("racing_xsi_shm: "))
+            .collect::<Vec<_>>(),
+        [format!(
+            "racing_xsi_shm: --lock semaphore cannot join the run: no semaphore set has key {}",
+            own.key
+        )],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the run you join was started without --lock semaphore"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("meanwhile"), "{stderr}");
+    creator.signal(Signal::SIGINT);
+    assert_eq!(creator.finish().status.code(), Some(0));
+    lab.assert_clean();
+}
+
+/// A joiner refused by the segment's permissions (root's run, the joiner
+/// nobody): told whose it is and that only its owner may join it, not to
+/// use another key (it wants this one).
+#[test]
+fn a_joiner_of_another_users_segment_is_told_whose_it_is() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
+        testkit::skip("needs root to run the creator and the joiner as two users");
+        return;
+    };
+    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
+    let creator = lingering_run(creator, own.key.raw());
+    nobody.args(own.with(&["--attach"]));
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed: EACCES (Permission denied)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "hint: the segment belongs to uid 0 (root), mode 0600: only its owner's processes\n      (and root) may read and write it. Join a run of your own:"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("another key"), "{stderr}");
+    creator.signal(Signal::SIGINT);
+    assert_eq!(creator.finish().status.code(), Some(0));
+    lab.assert_clean();
+}
+
+/// A segment under the key that is not a counter (64 bytes: another
+/// program's): `--attach` does not write to it.
+#[test]
+fn a_segment_that_is_not_a_counter_is_not_joined() {
+    let lab = Lab::new();
+    let own = lab.key();
+    let segment = Segment::create_exclusive(own.key.clone(), 64, 0o600).unwrap();
+    let attachment = segment.attach().unwrap();
+    SharedCounter::at_start_of(&attachment).set(77);
+    attachment.detach().unwrap();
+    let out = lab.run(BIN, &own.with(&["--attach", "--count", "5"]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "\nracing_xsi_shm: key {} names shmid {} of 64 bytes (owner ",
+            own.key,
+            segment.id()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("): not a racing_xsi_shm counter, which is one int of 4 bytes; nothing was written to it\n"),
+        "{stderr}"
+    );
+    assert_eq!(int_of(&segment), 77, "untouched");
+    drop(segment);
+    lab.assert_clean();
+}
