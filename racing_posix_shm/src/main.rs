@@ -15,13 +15,11 @@
 //! Takeaway: POSIX shared memory is a file you `mmap`; its name is a path,
 //! its handle a file descriptor. The chapter is docs/racing_posix_shm.md.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use common::harness::flags::{Family, MeetArgs, RaceArgs, lock_help};
-use common::harness::output::shell_word;
 use common::posix::{NamedSemaphore, ObjectId, PosixShm, ShmName};
 use common::process::fork_children;
 use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
@@ -114,7 +112,7 @@ fn experiment(
     // Not in the C: keep the object for other processes (--linger).
     if let Some(how) = meet.linger {
         let what = name.path().display().to_string();
-        let join = format!("racing_posix_shm --attach --name {name}");
+        let join = format!("racing_posix_shm --attach --name {}", name.shell_word());
         meet::linger(how, &what, &join, || shm_p.get())?;
     }
 
@@ -129,10 +127,7 @@ fn experiment(
 /// Not in the C: join the object another run keeps under the name, let
 /// this process's own children add to it, and leave it to its creator.
 fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
-    let start = format!(
-        "racing_posix_shm --linger 60 --name {}",
-        shell_word(Path::new(name.as_str()))
-    );
+    let start = format!("racing_posix_shm --linger 60 --name {}", name.shell_word());
     let (shm, meeting) = meet::object(name, &start)?;
     let (_, len, _) = shm.facts();
     let len = len as usize;

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::harness::flags::{Family, KeyArgs, MeetArgs, RaceArgs, lock_help};
+use common::harness::output::shell_word;
 use common::process::fork_children;
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
 use common::xsi::{Key, Segment, SegmentId};
@@ -109,7 +110,7 @@ fn experiment(
         let what = format!("key {} (shmid {})", segment.key(), segment.id());
         let join = format!(
             "racing_xsi_shm --attach --path {} --proj-id {proj_id}",
-            path.display()
+            shell_word(path)
         );
         meet::linger(how, &what, &join, || shm_p.get())?;
     }
@@ -131,7 +132,7 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
     common::note(shm_key.explain());
     let start = format!(
         "racing_xsi_shm --linger 60 --path {} --proj-id {proj_id}",
-        path.display()
+        shell_word(path)
     );
     let (segment, meeting) = meet::segment(shm_key, &start)?;
     let attachment = segment.attach()?;

@@ -212,7 +212,7 @@ pub fn lock_help(family: Family) -> impl FnOnce(clap::Arg) -> clap::Arg {
                 "What protects each child's read, pause, write:\n\
                  none (the default): nothing, the article's race: updates are lost.\n\
                  atomic: the read and the write become one fetch_add (the pause stays, before it).\n\
-                 flock: an exclusive flock(2) on this run's own file, $TMPDIR/PROGRAM.PID.lock.\n\
+                 flock: an exclusive flock(2) on this run's own file, $TMPDIR/PROGRAM.RANDOM.lock.\n\
                  semaphore: {long}\n\
                  Every mode but none gives exactly --count."
             ))

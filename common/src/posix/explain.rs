@@ -44,7 +44,7 @@ pub(super) fn removed_meanwhile(call: String, path: &Path) -> SysError {
     SysError::new(call, Errno::ENOENT).hint(format!(
         "{} was removed by someone else while the run went on (rm, or another\n\
          program's shm_unlink). Nothing is left to clean up.",
-        path.display()
+        shell_word(path)
     ))
 }
 
@@ -52,9 +52,8 @@ pub(super) fn removed_meanwhile(call: String, path: &Path) -> SysError {
 pub(super) fn replaced_meanwhile(call: String, path: &Path) -> SysError {
     SysError::new(call, Errno::ESTALE).hint(format!(
         "{} is no longer the object this run created: someone replaced it\n\
-         meanwhile. It was left alone; remove it yourself if it is stale: rm {}",
-        path.display(),
-        path.display()
+         meanwhile. It is not this run's, so it was left alone.",
+        shell_word(path)
     ))
 }
 
@@ -73,7 +72,7 @@ pub(super) fn another_object(name: &ShmName, found: &libc::stat, expected_ino: u
          same name while the children were starting. Run again; to keep out of others' way,\n\
          use a name of your own, e.g. {} {}",
         name_flag(),
-        free_neighbour(name).map_or_else(|| String::from("/NAME"), |n| n.to_string())
+        free_neighbour(name).map_or_else(|| String::from("/NAME"), |n| n.shell_word())
     ))
 }
 
@@ -266,7 +265,7 @@ pub(super) fn explain_open(call: String, errno: Errno, name: &ShmName) -> SysErr
     let flag = name_flag();
     let another = free_neighbour(name).map_or_else(
         || format!("another name with {flag}"),
-        |n| format!("another name: {flag} {n}"),
+        |n| format!("another name: {flag} {}", n.shell_word()),
     );
     match errno {
         Errno::EEXIST => err.hint(taken(&path, OBJECT_SIZES, &another)),

@@ -52,6 +52,12 @@ impl ShmName {
         PathBuf::from(format!("{DEV_SHM}{}", self.0))
     }
 
+    /// The name as one shell word, for a command a hint prints: `/shm`,
+    /// or `'/my shm'`.
+    pub fn shell_word(&self) -> String {
+        crate::harness::output::shell_word(std::path::Path::new(&self.0))
+    }
+
     /// `/dev/shm/sem.shm`: where `sem_open` keeps the semaphore of this name.
     pub fn semaphore_path(&self) -> PathBuf {
         PathBuf::from(format!("{DEV_SHM}/sem.{}", &self.0[1..]))

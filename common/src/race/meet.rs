@@ -143,8 +143,8 @@ pub fn object(name: &ShmName, start: &str) -> anyhow::Result<(PosixShm, Meeting)
             return Err(err
                 .hint(format!(
                     "{} belongs to {whose}: only its owner's processes (and root) may join it.\n\
-                     Join a run of your own: start one under a name of yours, {start}-NAME,\n\
-                     then --attach with the same --name.",
+                     Join a run of your own: start one under a name of yours (racing_posix_shm\n\
+                     --linger 60 --name /NAME), then --attach with the same --name.",
                     shell_word(&path)
                 ))
                 .into());

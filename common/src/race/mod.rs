@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`counter`] | the article's `int *shm_p`, as an `AtomicI32` view |
 //! | [`lock`] | `--lock none/atomic/flock/semaphore`: who creates what, and how each child increments |
-//! | [`lock_file`] | `$TMPDIR/PROGRAM.PID.lock`, created and removed by the run |
+//! | [`lock_file`] | `$TMPDIR/PROGRAM.RANDOM.lock`, created and removed by the run |
 //! | [`meet`] | `--linger` and `--attach`: unrelated processes meeting at one counter by its name |
 
 pub mod counter;

@@ -42,7 +42,10 @@ impl Key {
     /// is refused: each process would compute a different key, and the
     /// children would never find the parent's segment.
     pub fn ftok(path: &Path, proj_id: i32) -> Result<Key, SysError> {
-        let call = format!("ftok(\"{}\", {proj_id})", path.display());
+        let call = format!(
+            "ftok({}, {proj_id})",
+            crate::harness::output::c_string(path)
+        );
         if let Some(real) = per_process(path) {
             return Err(refuse_per_process(call, path, &real));
         }
@@ -92,9 +95,9 @@ impl Key {
             " (ftok keeps only its low 8 bits)"
         };
         format!(
-            "key {self} = ftok(\"{}\", {proj_id}): proj_id {proj_id} → {proj:#04x}{kept}, \
+            "key {self} = ftok({}, {proj_id}): proj_id {proj_id} → {proj:#04x}{kept}, \
              device → {dev:#04x}, inode → {ino:#06x}",
-            path.display()
+            crate::harness::output::c_string(path)
         )
     }
 }
@@ -125,8 +128,8 @@ fn refuse_per_process(call: String, path: &Path, real: &Path) -> SysError {
         "{} is {} here: this process's own file, a different file in\n\
          every process. Each child's ftok would give another key, and none would find\n\
          the parent's segment. Use a file every process sees as the same, e.g. --path /etc/passwd.",
-        path.display(),
-        real.display()
+        crate::harness::output::shell_word(path),
+        crate::harness::output::shell_word(real)
     ))
 }
 
@@ -138,12 +141,12 @@ fn explain_ftok(call: String, errno: Errno, path: &Path) -> SysError {
             "{} does not exist. ftok needs an existing file: the key is made from\n\
              its inode and device numbers, not its name. Any file every user of the\n\
              key can see will do, e.g. --path /etc/passwd (the article's choice).",
-            path.display()
+            crate::harness::output::shell_word(path)
         )),
         Errno::EACCES => err.hint(format!(
             "a directory on the way to {} cannot be searched by this user.\n\
              Pick a file everyone can reach, e.g. --path /etc/passwd.",
-            path.display()
+            crate::harness::output::shell_word(path)
         )),
         _ => err,
     }
