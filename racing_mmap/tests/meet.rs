@@ -259,7 +259,9 @@ fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("(owner uid 0 (root), mode 0644): only a run of its owner can join it"),
+        stderr.contains(
+            "(owner uid 0 (root), mode 0644): a counter is joined only by its\n      owner's runs (and root's)."
+        ),
         "{stderr}"
     );
     assert_eq!(fingerprint(&theirs), before);

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, shm_p, sleeping, text};
+use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, release, shm_p, sleeping, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 
@@ -30,18 +30,10 @@ fn lingering_run(mut run: Running, name: &str) -> Running {
 
 /// A creator of `name` that keeps it until a signal (`rest`: more flags).
 fn creator(lab: &Lab, name: &str, rest: &[&str]) -> Running {
-    let mut args = vec!["--count", "1", "--linger", "forever"];
-    args.extend_from_slice(rest);
-    lingering_run(lab.start(BIN, &named(name, &args)), name)
-}
-
-/// End a lingering creator with Ctrl-C; its stderr.
-fn release(creator: Running) -> String {
-    creator.signal(Signal::SIGINT);
-    let out = creator.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    stderr
+    let object = format!("/dev/shm{name}");
+    testkit::lingering_creator(lab, BIN, &named(name, &[]), rest, || {
+        Path::new(&object).exists()
+    })
 }
 
 /// The run's object removed and another made under its name while the
@@ -93,38 +85,20 @@ fn an_object_found_by_the_name_that_is_not_the_runs_is_left_alone() {
     lab.assert_clean();
 }
 
-/// A joiner whose creator ends while the joiner's 200 children are still
+/// A joiner whose creator ends while the joiner's children are still
 /// being forked: one error for all of them, not one per child.
 #[test]
 fn a_joiner_whose_creator_ends_meanwhile_says_so_once() {
     let lab = Lab::new();
     let name = lab.name();
-    let owner = creator(&lab, &name, &[]);
-    let mut joiner = lab.start(
+    let object = format!("/dev/shm{name}");
+    testkit::assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
+        &lab,
         BIN,
-        &named(
-            &name,
-            &["--attach", "--count", "200", "--sleep-us", "2000000"],
-        ),
+        "racing_posix_shm",
+        &named(&name, &[]),
+        || Path::new(&object).exists(),
     );
-    let pid = joiner.pid();
-    joiner.wait_until("2 children forked", || child_pids(pid).len() >= 2);
-    joiner.signal(Signal::SIGSTOP);
-    release(owner);
-    joiner.signal(Signal::SIGCONT);
-    let out = joiner.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(
-        stderr.matches("racing_posix_shm: child pid ").count(),
-        1,
-        "one line for all:\n{stderr}"
-    );
-    assert!(
-        stderr.contains(" of 200 children failed: child "),
-        "{stderr}"
-    );
-    assert!(stderr.lines().count() < 20, "{stderr}");
     lab.assert_clean();
 }
 
@@ -297,18 +271,15 @@ fn a_slow_holder_of_another_run_is_waited_for_and_named_once() {
 fn a_joiner_of_a_run_without_a_semaphore_is_told_so() {
     let lab = Lab::new();
     let name = lab.name();
-    let owner = creator(&lab, &name, &[]);
-    let out = lab.run(BIN, &named(&name, &["--attach", "--lock", "semaphore"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.starts_with(&format!(
-            "racing_posix_shm: --lock semaphore cannot join the run: /dev/shm/sem.{} does not exist\nhint: the run you join was started without --lock semaphore",
-            &name[1..]
-        )),
-        "{stderr}"
+    let object = format!("/dev/shm{name}");
+    testkit::assert_a_joiner_of_a_run_without_a_semaphore_is_told_so(
+        &lab,
+        BIN,
+        "racing_posix_shm",
+        &named(&name, &[]),
+        || Path::new(&object).exists(),
+        &format!("/dev/shm/sem.{} does not exist", &name[1..]),
     );
-    release(owner);
     lab.assert_clean();
 }
 

@@ -34,6 +34,14 @@ fn lingering_run(mut run: Running, key: i32) -> Running {
     run
 }
 
+/// A creator of `own` that keeps its segment until a signal.
+fn creator(lab: &Lab, own: &LabKey) -> Running {
+    let key = own.key.raw();
+    testkit::lingering_creator(lab, BIN, &own.with(&[]), &[], || {
+        sysvipc::segment_with_key(key).is_some()
+    })
+}
+
 /// The first int of `segment`.
 fn int_of(segment: &Segment) -> i32 {
     let attachment = segment.attach().unwrap();
@@ -112,10 +120,7 @@ fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
         assert_eq!(stderr.matches(&says).count(), 1, "said once:\n{stderr}");
         assert!(stderr.contains("this child left "), "{stderr}");
         // The impostor's int is untouched: only its own child added to it.
-        impostor.signal(Signal::SIGINT);
-        let theirs = impostor.finish();
-        let their_err = text(&theirs.stderr);
-        assert_eq!(theirs.status.code(), Some(0), "{their_err}");
+        let their_err = testkit::release(impostor);
         assert!(
             their_err.contains("shm_p is still 1: nobody added to it meanwhile."),
             "{their_err}"
@@ -124,39 +129,20 @@ fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
     }
 }
 
-/// A joiner whose creator ends while the joiner's 200 children are still
-/// being forked: the children forked after find no segment. One error for
-/// all of them, not one per child, and the parent's count.
+/// A joiner whose creator ends while the joiner's children are still
+/// being forked: one error for all of them, not one per child.
 #[test]
 fn a_joiner_whose_creator_ends_meanwhile_says_so_once() {
     let lab = Lab::new();
     let own = lab.key();
-    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
-    let creator = lingering_run(creator, own.key.raw());
-    let mut joiner = lab.start(
+    let key = own.key.raw();
+    testkit::assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
+        &lab,
         BIN,
-        &own.with(&["--attach", "--count", "200", "--sleep-us", "2000000"]),
+        "racing_xsi_shm",
+        &own.with(&[]),
+        || sysvipc::segment_with_key(key).is_some(),
     );
-    let pid = joiner.pid();
-    joiner.wait_until("2 children forked", || child_pids(pid).len() >= 2);
-    joiner.signal(Signal::SIGSTOP);
-    creator.signal(Signal::SIGINT);
-    let out = creator.finish();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    joiner.signal(Signal::SIGCONT);
-    let out = joiner.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(
-        stderr.matches("racing_xsi_shm: child pid ").count(),
-        1,
-        "one line for all:\n{stderr}"
-    );
-    assert!(
-        stderr.contains(" of 200 children failed: child "),
-        "{stderr}"
-    );
-    assert!(stderr.lines().count() < 20, "{stderr}");
     lab.assert_clean();
 }
 
@@ -171,8 +157,7 @@ fn a_semaphore_set_another_user_planted_is_refused() {
         return;
     }
     let own = lab.key();
-    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
-    let creator = lingering_run(creator, own.key.raw());
+    let creator = creator(&lab, &own);
     let planted = testkit::plant::semaphore_set(&own.key, 0, Some(65534));
     let started = std::time::Instant::now();
     let out = lab.run(
@@ -192,10 +177,7 @@ fn a_semaphore_set_another_user_planted_is_refused() {
     );
     assert_eq!(planted.value(), 0, "the planted set is untouched");
     drop(planted);
-    creator.signal(Signal::SIGINT);
-    let out = creator.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = testkit::release(creator);
     assert!(stderr.contains("shm_p is still 1"), "{stderr}");
     lab.assert_clean();
 }
@@ -208,8 +190,7 @@ fn a_semaphore_set_another_user_planted_is_refused() {
 fn a_semaphore_set_held_by_another_program_ends_the_wait_with_one_line() {
     let lab = Lab::new();
     let own = lab.key();
-    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
-    let creator = lingering_run(creator, own.key.raw());
+    let creator = creator(&lab, &own);
     let planted = testkit::plant::semaphore_set(&own.key, 0, None);
     let started = std::time::Instant::now();
     let out = lab.run(
@@ -232,8 +213,7 @@ fn a_semaphore_set_held_by_another_program_ends_the_wait_with_one_line() {
     );
     assert_eq!(planted.value(), 0);
     drop(planted);
-    creator.signal(Signal::SIGINT);
-    assert_eq!(creator.finish().status.code(), Some(0));
+    testkit::release(creator);
     lab.assert_clean();
 }
 
@@ -243,29 +223,15 @@ fn a_semaphore_set_held_by_another_program_ends_the_wait_with_one_line() {
 fn a_joiner_of_a_run_without_a_semaphore_is_told_so() {
     let lab = Lab::new();
     let own = lab.key();
-    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
-    let creator = lingering_run(creator, own.key.raw());
-    let out = lab.run(BIN, &own.with(&["--attach", "--lock", "semaphore"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(
-        stderr
-            .lines()
-            .filter(|l| l.starts_with("racing_xsi_shm: "))
-            .collect::<Vec<_>>(),
-        [format!(
-            "racing_xsi_shm: --lock semaphore cannot join the run: no semaphore set has key {}",
-            own.key
-        )],
-        "{stderr}"
+    let key = own.key.raw();
+    testkit::assert_a_joiner_of_a_run_without_a_semaphore_is_told_so(
+        &lab,
+        BIN,
+        "racing_xsi_shm",
+        &own.with(&[]),
+        || sysvipc::segment_with_key(key).is_some(),
+        &format!("no semaphore set has key {}", own.key),
     );
-    assert!(
-        stderr.contains("hint: the run you join was started without --lock semaphore"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("meanwhile"), "{stderr}");
-    creator.signal(Signal::SIGINT);
-    assert_eq!(creator.finish().status.code(), Some(0));
     lab.assert_clean();
 }
 
@@ -280,8 +246,7 @@ fn a_joiner_of_another_users_segment_is_told_whose_it_is() {
         testkit::skip("needs root to run the creator and the joiner as two users");
         return;
     };
-    let creator = lab.start(BIN, &own.with(&["--count", "1", "--linger", "forever"]));
-    let creator = lingering_run(creator, own.key.raw());
+    let creator = creator(&lab, &own);
     nobody.args(own.with(&["--attach"]));
     let out = lab.spawn(nobody).finish();
     let stderr = text(&out.stderr);
@@ -297,8 +262,7 @@ fn a_joiner_of_another_users_segment_is_told_whose_it_is() {
         "{stderr}"
     );
     assert!(!stderr.contains("another key"), "{stderr}");
-    creator.signal(Signal::SIGINT);
-    assert_eq!(creator.finish().status.code(), Some(0));
+    testkit::release(creator);
     lab.assert_clean();
 }
 

@@ -19,6 +19,7 @@ use nix::unistd::Pid;
 use crate::lab::Lab;
 use crate::output::{change, shm_p, text};
 use crate::probe::{child_pids, in_nanosleep, shmem_mib};
+use crate::run::Running;
 
 /// The signals a person uses to stop a program, and the exit status each
 /// must give once the run has released everything: Ctrl-C, `kill`, a
@@ -934,4 +935,109 @@ pub fn assert_a_cgroup_limit_is_refused_before_anything_is_created(
         "the test's cgroup {} is removed",
         dir.display()
     );
+}
+
+// ---- meeting by key or name: what both families share ------------------------
+
+/// `bin own --count 1 --linger forever rest…`, once `keeps()` says its
+/// segment or object is there and its race is over: a creator to join,
+/// whose int is 1.
+pub fn lingering_creator(
+    lab: &Lab,
+    bin: &str,
+    own: &[String],
+    rest: &[&str],
+    keeps: impl Fn() -> bool,
+) -> Running {
+    let mut args = vec!["--count", "1", "--linger", "forever"];
+    args.extend_from_slice(rest);
+    let mut run = lab.start(bin, &with(own, &args));
+    let pid = run.pid();
+    run.wait_until("the creator keeps its memory", || {
+        keeps() && child_pids(pid).is_empty() && crate::probe::sleeping(pid)
+    });
+    run
+}
+
+/// End a lingering creator with Ctrl-C: it releases and exits 0. Its stderr.
+pub fn release(creator: Running) -> String {
+    creator.signal(Signal::SIGINT);
+    let out = creator.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    stderr
+}
+
+/// A joiner whose creator ends while the joiner's 200 children are still
+/// being forked (the joiner is stopped after 2, the creator ends, the
+/// joiner goes on): the children forked after find nothing under the key
+/// or name. One error for all of them, not one per child, then the
+/// parent's count; exit 1.
+pub fn assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
+    lab: &Lab,
+    bin: &str,
+    program: &str,
+    own: &[String],
+    keeps: impl Fn() -> bool,
+) {
+    let creator = lingering_creator(lab, bin, own, &[], keeps);
+    let mut joiner = lab.start(
+        bin,
+        &with(
+            own,
+            &["--attach", "--count", "200", "--sleep-us", "2000000"],
+        ),
+    );
+    let pid = joiner.pid();
+    joiner.wait_until("2 children forked", || child_pids(pid).len() >= 2);
+    joiner.signal(Signal::SIGSTOP);
+    release(creator);
+    joiner.signal(Signal::SIGCONT);
+    let out = joiner.finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches(&format!("{program}: child pid ")).count(),
+        1,
+        "one line for all:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(" of 200 children failed: child "),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() < 20, "{stderr}");
+}
+
+/// `--attach --lock semaphore` to a run started without `--lock
+/// semaphore`: one line that `says` so (not that the semaphore "was
+/// removed meanwhile"), and the hint; exit 1.
+pub fn assert_a_joiner_of_a_run_without_a_semaphore_is_told_so(
+    lab: &Lab,
+    bin: &str,
+    program: &str,
+    own: &[String],
+    keeps: impl Fn() -> bool,
+    says: &str,
+) {
+    let creator = lingering_creator(lab, bin, own, &[], keeps);
+    let out = lab.run(bin, &with(own, &["--attach", "--lock", "semaphore"]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("{program}: ")))
+        .collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "{program}: --lock semaphore cannot join the run: {says}"
+        )],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the run you join was started without --lock semaphore"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("meanwhile"), "{stderr}");
+    release(creator);
 }

@@ -56,7 +56,22 @@ pub fn run<A: clap::Parser>(program: impl FnOnce(A) -> anyhow::Result<()>) -> Ex
         report(&err.into());
         return ExitCode::FAILURE;
     }
-    match program(args) {
+    let outcome = program(args);
+    // What a Drop could not remove is said, whatever the outcome (an
+    // interruption says it in its own line).
+    let interrupted = outcome
+        .as_ref()
+        .err()
+        .is_some_and(|err| err.chain().any(|e| e.is::<Interrupted>()));
+    let left = crate::error::unreleased();
+    if !left.is_empty() && !interrupted {
+        note(format!(
+            "{}: could not remove what this run created: {}",
+            crate::error::program_name(),
+            left.join(", ")
+        ));
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.chain().any(|e| e.is::<Usage>()) => {
             // In clap's words and with its exit status, as if clap had said it.

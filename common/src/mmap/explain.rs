@@ -350,8 +350,8 @@ pub(super) fn explain_file_open(call: String, errno: Errno, path: &Path) -> SysE
                 },
             );
             err.hint(format!(
-                "this user may not write {q}{whose}: only a run of its owner can join it.\n\
-                 Make a counter of your own: racing_mmap --file {}",
+                "this user may not write {q}{whose}: a counter is joined only by its\n\
+                 owner's runs (and root's). Make a counter of your own: racing_mmap --file {}",
                 fresh_path(path, false).map_or_else(|| String::from("FILE"), |p| shell_word(&p))
             ))
         }

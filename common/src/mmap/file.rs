@@ -144,8 +144,7 @@ impl MappedFile {
     /// hold the int after its header page, and its first page must be
     /// exactly [`counter_header`]. Anything else is refused, untouched.
     pub fn join_counter(path: &Path) -> anyhow::Result<MappedFile> {
-        let there = std::fs::symlink_metadata(path);
-        let meta = match there {
+        let meta = match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.file_type().is_file() => meta,
             Ok(_) => return Err(not_a_counter(path, &what_is_there(path)).into()),
             Err(e) => {
@@ -155,38 +154,49 @@ impl MappedFile {
                 );
             }
         };
-        let call = format!(
-            "open({}, O_RDWR|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY|O_CLOEXEC)",
-            c_string(path)
-        );
-        let fd = open(
-            path,
-            OFlag::O_RDWR
-                | OFlag::O_NOFOLLOW
-                | OFlag::O_NONBLOCK
-                | OFlag::O_NOCTTY
-                | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|errno| explain_file_open(call, errno, path))?;
-        let stat = fstat(&fd)
+        // First read-only, to look at the header: a file that is not a
+        // counter is refused as such, whoever may write it.
+        let flags = OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+        let look = open(path, OFlag::O_RDONLY | flags, Mode::empty()).map_err(|errno| {
+            explain_file_open(
+                format!(
+                    "open({}, O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY)",
+                    c_string(path)
+                ),
+                errno,
+                path,
+            )
+        })?;
+        let stat = fstat(&look)
             .map_err(|errno| SysError::new(format!("fstat({})", c_string(path)), errno))?;
         // Swapped between the look and the open: not what was looked at.
-        if (stat.st_dev, stat.st_ino) != (meta.dev(), meta.ino()) {
+        let id = (stat.st_dev, stat.st_ino);
+        if id != (meta.dev(), meta.ino()) {
             return Err(not_a_counter(path, &what_is_there(path)).into());
         }
         let header = counter_header();
         let mut first = vec![0; header.len()];
-        let file = std::fs::File::from(fd);
-        let read = read_up_to(&file, &mut first);
+        let read = read_up_to(&std::fs::File::from(look), &mut first);
         let size = usize::try_from(stat.st_size).unwrap_or(0);
         if first[..read] != header[..] || size < header.len() + size_of::<i32>() {
             return Err(not_a_counter(path, &what_is_there(path)).into());
         }
+        // A counter: now for writing, and it must still be the same file.
+        let call = format!(
+            "open({}, O_RDWR|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY)",
+            c_string(path)
+        );
+        let fd = open(path, OFlag::O_RDWR | flags, Mode::empty())
+            .map_err(|errno| explain_file_open(call, errno, path))?;
+        let now = fstat(&fd)
+            .map_err(|errno| SysError::new(format!("fstat({})", c_string(path)), errno))?;
+        if (now.st_dev, now.st_ino) != id {
+            return Err(not_a_counter(path, &what_is_there(path)).into());
+        }
         Ok(MappedFile {
             path: path.to_owned(),
-            fd: file.into(),
-            id: (stat.st_dev, stat.st_ino),
+            fd,
+            id,
             offset: header.len(),
             remove: false,
         })
