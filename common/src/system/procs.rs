@@ -30,9 +30,9 @@ pub fn is_alive(pid: libc::pid_t) -> bool {
     }
 }
 
-/// Whether process `pid` runs the same executable as this one
-/// (/proc/PID/exe); `None` if this user may not look (another user's
-/// process).
+/// Whether process `pid` runs this program: the same executable as this
+/// one (/proc/PID/exe), or one of the same name (a copy, another build);
+/// `None` if this user may not look (another user's process).
 pub fn runs_this_program(pid: libc::pid_t) -> Option<bool> {
     let exe = |p: &str| {
         std::fs::read_link(format!("/proc/{p}/exe"))
@@ -43,7 +43,9 @@ pub fn runs_this_program(pid: libc::pid_t) -> Option<bool> {
                     .to_owned()
             })
     };
-    Some(exe(&pid.to_string())? == exe("self")?)
+    let (theirs, mine) = (exe(&pid.to_string())?, exe("self")?);
+    let name = |path: &str| path.rsplit('/').next().map(str::to_owned);
+    Some(theirs == mine || name(&theirs) == name(&mine))
 }
 
 /// The parent of process `pid`, if /proc shows it.
