@@ -580,3 +580,35 @@ fn a_full_stdout_is_blamed_on_where_it_goes() {
     assert!(!stderr.contains("/dev/shm"), "{stderr}");
     lab.assert_clean();
 }
+
+/// A counter file a run is using right now: `--file` offers to join it,
+/// never to remove it (that would break the run).
+#[test]
+fn a_counter_in_use_is_offered_for_joining_but_not_for_removal() {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
+    let path = file.to_str().unwrap();
+    let mut run = lab.start(
+        BIN,
+        &["--file", path, "--count", "2", "--sleep-us", "2000000"],
+    );
+    let pid = run.pid();
+    run.wait_until("the children asleep", || {
+        let children = child_pids(pid);
+        children.len() == 2 && children.into_iter().all(in_nanosleep)
+    });
+    let out = lab.run(BIN, &["--file", path]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "hint: {path} is the counter of a run going on now: pid {pid} (racing_mmap) maps it; it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rm "), "{stderr}");
+    let out = run.finish();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::remove_file(&file).unwrap();
+    lab.assert_clean();
+}

@@ -972,7 +972,9 @@ pub fn release(creator: Running) -> String {
 /// being forked (the joiner is stopped after 2, the creator ends, the
 /// joiner goes on): the children forked after find nothing under the key
 /// or name. One error for all of them, not one per child, then the
-/// parent's count; exit 1.
+/// parent's count; exit 1. (If the joiner's fork loop ends before the
+/// test can stop it, as on a loaded machine, nothing is left to check:
+/// the scene is played again, five times at most.)
 pub fn assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
     lab: &Lab,
     bin: &str,
@@ -980,32 +982,38 @@ pub fn assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
     own: &[String],
     keeps: impl Fn() -> bool,
 ) {
-    let creator = lingering_creator(lab, bin, own, &[], keeps);
-    let mut joiner = lab.start(
-        bin,
-        &with(
-            own,
-            &["--attach", "--count", "200", "--sleep-us", "2000000"],
-        ),
-    );
-    let pid = joiner.pid();
-    joiner.wait_until("2 children forked", || child_pids(pid).len() >= 2);
-    joiner.signal(Signal::SIGSTOP);
-    release(creator);
-    joiner.signal(Signal::SIGCONT);
-    let out = joiner.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(
-        stderr.matches(&format!("{program}: child pid ")).count(),
-        1,
-        "one line for all:\n{stderr}"
-    );
-    assert!(
-        stderr.contains(" of 200 children failed: child "),
-        "{stderr}"
-    );
-    assert!(stderr.lines().count() < 20, "{stderr}");
+    for _ in 0..5 {
+        let creator = lingering_creator(lab, bin, own, &[], &keeps);
+        let mut joiner = lab.start(
+            bin,
+            &with(
+                own,
+                &["--attach", "--count", "200", "--sleep-us", "2000000"],
+            ),
+        );
+        let pid = joiner.pid();
+        joiner.stop_when("2 children forked", || child_pids(pid).len() >= 2);
+        release(creator);
+        joiner.signal(Signal::SIGCONT);
+        let out = joiner.finish();
+        let stderr = text(&out.stderr);
+        if out.status.code() == Some(0) {
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(
+            stderr.matches(&format!("{program}: child pid ")).count(),
+            1,
+            "one line for all:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(" of 200 children failed: child "),
+            "{stderr}"
+        );
+        assert!(stderr.lines().count() < 20, "{stderr}");
+        return;
+    }
+    panic!("the test stopped the joiner's fork loop before its end in none of 5 tries");
 }
 
 /// `--attach --lock semaphore` to a run started without `--lock

@@ -81,6 +81,27 @@ impl Running {
         self.wait_for(what, || ready().then_some(()));
     }
 
+    /// Stop the program (SIGSTOP) the moment `ready()`: polled without a
+    /// pause, because what it waits for (a fork loop at its second child)
+    /// passes in milliseconds. Whatever the test does next happens while
+    /// the program is frozen; `SIGCONT` lets it go on. Panics as
+    /// [`Running::wait_until`] does.
+    pub fn stop_when(&mut self, what: &str, mut ready: impl FnMut() -> bool) {
+        let start = Instant::now();
+        loop {
+            if ready() {
+                self.signal(Signal::SIGSTOP);
+                return;
+            }
+            if self.ended().is_some() || start.elapsed() > WAIT {
+                self.wait_until(what, &mut ready);
+                self.signal(Signal::SIGSTOP);
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+
     /// Like [`Running::wait_until`], returning what `ready` found.
     pub fn wait_for<T>(&mut self, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
         let start = Instant::now();
