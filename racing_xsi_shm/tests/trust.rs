@@ -34,14 +34,6 @@ fn lingering_run(mut run: Running, key: i32) -> Running {
     run
 }
 
-/// A creator of `own` that keeps its segment until a signal.
-fn creator(lab: &Lab, own: &LabKey) -> Running {
-    let key = own.key.raw();
-    testkit::lingering_creator(lab, BIN, &own.with(&[]), &[], || {
-        sysvipc::segment_with_key(key).is_some()
-    })
-}
-
 /// The first int of `segment`.
 fn int_of(segment: &Segment) -> i32 {
     let attachment = segment.attach().unwrap();
@@ -173,28 +165,21 @@ fn a_semaphore_set_another_user_planted_is_refused() {
         return;
     }
     let own = lab.key();
-    let creator = creator(&lab, &own);
-    let planted = testkit::plant::semaphore_set(&own.key, 0, Some(65534));
-    let started = std::time::Instant::now();
-    let out = lab.run(
+    let key = own.key.clone();
+    let (_, took) = testkit::join_beside_a_planted_semaphore(
+        &lab,
         BIN,
-        &own.with(&["--attach", "--count", "3", "--lock", "semaphore"]),
+        &own.with(&[]),
+        || sysvipc::segment_with_key(key.raw()).is_some(),
+        || testkit::plant::semaphore_set(&key, 0, Some(65534)),
+        |planted| {
+            format!(
+                "racing_xsi_shm: --lock semaphore cannot join the run: the semaphore set with key {key} (semid {}) is not the one its creator made: it belongs to uid 65534 (nobody), and the segment to uid 0 (root); it was left alone\n",
+                planted.id()
+            )
+        },
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(started.elapsed().as_secs() < 3, "refused at once");
-    assert!(
-        stderr.contains(&format!(
-            "racing_xsi_shm: --lock semaphore cannot join the run: the semaphore set with key {} (semid {}) is not the one its creator made: it belongs to uid 65534 (nobody), and the segment to uid 0 (root); it was left alone\n",
-            own.key,
-            planted.id()
-        )),
-        "{stderr}"
-    );
-    assert_eq!(planted.value(), 0, "the planted set is untouched");
-    drop(planted);
-    let stderr = testkit::release(creator);
-    assert!(stderr.contains("shm_p is still 1"), "{stderr}");
+    assert!(took.as_secs() < 3, "refused at once, not after {took:?}");
     lab.assert_clean();
 }
 
@@ -206,30 +191,26 @@ fn a_semaphore_set_another_user_planted_is_refused() {
 fn a_semaphore_set_held_by_another_program_ends_the_wait_with_one_line() {
     let lab = Lab::new();
     let own = lab.key();
-    let creator = creator(&lab, &own);
-    let planted = testkit::plant::semaphore_set(&own.key, 0, None);
-    let started = std::time::Instant::now();
-    let out = lab.run(
+    let key = own.key.clone();
+    let (stderr, took) = testkit::join_beside_a_planted_semaphore(
+        &lab,
         BIN,
-        &own.with(&["--attach", "--count", "2", "--lock", "semaphore"]),
+        &own.with(&[]),
+        || sysvipc::segment_with_key(key.raw()).is_some(),
+        || testkit::plant::semaphore_set(&key, 0, None),
+        |planted| {
+            format!(
+                "semaphore set {} has been taken for 5 s by pid {} (",
+                planted.id(),
+                std::process::id()
+            )
+        },
     );
-    let took = started.elapsed();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(took.as_secs() < 10, "took {took:?}");
-    let says = format!(
-        "semaphore set {} has been taken for 5 s by pid {} (",
-        planted.id(),
-        std::process::id()
-    );
-    assert_eq!(stderr.matches(&says).count(), 1, "{stderr}");
     assert!(
         stderr.contains("), which is not a run of this program\n"),
         "{stderr}"
     );
-    assert_eq!(planted.value(), 0);
-    drop(planted);
-    testkit::release(creator);
     lab.assert_clean();
 }
 
@@ -258,27 +239,17 @@ fn a_joiner_of_a_run_without_a_semaphore_is_told_so() {
 fn a_joiner_of_another_users_segment_is_told_whose_it_is() {
     let lab = Lab::new();
     let own = lab.key();
-    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
-        testkit::skip("needs root to run the creator and the joiner as two users");
-        return;
-    };
-    let creator = creator(&lab, &own);
-    nobody.args(own.with(&["--attach"]));
-    let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("failed: EACCES (Permission denied)"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(
-            "hint: the segment belongs to uid 0 (root), mode 0600: only its owner's processes\n      (and root) may read and write it. Join a run of your own:"
-        ),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("another key"), "{stderr}");
-    testkit::release(creator);
+    let key = own.key.raw();
+    if let Some(stderr) = testkit::join_as_nobody(&lab, BIN, &own.with(&[]), || {
+        sysvipc::segment_with_key(key).is_some()
+    }) {
+        assert!(
+            stderr.contains(
+                "hint: the segment belongs to uid 0 (root), mode 0600: only its owner's processes\n      (and root) may read and write it. Join a run of your own:"
+            ),
+            "{stderr}"
+        );
+    }
     lab.assert_clean();
 }
 

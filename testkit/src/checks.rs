@@ -1049,3 +1049,87 @@ pub fn assert_a_joiner_of_a_run_without_a_semaphore_is_told_so(
     assert!(!stderr.contains("meanwhile"), "{stderr}");
     release(creator);
 }
+
+/// A semaphore planted by a test ([`crate::plant`]), read back.
+pub trait Planted {
+    /// Its value now.
+    fn value(&self) -> i32;
+}
+
+impl Planted for crate::plant::PlantedSet {
+    fn value(&self) -> i32 {
+        self.value()
+    }
+}
+
+impl Planted for crate::plant::PlantedSemaphore {
+    fn value(&self) -> i32 {
+        self.value()
+    }
+}
+
+/// A creator of `own` without a semaphore (`keeps()`: its memory is
+/// there), and a semaphore `plant`ed under its key or name, taken (value
+/// 0): `--attach --count 2 --lock semaphore` must end, exit 1, and leave
+/// the planted semaphore as it was. Returns its stderr and how long it
+/// took, for the family's own words; the creator is released and the
+/// planted semaphore removed.
+pub fn join_beside_a_planted_semaphore<P: Planted>(
+    lab: &Lab,
+    bin: &str,
+    own: &[String],
+    keeps: impl Fn() -> bool,
+    plant: impl FnOnce() -> P,
+    says: impl FnOnce(&P) -> String,
+) -> (String, Duration) {
+    let creator = lingering_creator(lab, bin, own, &[], keeps);
+    let planted = plant();
+    let started = Instant::now();
+    let out = lab.run(
+        bin,
+        &with(own, &["--attach", "--count", "2", "--lock", "semaphore"]),
+    );
+    let took = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches(&says(&planted)).count(),
+        1,
+        "said once:\n{stderr}"
+    );
+    assert_eq!(planted.value(), 0, "the planted semaphore is untouched");
+    drop(planted);
+    release(creator);
+    (stderr, took)
+}
+
+/// A creator of `own` run by root, and `--attach` run by nobody, whom the
+/// memory's mode 0600 keeps out: exit 1 with EACCES, and never "use
+/// another key or name" (the joiner wants this one). Its stderr, for the
+/// family's hint; `None` (the test skipped) unless the test runs as root.
+pub fn join_as_nobody(
+    lab: &Lab,
+    bin: &str,
+    own: &[String],
+    keeps: impl Fn() -> bool,
+) -> Option<String> {
+    let Some(mut nobody) = lab.as_nobody(bin, None) else {
+        crate::skip("needs root to run the creator and the joiner as two users");
+        return None;
+    };
+    let creator = lingering_creator(lab, bin, own, &[], keeps);
+    nobody.args(with(own, &["--attach"]));
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed: EACCES (Permission denied)"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("another key") && !stderr.contains("another name"),
+        "{stderr}"
+    );
+    release(creator);
+    Some(stderr)
+}
