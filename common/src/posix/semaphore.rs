@@ -23,7 +23,7 @@ use super::name::ShmName;
 use super::object::ObjectId;
 use crate::error::{Failure, SysError};
 use crate::harness::output::{c_string, shell_word};
-use crate::mmap::semaphore::{sem_post, sem_wait, sem_wait_for};
+use crate::mmap::semaphore::{sem_is_free, sem_post, sem_wait, sem_wait_for};
 
 /// A named POSIX semaphore: on Linux a small file `/dev/shm/sem.NAME`
 /// that `sem_open` maps. The value that created it unlinks the name when
@@ -170,6 +170,11 @@ impl NamedSemaphore {
     /// `Ok(false)` if it is still taken.
     pub fn wait_for(&self, timeout: Duration) -> Result<bool, SysError> {
         sem_wait_for(self.sem, timeout, "sem_timedwait(sem)")
+    }
+
+    /// Whether it is free right now (`sem_getvalue`).
+    pub fn is_free(&self) -> bool {
+        sem_is_free(self.sem)
     }
 
     /// `sem_post(sem)`: give it back.

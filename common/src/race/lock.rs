@@ -253,7 +253,13 @@ impl ChildLock<'_, '_> {
             }
             ChildLock::Unnamed(sem) => {
                 let what = "the unnamed semaphore in the mapping";
-                take(Kind::Unnamed, what, |t| sem.wait_for(t), || shm_p.holder())?;
+                take(
+                    Kind::Unnamed,
+                    what,
+                    |t| sem.wait_for(t),
+                    || sem.is_free(),
+                    || shm_p.holder(),
+                )?;
                 shm_p.set_holder(true);
                 shm_p.racy_increment(pause);
                 shm_p.set_holder(false);
@@ -261,13 +267,25 @@ impl ChildLock<'_, '_> {
             }
             ChildLock::Xsi(set) => {
                 let what = format!("semaphore set {}", set.id());
-                take(Kind::Xsi, &what, |t| set.wait_for(t), || set.holder())?;
+                take(
+                    Kind::Xsi,
+                    &what,
+                    |t| set.wait_for(t),
+                    || set.is_free(),
+                    || set.holder(),
+                )?;
                 shm_p.racy_increment(pause);
                 set.post()?;
             }
             ChildLock::Named(sem) => {
                 let what = shell_word(&sem.path());
-                take(Kind::Named, &what, |t| sem.wait_for(t), || shm_p.holder())?;
+                take(
+                    Kind::Named,
+                    &what,
+                    |t| sem.wait_for(t),
+                    || sem.is_free(),
+                    || shm_p.holder(),
+                )?;
                 shm_p.set_holder(true);
                 shm_p.racy_increment(pause);
                 shm_p.set_holder(false);
@@ -301,27 +319,42 @@ const NOBODY_FOR: Duration = Duration::from_secs(5);
 /// whether it got it), looking every second at who holds it (`holder`):
 ///
 /// - a holder that has died will never give a POSIX semaphore back: say
-///   so and end, within a second or two, instead of waiting forever;
+///   so and end, within two or three seconds, instead of waiting forever;
 /// - a live holder of another run (not a sibling of this child) is waited
 ///   for, with one line, said once for all the waiting children, that
 ///   names it;
-/// - no holder known, or one that is not this program, for
+/// - taken, with no holder known, or one that is not this program, for
 ///   [`NOBODY_FOR`]: something that is not a run of ours holds it (or a
 ///   new process took a dead holder's pid); say so and end.
 fn take(
     kind: Kind,
     what: &str,
     mut wait_for: impl FnMut(Duration) -> Result<bool, SysError>,
+    free: impl Fn() -> bool,
     holder: impl Fn() -> Option<libc::pid_t>,
 ) -> anyhow::Result<()> {
     let mut strange_since: Option<Instant> = None;
+    // A dead holder seen once may be a holder that gave the semaphore back
+    // and ended between two looks (a waiter can be kept off the CPU that
+    // long): it is dead for good only if, a second later, it is still the
+    // holder and the semaphore still taken.
+    let mut dead_once: Option<libc::pid_t> = None;
     loop {
         if wait_for(LOOK_EVERY)? {
             return Ok(());
         }
+        // Given back just now, and not yet taken again: nothing strange.
+        if free() {
+            strange_since = None;
+            dead_once = None;
+            continue;
+        }
         let found = holder();
         match found.map(|pid| (pid, who_is(pid))) {
-            Some((pid, Who::Dead)) => return Err(holder_died(kind, what, pid).into()),
+            Some((pid, Who::Dead)) if dead_once == Some(pid) => {
+                return Err(holder_died(kind, what, pid).into());
+            }
+            Some((pid, Who::Dead)) => dead_once = Some(pid),
             Some((pid, Who::Ours)) => {
                 strange_since = None;
                 let sibling = procs::parent_of(pid) == Some(nix::unistd::getppid().as_raw());

@@ -166,6 +166,11 @@ impl XsiSemaphore {
         self.semop(1, None).map(|_| ())
     }
 
+    /// Whether it is free right now (`semctl(GETVAL)` > 0).
+    pub fn is_free(&self) -> bool {
+        self.get(libc::GETVAL).is_some_and(|v| v > 0)
+    }
+
     /// Who holds it: while its value is 0, the pid of the last `semop`
     /// (`semctl(GETPID)`), which took it. `None` while it is free.
     pub fn holder(&self) -> Option<libc::pid_t> {
