@@ -117,10 +117,19 @@ fn a_lock_file_that_cannot_be_removed_is_named_not_called_released() {
         .next()
         .unwrap()
         .path();
+    /// Gives the directory back its write bit, even if the test fails, so
+    /// that the lab can remove it.
+    struct Writable<'a>(&'a std::path::Path);
+    impl Drop for Writable<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::set_permissions(self.0, std::fs::Permissions::from_mode(0o700));
+        }
+    }
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let writable = Writable(&dir);
     run.signal(testkit::Signal::SIGINT);
     let out = run.finish();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    drop(writable);
     let left = lock.exists();
     let _ = std::fs::remove_file(&lock);
     let _ = std::fs::remove_dir(&dir);

@@ -98,9 +98,8 @@ fn experiment(
     let lock = Lock::create(race.lock, SemaphoreKind::Named(name))?;
 
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
-    let ours = shm.identity();
     let children = fork_children(race.count, |_| {
-        do_child(name, &ours, len, &lock, race.pause())
+        do_child(name, &shm.identity(), len, &lock, race.pause())
     })?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
@@ -129,16 +128,14 @@ fn experiment(
 fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
     let start = format!("racing_posix_shm --linger 60 --name {}", name.shell_word());
     let (shm, meeting) = meet::object(name, &start)?;
-    let (_, len, _) = shm.facts();
-    let len = len as usize;
+    let len = shm.size();
     let memory = shm.map(len)?;
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
     let lock = Lock::join(race.lock, SemaphoreKind::Named(name), meeting.owner())?;
     meeting.joined(before)?;
-    let ours = shm.identity();
     let children = fork_children(race.count, |_| {
-        do_child(name, &ours, len, &lock, race.pause())
+        do_child(name, &shm.identity(), len, &lock, race.pause())
     })?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     meet::result(race.count, before, shm_p.get())?;

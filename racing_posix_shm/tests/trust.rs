@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, release, shm_p, sleeping, text};
+use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, release, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 
@@ -16,16 +16,6 @@ fn named(name: &str, rest: &[&str]) -> Vec<String> {
     let mut args = vec![String::from("--name"), name.to_owned()];
     args.extend(rest.iter().map(|s| (*s).to_owned()));
     args
-}
-
-/// `run`, once it keeps /dev/shm/NAME (`--linger`), its race over.
-fn lingering_run(mut run: Running, name: &str) -> Running {
-    let pid = run.pid();
-    let object = format!("/dev/shm{name}");
-    run.wait_until("the run keeps its object", || {
-        Path::new(&object).exists() && child_pids(pid).is_empty() && sleeping(pid)
-    });
-    run
 }
 
 /// A creator of `name` that keeps it until a signal (`rest`: more flags).
@@ -53,14 +43,8 @@ fn swap_under_a_stopped_creator(lab: &Lab) -> Option<(String, String)> {
         &name,
         &["--count", "1", "--lock", "atomic", "--linger", "forever"],
     );
-    let impostor = match lab.as_nobody(BIN, None) {
-        Some(mut nobody) => {
-            nobody.args(&args);
-            lab.spawn(nobody)
-        }
-        None => lab.start(BIN, &args),
-    };
-    let impostor = lingering_run(impostor, &name);
+    let impostor = testkit::start_as_someone_else(lab, BIN, &args);
+    let impostor = testkit::keeping(impostor, || Path::new(&object).exists());
     run.signal(Signal::SIGCONT);
     let out = run.finish();
     let theirs = release(impostor);

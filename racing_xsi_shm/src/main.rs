@@ -94,9 +94,8 @@ fn experiment(
     let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
 
     // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
-    let ours = segment.identity();
     let children = fork_children(race.count, |_| {
-        do_child(path, proj_id, &ours, &lock, race.pause())
+        do_child(path, proj_id, &segment.identity(), &lock, race.pause())
     })?;
 
     // for (count = 0; count < COUNT; count++) wait(NULL);
@@ -144,9 +143,8 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
         meeting.owner(),
     )?;
     meeting.joined(before)?;
-    let ours = segment.identity();
     let children = fork_children(race.count, |_| {
-        do_child(path, proj_id, &ours, &lock, race.pause())
+        do_child(path, proj_id, &segment.identity(), &lock, race.pause())
     })?;
     children.wait_all_unless_stuck(race.stall_bound())?;
     meet::result(race.count, before, shm_p.get())?;

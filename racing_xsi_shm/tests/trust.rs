@@ -8,31 +8,9 @@
 use common::race::SharedCounter;
 use common::system::sysvipc;
 use common::xsi::Segment;
-use testkit::{Lab, LabKey, Running, Signal, child_pids, sleeping, text};
+use testkit::{Lab, LabKey, Running, Signal, child_pids, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
-
-/// `bin args` as nobody when the test is root (another user, as on a lab
-/// server), else as this user (another program of theirs).
-fn as_someone_else(lab: &Lab, args: &[String]) -> Running {
-    match lab.as_nobody(BIN, None) {
-        Some(mut nobody) => {
-            nobody.args(args);
-            lab.spawn(nobody)
-        }
-        None => lab.start(BIN, args),
-    }
-}
-
-/// `run`, once it keeps its segment under `key` (`--linger`), its race
-/// over.
-fn lingering_run(mut run: Running, key: i32) -> Running {
-    let pid = run.pid();
-    run.wait_until("the run keeps its segment", || {
-        sysvipc::segment_with_key(key).is_some() && child_pids(pid).is_empty() && sleeping(pid)
-    });
-    run
-}
 
 /// The first int of `segment`.
 fn int_of(segment: &Segment) -> i32 {
@@ -78,11 +56,14 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
         assert!(ipcrm.success());
         own.key.clone()
     };
-    let impostor = as_someone_else(
+    let impostor = testkit::start_as_someone_else(
         lab,
+        BIN,
         &own.with(&["--count", "1", "--lock", "atomic", "--linger", "forever"]),
     );
-    let impostor = lingering_run(impostor, new_key.raw());
+    let impostor = testkit::keeping(impostor, || {
+        sysvipc::segment_with_key(new_key.raw()).is_some()
+    });
     let theirs = sysvipc::segment_with_key(new_key.raw()).unwrap();
     assert_ne!(theirs.id, ours.id);
     creator.signal(Signal::SIGCONT);

@@ -951,12 +951,29 @@ pub fn lingering_creator(
 ) -> Running {
     let mut args = vec!["--count", "1", "--linger", "forever"];
     args.extend_from_slice(rest);
-    let mut run = lab.start(bin, &with(own, &args));
+    keeping(lab.start(bin, &with(own, &args)), keeps)
+}
+
+/// `run`, once `keeps()` says its segment or object is there, its race is
+/// over and it sleeps in `--linger`.
+pub fn keeping(mut run: Running, keeps: impl Fn() -> bool) -> Running {
     let pid = run.pid();
-    run.wait_until("the creator keeps its memory", || {
+    run.wait_until("the run keeps its memory", || {
         keeps() && child_pids(pid).is_empty() && crate::probe::sleeping(pid)
     });
     run
+}
+
+/// `bin args` run by someone else: `nobody` when the test is root (another
+/// user, as on a lab server), else this user (another program of theirs).
+pub fn start_as_someone_else(lab: &Lab, bin: &str, args: &[String]) -> Running {
+    match lab.as_nobody(bin, None) {
+        Some(mut nobody) => {
+            nobody.args(args);
+            lab.spawn(nobody)
+        }
+        None => lab.start(bin, args),
+    }
 }
 
 /// End a lingering creator with Ctrl-C: it releases and exits 0. Its stderr.

@@ -166,6 +166,8 @@ impl Running {
     fn stop(&mut self) -> Output {
         if self.ended().is_none() {
             let _ = kill(self.pid, Signal::SIGTERM);
+            // A program a test stopped (SIGSTOP) hears SIGTERM only once it runs.
+            let _ = kill(self.pid, Signal::SIGCONT);
             let start = Instant::now();
             while self.ended().is_none() && start.elapsed() < Duration::from_secs(5) {
                 std::thread::sleep(Duration::from_millis(10));

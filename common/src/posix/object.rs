@@ -147,6 +147,11 @@ impl PosixShm {
         )
     }
 
+    /// Its size in bytes, as fstat saw it when it was opened.
+    pub fn size(&self) -> usize {
+        usize::try_from(self.stat.st_size).unwrap_or(0)
+    }
+
     pub fn name(&self) -> &ShmName {
         &self.name
     }

@@ -155,7 +155,8 @@ pub(super) fn explain_shmget(
             );
             let another = another_key_hint(key);
             // ipcrm only for what is provably this user's own leftover of
-            // racing_xsi_shm: its segment of one int, that nobody attaches.
+            // racing_xsi_shm (the one program that creates segments under a
+            // key): its segment of one int, that nobody attaches.
             let hint = if seg.uid != me.as_raw() {
                 format!(
                     "{facts}:\n{}'s, not yours; it is left alone. Use {another}",
@@ -169,9 +170,7 @@ pub(super) fn explain_shmget(
                     seg.creator_pid,
                     procs::name_of(seg.creator_pid).map_or_else(String::new, |n| format!(", {n}"))
                 )
-            } else if seg.size == size_of::<i32>()
-                && crate::error::program_name() == "racing_xsi_shm"
-            {
+            } else if seg.size == size_of::<i32>() {
                 format!(
                     "{facts},\nand nothing is attached: a run that was killed left it. Remove it with: ipcrm -M {key}\nor use {another}"
                 )
