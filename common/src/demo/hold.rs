@@ -59,8 +59,10 @@ pub enum Held {
 
 /// Wait until `hold` is over or a stopping signal arrives.
 ///
-/// It checks the signal flag every 50 ms: simple, and quick enough for a
-/// person pressing Ctrl-C.
+/// It sleeps in `nanosleep` 50 ms at a time and looks at the signal flag in
+/// between. A signal ends the nap at once (`nanosleep` returns `EINTR` after
+/// the handler ran, and is never restarted); one that lands between the look
+/// and the next nap is seen at the end of that nap, 50 ms later at most.
 pub fn hold(hold: Hold) -> Held {
     // A time so long that the clock cannot add it (`--hold 18446744073709551615`,
     // 584 billion years) is as good as forever.
@@ -79,11 +81,23 @@ pub fn hold(hold: Hold) -> Held {
                 if now >= end {
                     return Held::TimeUp;
                 }
-                std::thread::sleep(step.min(end - now));
+                nap(step.min(end - now));
             }
-            None => std::thread::sleep(step),
+            None => nap(step),
         }
     }
+}
+
+/// `nanosleep` once: `d`, or less if a signal's handler runs meanwhile
+/// (`std::thread::sleep` would sleep on after it).
+fn nap(d: Duration) {
+    let request = libc::timespec {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: nanosleep reads `request` and, with a null second argument,
+    // writes nothing.
+    unsafe { libc::nanosleep(&request, std::ptr::null_mut()) };
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! program leaks it until someone runs `ipcrm` or the machine reboots.
 //!
 //! So [`crate::run`] installs a handler for the four signals a person sends
-//! to stop a program, and the handler only records which one came:
+//! to stop a program. The handler records which one came and passes it on
+//! to the children of a running fork loop (see "Passing a stopping signal
+//! on" below); the rest is done by the program at its next check:
 //!
 //! | signal | sent when | exit status |
 //! |---|---|---|
@@ -18,8 +20,8 @@
 //! | SIGQUIT | `Ctrl-\` | 131 |
 //!
 //! The program notices at its next check ([`check`]): the fork loop stops
-//! forking, the parent passes the signal on to its children and waits for
-//! them, and an [`Interrupted`] error unwinds out of `main`, dropping — and
+//! forking, the parent waits for the children the signal ended, and an
+//! [`Interrupted`] error unwinds out of `main`, dropping — and
 //! so removing — everything the run created. The process then exits with
 //! 128 + the signal number, as a shell expects of a process killed by it.
 //! (A memory demo's hold is *meant* to be ended by a signal: it releases
@@ -34,13 +36,19 @@
 //! with SIGTERM or Ctrl-C as usual.
 //!
 //! The handler is installed without `SA_RESTART`, so a blocking call such as
-//! `waitpid` returns `EINTR` and the program gets to look at the flag.
+//! `wait4` returns `EINTR` and the program gets to look at the flag.
 //! Children go back to the default action at once (see
 //! [`restore_default_in_child`]): a child has nothing to clean up, and
 //! Ctrl-C should stop it on the spot.
 
 use std::fmt;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize,
+    Ordering::{Relaxed, SeqCst},
+};
+use std::time::Duration;
+
+use nix::errno::Errno;
 
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
 
@@ -62,8 +70,171 @@ static CAUGHT: AtomicI32 = AtomicI32::new(0);
 static HANDLED: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn record(signal: libc::c_int) {
-    // A single atomic store: async-signal-safe.
+    // Atomic stores, and the kill(2) calls of `pass_on`: async-signal-safe.
     CAUGHT.store(signal, Relaxed);
+    pass_on(signal);
+}
+
+// ---- Passing a stopping signal on to the children --------------------------
+//
+// The parent of a fork loop waits as the article's C does: blocked in
+// wait4(-1, &status, 0, NULL), no WNOHANG, no timer. A stopping signal must
+// still end that wait at once, whenever it comes. If `record` only set the
+// flag, a signal landing after the parent looked at the flag but before it
+// entered wait4 would leave it blocked until some child ended on its own
+// (5 s later with --sleep-us 5000000). So the handler itself sends the
+// signal on to every child of the loop: they die of it (their default
+// action), and wait4 returns as they do. kill(2) is async-signal-safe.
+//
+// The pids are kept in an array the fork loop owns ([`pass_on_to`]); a slot
+// is set right after its fork and cleared right after its wait. Between the
+// wait returning and the slot being cleared, the pid is already free, so
+// the handler first asks the kernel whether the pid is still a child of
+// this process (waitid with WNOWAIT, which reaps nothing) and signals it
+// only then. The handler runs on the program's only thread, so nothing
+// can reap that child between the question and the kill: a pid that has
+// been freed, and may belong to someone else by now, is never signalled.
+
+/// The pids of the children of the running fork loop (0: no child in that
+/// slot), and how many slots there are. Null and 0 outside a fork loop.
+static CHILDREN: AtomicPtr<AtomicI32> = AtomicPtr::new(std::ptr::null_mut());
+static CHILDREN_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Until [`pass_on_to_nobody`], a stopping signal is sent on, by the
+/// handler itself, to every live pid in `pids` that is still a child of
+/// this process. `pids` must stay alive until then (the fork loop's
+/// `Children` owns it and calls [`pass_on_to_nobody`] in its Drop).
+pub fn pass_on_to(pids: &[AtomicI32]) {
+    CHILDREN_LEN.store(0, SeqCst);
+    CHILDREN.store(pids.as_ptr().cast_mut(), SeqCst);
+    CHILDREN_LEN.store(pids.len(), SeqCst);
+}
+
+/// Stop passing signals on: the fork loop's children have all been waited for.
+pub fn pass_on_to_nobody() {
+    CHILDREN_LEN.store(0, SeqCst);
+    CHILDREN.store(std::ptr::null_mut(), SeqCst);
+}
+
+/// In a handler: send `signal` to every registered pid that is still a
+/// child of this process (running, or dead but not yet waited for).
+fn pass_on(signal: libc::c_int) {
+    let pids = CHILDREN.load(SeqCst);
+    let len = CHILDREN_LEN.load(SeqCst);
+    if pids.is_null() {
+        return;
+    }
+    // waitid and kill may set errno; the code the signal interrupted may be
+    // about to read it.
+    let saved = Errno::last_raw();
+    for i in 0..len {
+        // SAFETY: `pass_on_to` registered `len` atomics at `pids`, which
+        // stay alive until `pass_on_to_nobody` clears the registration.
+        let pid = unsafe { &*pids.add(i) }.load(SeqCst);
+        if pid > 0 && still_a_child(pid) {
+            // SAFETY: kill(2) is async-signal-safe; `pid` is an unreaped
+            // child of this process (checked just above), so it is no one else's.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+    Errno::set_raw(saved);
+}
+
+/// Whether `pid` is a child of this process not yet waited for: waitid
+/// with WNOWAIT looks without reaping; a pid that is no child (any more)
+/// gives ECHILD.
+fn still_a_child(pid: libc::pid_t) -> bool {
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid(2) is a plain system call writing only `info`.
+    unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        ) == 0
+    }
+}
+
+// ---- A stall: children that stopped finishing ------------------------------
+//
+// Once a child has failed, the others may be stuck for good (in sem_wait on
+// a semaphore the dead child held). The parent still blocks in wait4, but
+// arms a timer first ([`StallAlarm`]); when it fires, its handler kills the
+// children with SIGKILL — in the handler, for the same reason as above: a
+// timer that fired just before wait4 would otherwise never end it.
+
+/// Whether the stall alarm went off and killed the children.
+static STALLED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stall(_: libc::c_int) {
+    STALLED.store(true, SeqCst);
+    pass_on(libc::SIGKILL);
+}
+
+/// SIGALRM routed to the stall handler while this lives; [`StallAlarm::arm`]
+/// sets the timer. Dropping it disarms the timer and puts the old action back.
+#[derive(Debug)]
+pub struct StallAlarm {
+    previous: Option<SigAction>,
+}
+
+impl StallAlarm {
+    pub fn new() -> StallAlarm {
+        STALLED.store(false, SeqCst);
+        let action = SigAction::new(
+            SigHandler::Handler(on_stall),
+            SaFlags::empty(),
+            SigSet::empty(),
+        );
+        // SAFETY: `on_stall` stores an atomic and calls `pass_on`, which
+        // makes only async-signal-safe system calls (waitid, kill).
+        let previous = unsafe { sigaction(Signal::SIGALRM, &action) }.ok();
+        StallAlarm { previous }
+    }
+
+    /// Go off in `after` (replacing any earlier setting): setitimer(ITIMER_REAL).
+    pub fn arm(&self, after: Duration) {
+        set_timer(after);
+    }
+
+    /// Whether it went off.
+    pub fn went_off(&self) -> bool {
+        STALLED.load(SeqCst)
+    }
+}
+
+impl Default for StallAlarm {
+    fn default() -> Self {
+        StallAlarm::new()
+    }
+}
+
+impl Drop for StallAlarm {
+    fn drop(&mut self) {
+        set_timer(Duration::ZERO);
+        if let Some(previous) = &self.previous {
+            // SAFETY: putting back the action that was there before.
+            let _ = unsafe { sigaction(Signal::SIGALRM, previous) };
+        }
+    }
+}
+
+/// setitimer(ITIMER_REAL, after): SIGALRM once, `after` from now (zero: disarm).
+fn set_timer(after: Duration) {
+    let value = libc::itimerval {
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: after.as_secs().min(i32::MAX as u64) as libc::time_t,
+            tv_usec: after.subsec_micros() as libc::suseconds_t,
+        },
+    };
+    // SAFETY: setitimer(2) reads `value` and writes nothing (old value: null).
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &value, std::ptr::null_mut()) };
 }
 
 // ---- SIGBUS: memory that went away under a mapping -------------------------

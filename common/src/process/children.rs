@@ -11,17 +11,20 @@
 //!    twice, and runs exit handlers). A panic in the child is caught with
 //!    `catch_unwind` and becomes exit status 101, so it cannot masquerade as
 //!    success. stdout is flushed *before* forking for the same reason.
-//! 2. **Waiting for all of them.** `wait(NULL)` throws the status away. We
-//!    collect every child's status (polling `waitpid`, so that a stopping
-//!    signal is noticed within milliseconds), and gather every non-zero
-//!    exit and every killing signal into one error.
+//! 2. **Waiting for all of them.** The parent blocks in `wait4(-1, &status,
+//!    0, NULL)`, the system call behind the C's `wait(NULL)`, once per
+//!    child. `wait(NULL)` throws the status away; we keep every child's,
+//!    and gather every non-zero exit and every killing signal into one error.
 //! 3. **A fork that fails part-way** (`EAGAIN` when a process limit is
 //!    reached). The C program calls `exit(1)` and leaves its children to
 //!    init. We stop forking, wait for the children already started, and
 //!    return an error that says how many ran.
 //!
-//! The stopping signals (see [`crate::harness::signals`]) stop the fork loop; the
-//! parent passes the signal on to its children, still waits for every one,
+//! The stopping signals (see [`crate::harness::signals`]) stop the fork loop.
+//! The signal handler itself passes the signal on to the children (their
+//! pids are registered with it, [`signals::pass_on_to`]), so the parent's
+//! blocking `wait4` ends as they die, even if the signal came a moment
+//! before the parent entered it; the parent still waits for every child,
 //! and returns [`Interrupted`].
 //!
 //! The parent must be single-threaded when it forks: the child gets a copy of
@@ -32,18 +35,18 @@ use std::io::Write as _;
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
 use super::explain::{ChildFailure, Ending, PANIC_STATUS, children_failed, fork_failed};
 use crate::error::report;
-use crate::harness::signals::{self, Interrupted};
+use crate::harness::signals::{self, Interrupted, StallAlarm};
 
 /// Children that are running or finished but not yet waited for.
 ///
@@ -54,6 +57,9 @@ use crate::harness::signals::{self, Interrupted};
 pub struct Children {
     /// `(number, pid)`, number counting from 1 in fork order.
     running: Vec<(usize, Pid)>,
+    /// Child `number`'s pid in slot `number - 1` until it is waited for,
+    /// then 0: what the signal handler passes a stopping signal on to.
+    pids: Box<[AtomicI32]>,
     /// What the children have said (see [`say_once`]); unmapped last.
     _board: Option<Board>,
 }
@@ -154,10 +160,21 @@ where
 
     // Grown as children start, not sized for `count` up front: a huge
     // --count must fail at fork, cleanly, not abort here for lack of memory.
+    let mut pids = Vec::new();
+    if pids.try_reserve_exact(count).is_err() {
+        return Err(fork_failed(Errno::ENOMEM, 0, count, &[])
+            .detail(format!(
+                "before the first fork: no memory to keep track of {count} children"
+            ))
+            .into());
+    }
+    pids.resize_with(count, || AtomicI32::new(0));
     let mut children = Children {
         running: Vec::new(),
+        pids: pids.into_boxed_slice(),
         _board: Board::new(),
     };
+    signals::pass_on_to(&children.pids);
     for number in 1..=count {
         if signals::bus_fault() {
             let started = children.running.len();
@@ -202,8 +219,9 @@ where
                 run_child(|| work(number))
             }
             Ok(ForkResult::Parent { child }) => {
-                drop(held);
+                children.pids[number - 1].store(child.as_raw(), Ordering::SeqCst);
                 children.running.push((number, child));
+                drop(held);
             }
             Err(errno) => {
                 drop(held);
@@ -284,18 +302,20 @@ impl Children {
     /// Wait for every child still running; return how the unsuccessful ones
     /// ended, in child order.
     ///
-    /// It waits for *any* child (`waitpid(-1, WNOHANG)` every 2 ms), not for
-    /// each in turn: a child that dies must be noticed even while an earlier
-    /// one is blocked.
-    /// (So a `Children` assumes it is all the children its process has,
-    /// which is true of these programs.) Once a stopping signal has been
-    /// caught, it is sent on to every child not yet waited for. With
-    /// `quiet`, see [`Children::wait_all_unless_stuck`].
+    /// It waits for *any* child, `wait4(-1, &status, 0, NULL)` — blocking,
+    /// as the C's `wait(NULL)` does — not for each in turn: a child that
+    /// dies must be noticed even while an earlier one is blocked. (So a
+    /// `Children` assumes it is all the children its process has, which is
+    /// true of these programs.) A stopping signal ends the wait because
+    /// the handler passes it on to the children (see the module comment);
+    /// the parent sends it once more, itself, to any child forked after the
+    /// handler ran. With `quiet`, see [`Children::wait_all_unless_stuck`]:
+    /// once a child has failed, a timer is armed after each wait, and its
+    /// handler kills the children if none of them ends in time.
     fn reap(&mut self, quiet: Option<Duration>) -> Vec<ChildFailure> {
         let mut failures = Vec::new();
         let mut passed_on = false;
-        let mut gave_up = false;
-        let mut last_progress = Instant::now();
+        let mut alarm: Option<StallAlarm> = None;
         while !self.running.is_empty() {
             if !passed_on {
                 if let Some(signal) = signals::caught() {
@@ -307,30 +327,15 @@ impl Children {
                     passed_on = true;
                 }
             }
-            // After a failure, notice a stall.
-            if let Some(quiet) = quiet.filter(|_| !failures.is_empty()) {
-                if !gave_up && last_progress.elapsed() >= quiet {
-                    for &(_, pid) in &self.running {
-                        let _ = kill(pid, Signal::SIGKILL);
-                    }
-                    gave_up = true;
-                }
-            }
-            // Poll rather than block. A blocking waitpid would race with the
-            // signal flag: a signal that lands after the check above but
-            // before waitpid starts runs its handler at once, so waitpid is
-            // not interrupted and sleeps until a child ends — 5 s later, with
-            // `--sleep-us 5000000`. Polling looks at the flag every 2 ms.
-            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) => {
-                    std::thread::sleep(Duration::from_millis(2));
-                    continue;
-                }
+            // wait4(-1, &status, 0, NULL): sleeps in the kernel until a child ends.
+            let status = match waitpid(None, None) {
                 Ok(status) => status,
+                // A signal: its handler has run; look at the flag again.
                 Err(Errno::EINTR) => continue,
                 Err(errno) => {
                     // ECHILD: nothing left to wait for (someone else reaped them).
                     for (number, pid) in self.running.drain(..) {
+                        self.pids[number - 1].store(0, Ordering::SeqCst);
                         failures.push(ChildFailure {
                             number,
                             pid,
@@ -344,6 +349,7 @@ impl Children {
             let Some(at) = self.running.iter().position(|&(_, p)| p == pid) else {
                 continue;
             };
+            let gave_up = alarm.as_ref().is_some_and(StallAlarm::went_off);
             let ending = match status {
                 WaitStatus::Exited(_, 0) => None,
                 WaitStatus::Exited(_, code) => Some(Ending::Status(code)),
@@ -355,13 +361,21 @@ impl Children {
                 _ => continue,
             };
             let (number, _) = self.running.swap_remove(at);
-            last_progress = Instant::now();
+            self.pids[number - 1].store(0, Ordering::SeqCst);
             if let Some(ending) = ending {
                 failures.push(ChildFailure {
                     number,
                     pid,
                     ending,
                 });
+            }
+            // After a failure, a stall: if no other child ends within
+            // `quiet`, the alarm's handler kills them all.
+            if let Some(quiet) = quiet.filter(|_| !failures.is_empty()) {
+                let alarm = alarm.get_or_insert_with(StallAlarm::new);
+                if !alarm.went_off() {
+                    alarm.arm(quiet);
+                }
             }
         }
         failures.sort_by_key(|f| f.number);
@@ -373,6 +387,7 @@ impl Drop for Children {
     fn drop(&mut self) {
         // Never hang on an error path: give up on stuck children after 5 s.
         self.reap(Some(Duration::from_secs(5)));
+        signals::pass_on_to_nobody();
     }
 }
 
@@ -394,12 +409,15 @@ mod tests {
     fn fork_loop_subprocess() {
         let mode = std::env::var(MODE).expect("run by the fork_loop tests");
         let outcome = fork_children(CHILDREN, |number| {
+            if mode == "stuck" && number == 3 {
+                std::thread::sleep(Duration::from_secs(60));
+            }
             if number != 2 {
                 return Ok(());
             }
             match mode.as_str() {
                 "panic" => panic!("child 2 panics on purpose"),
-                "error" => Err(anyhow::anyhow!("child 2 fails on purpose")),
+                "error" | "stuck" => Err(anyhow::anyhow!("child 2 fails on purpose")),
                 "kill" => {
                     nix::sys::signal::raise(Signal::SIGKILL)?;
                     unreachable!("SIGKILL cannot be caught")
@@ -407,7 +425,11 @@ mod tests {
                 _ => Ok(()),
             }
         })
-        .and_then(Children::wait_all);
+        .and_then(|children| match mode.as_str() {
+            // Child 2 fails, and child 3 never ends: stuck behind it.
+            "stuck" => children.wait_all_unless_stuck(Duration::from_millis(300)),
+            _ => children.wait_all(),
+        });
         // One line the parent test reads; children never print to stdout.
         match outcome {
             Ok(()) => println!("\nOUTCOME ok"),
@@ -490,5 +512,27 @@ mod tests {
         let line = outcome(&stdout);
         assert!(line.ends_with(") exited with status 1"), "{line}");
         assert!(stderr.contains("child 2 fails on purpose"), "{stderr}");
+    }
+
+    #[test]
+    fn fork_loop_kills_the_children_that_stop_finishing_after_one_failed() {
+        let started = std::time::Instant::now();
+        let (stdout, _) = fork_loop("stuck");
+        let line = outcome(&stdout);
+        assert!(
+            line.starts_with("2 of 4 children failed: child 2 (pid "),
+            "{line}"
+        );
+        assert!(line.contains(") exited with status 1"), "{line}");
+        assert!(
+            line.contains("was stuck (no child finished for 0.3 s) and was killed"),
+            "{line}"
+        );
+        // The blocking wait was ended by the alarm, not by the minute-long sleep.
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }
