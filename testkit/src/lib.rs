@@ -58,6 +58,7 @@
 //! | [`output`] | reading the programs' stdout and stderr |
 //! | [`plant`] | a semaphore set or named semaphore planted under a key or name, as a classmate would |
 //! | [`checks`] | the assertions the six programs' tests share; [`MemoryCgroup`], a limited memory cgroup to run a demo in (root) |
+//! | [`react`] | how fast a stopping signal is acted on in every phase of a run ([`react::CASES`]), and how the parent waits |
 //! | [`generated`] | generated flag combinations, and the check that none crashes a program |
 //! | [`transcripts`] | the docs' `console` blocks, run with trycmd |
 
@@ -70,6 +71,7 @@ pub mod output;
 #[allow(unsafe_code)]
 pub mod plant;
 pub mod probe;
+pub mod react;
 pub mod run;
 pub mod snapshot;
 pub mod transcripts;

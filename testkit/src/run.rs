@@ -162,6 +162,12 @@ impl Running {
         }
     }
 
+    /// Its output if it has ended, without waiting: for a test that times
+    /// the end itself, looking as often as it likes.
+    pub fn try_finish(&mut self) -> Option<Output> {
+        self.ended().map(|status| self.collect(status))
+    }
+
     /// SIGTERM, then SIGKILL if it has not ended 5 s later; its output.
     fn stop(&mut self) -> Output {
         if self.ended().is_none() {
