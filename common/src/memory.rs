@@ -50,10 +50,14 @@ pub trait SharedMemory: sealed::Sealed {
             })?;
             let step = ZERO_STEP.min(self.len() - done);
             // SAFETY: `done + step <= len()`, so the range is inside the
-            // memory, which stays mapped while `self` is borrowed. Nothing
-            // else in this program reads or writes it meanwhile, and no
-            // other process has been given it yet (the demos create it
-            // private to themselves); writing bytes creates no invalid value.
+            // memory, which stays mapped while `self` is borrowed. The write
+            // goes through a raw pointer: no Rust reference to these bytes
+            // exists in this process meanwhile, so none is invalidated.
+            // Other processes may write them at the same moment (mmap_mem
+            // --posix's object and --file's file can be opened by anyone
+            // allowed to): that changes which bytes end up there, never
+            // whether they are valid, since every byte pattern is a valid
+            // value of what they are read as (zeros, `AtomicI32`).
             unsafe { self.start().as_ptr().add(done).write_bytes(0, step) };
             done += step;
         }

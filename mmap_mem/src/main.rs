@@ -18,6 +18,13 @@
 //!
 //! Takeaway: shared memory costs real memory only once it is touched, and
 //! `free` books it as shared cache. The chapter is docs/mmap_mem.md.
+//!
+//! Read it beside the article: each C statement is a comment with its Rust
+//! below it, in the C's order. What the C does not have is marked
+//! `// Not in the C`; the flags the article has no counterpart for live in
+//! beyond_the_c.rs, entered by a branch marked the same way.
+
+mod beyond_the_c;
 
 use std::process::ExitCode;
 
@@ -27,6 +34,7 @@ use std::path::PathBuf;
 use common::SharedMemory;
 use common::demo::{self, backing::Backing};
 use common::harness::flags::MemArgs;
+use common::mmap::{Mapping, Sharing};
 use common::posix::ShmName;
 use common::system::page_size;
 
@@ -67,43 +75,47 @@ struct Args {
     file: Option<PathBuf>,
 }
 
-fn mmap_mem(Args { mem, posix, file }: Args) -> anyhow::Result<()> {
+/// The article's main(), statement by statement.
+fn mmap_mem(args: Args) -> anyhow::Result<()> {
+    // Not in the C: --posix and --file put an object or a file behind the memory (beyond_the_c.rs).
+    if beyond_the_c::asked(&args) {
+        return beyond_the_c::run(args);
+    }
     let MemArgs {
         size,
         hold,
         no_touch,
-    } = mem;
-    // Not in the C: --posix and --file put an object or a file behind it.
-    let backing = match (posix, file) {
-        (Some(name), _) => Backing::Posix(name),
-        (None, Some(path)) => Backing::File(path),
-        (None, None) => Backing::Anonymous,
-    };
+    } = args.mem;
+
+    // Not in the C: /proc/meminfo before, and a size this machine cannot hold refused.
     let before = demo::before(size, !no_touch)?;
 
     // shm_p = mmap(NULL, MEMSIZE, PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
-    let shm_p = backing.map(size as usize, !no_touch)?;
+    let shm_p = Mapping::anonymous(size as usize, Sharing::Shared)?;
 
     // bzero(shm_p, MEMSIZE);
-    let zeroing = if no_touch {
-        None
-    } else {
-        Some(shm_p.memory.zero()?)
-    };
+    // Not in the C: --no-touch leaves it out.
+    let zeroing = if no_touch { None } else { Some(shm_p.zero()?) };
 
+    // Not in the C: what was made, what zeroing cost, /proc/meminfo before and after.
+    let anonymous = Backing::Anonymous;
     demo::report(
-        shm_p.created(),
+        &Backing::anonymous_created(size),
         zeroing,
         page_size(),
         &before,
-        backing.rows(),
+        anonymous.rows(),
     )?;
 
     // sleep(3000);
-    demo::hold_for_the_reader(hold, size, &backing.watch(size, !no_touch));
+    demo::hold_for_the_reader(hold, size, &anonymous.watch(size, !no_touch));
 
     // munmap(shm_p, MEMSIZE);
-    let how = shm_p.release()?;
-    demo::released(&how, &before, backing.rows());
+    drop(shm_p);
+
+    // Not in the C: show that the memory went back.
+    demo::released("munmap", &before, anonymous.rows());
+
+    // exit(0);
     Ok(())
 }

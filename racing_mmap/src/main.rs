@@ -13,17 +13,24 @@
 //! Takeaway: 100 increments, far fewer counted. Reads that overlap lose
 //! updates — a race condition the article leaves for semaphores to fix.
 //! The chapter is docs/racing_mmap.md.
+//!
+//! Read it beside the article: each C statement is a comment with its Rust
+//! below it, in the C's order. What the C does not have is marked
+//! `// Not in the C`; the flags the article has no counterpart for live in
+//! beyond_the_c.rs, entered by a branch marked the same way.
+
+mod beyond_the_c;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Parser;
 use common::harness::flags::{Family, RaceArgs, lock_help};
-use common::mmap::{MappedFile, Mapping, Sharing, UnnamedSemaphore};
+use common::mmap::{Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
+use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
 
 fn main() -> ExitCode {
     common::run(racing_mmap)
@@ -77,45 +84,24 @@ struct Args {
     attach: bool,
 }
 
-fn racing_mmap(
-    Args {
-        race,
-        private,
-        file,
-        attach,
-    }: Args,
-) -> anyhow::Result<()> {
-    race.check_count(attach)?;
-    // Not in the C: join the counter another run left in a file (--attach).
-    if attach {
-        return join(&race, file.as_deref());
+fn racing_mmap(args: Args) -> anyhow::Result<()> {
+    // Not in the C: --attach, --file, --private, --runs (beyond_the_c.rs).
+    if beyond_the_c::asked(&args) {
+        return beyond_the_c::run(&args);
     }
-    // Not in the C: --runs N repeats the whole experiment and shows the spread.
-    race.repeat(|| experiment(&race, private, file.as_deref()))
+    experiment(&args.race)
 }
 
-/// The article's main(): one experiment.
-fn experiment(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Result<()> {
-    let sharing = if private {
-        Sharing::Private
-    } else {
-        Sharing::Shared
-    };
-
-    // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
-    // (--lock semaphore maps room for a sem_t after the int)
+/// The article's main(), statement by statement.
+fn experiment(race: &RaceArgs) -> anyhow::Result<()> {
+    // Not in the C: --lock semaphore needs room after the int for a sem_t.
     let len = match race.lock {
         LockMode::Semaphore => UnnamedSemaphore::MEMORY_LEN,
         _ => size_of::<i32>(),
     };
-    // (--file: the page after the header of a new counter file)
-    let mut backing = file
-        .map(|path| MappedFile::create_counter(path, len))
-        .transpose()?;
-    let memory = match &backing {
-        Some(file) => file.map(len, sharing)?,
-        None => Mapping::anonymous(len, sharing)?,
-    };
+
+    // shm_p = (int *)mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
+    let memory = Mapping::anonymous(len, Sharing::Shared)?;
     let shm_p = SharedCounter::at_start_of(&memory);
 
     // *shm_p = 0;
@@ -124,62 +110,46 @@ fn experiment(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Re
     // Not in the C: the lock --lock asks for (none: the article's race).
     let lock = Lock::create(race.lock, SemaphoreKind::InMemory(&memory))?;
 
-    // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(shm_p); }
+    // for (count=0;count<COUNT;count++) { pid = fork(); if (pid == 0) do_child(shm_p); }
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
 
-    // for (count = 0; count < COUNT; count++) wait(NULL);
+    // for (count=0;count<COUNT;count++) wait(NULL);
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    race.result(shm_p.get(), || match sharing {
-        Sharing::Shared => race.explain(shm_p.get(), &lock),
-        Sharing::Private => explain_private(race.count, shm_p.get()),
-    })?;
+    race.print(shm_p.get())?;
 
-    // Not in the C: a file keeps the int after a run that ended well.
-    if let Some(file) = &mut backing {
-        file.keep();
-        race.say(meet::file_kept(file));
-    }
+    // Not in the C: what the number means, on stderr.
+    race.explain(shm_p.get(), &lock);
 
-    // munmap(shm_p, sizeof(int)): `memory` is unmapped when it goes out of scope.
-    Ok(())
-}
-
-/// Not in the C: join the counter in a file another run made, let this
-/// process's own children add to it, and leave the file as it is.
-fn join(race: &RaceArgs, file: Option<&Path>) -> anyhow::Result<()> {
-    let Some(path) = file else {
-        return Err(meet::anonymous_cannot_be_joined().into());
-    };
-    let shared = MappedFile::join_counter(path)?;
-    let memory = shared.map(size_of::<i32>(), Sharing::Shared)?;
-    let shm_p = SharedCounter::at_start_of(&memory);
-    let before = shm_p.get();
-    let meeting = meet::file(path);
-    let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory), meeting.owner())?;
-    meeting.joined(before)?;
-    let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
-    children.wait_all_unless_stuck(race.stall_bound())?;
-    meet::result(race.count, before, shm_p.get())?;
+    // munmap(shm_p, sizeof(int));  — `memory` is unmapped where it goes out of scope, here.
     Ok(())
 }
 
 /// do_child(): the critical section. Returning ends the child with `_exit(0)`.
-fn do_child(shm_p: SharedCounter<'_>, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<()> {
-    let lock = lock.open_in_child()?;
+fn do_child(count: SharedCounter<'_>, lock: &Lock<'_>, pause: Duration) -> anyhow::Result<()> {
+    // Not in the C: --lock atomic makes the read, the add and the write one step.
+    if lock.is_atomic() {
+        std::thread::sleep(pause);
+        count.fetch_add(1);
+        return Ok(());
+    }
+    // Not in the C: --lock flock or semaphore is taken here, and given back below.
+    let held = lock.enter(count)?;
 
-    // interval = *count; interval++; usleep(1); *count = interval;  (under --lock)
-    lock.increment(shm_p, pause)?;
+    // /* critical section */
+    // interval = *count;
+    let mut interval = count.get();
+    // interval++;
+    interval = interval.wrapping_add(1);
+    // usleep(1);
+    std::thread::sleep(pause);
+    // *count = interval;
+    count.set(interval);
+    // /* critical section */
+    // Not in the C: give the lock back.
+    held.leave()?;
+
+    // exit(0);
     Ok(())
-}
-
-/// What `--private` shows: without MAP_SHARED no child's write reaches the parent.
-fn explain_private(count: usize, got: i32) {
-    common::note(format!(
-        "{count} children each added 1, but the int was mapped MAP_PRIVATE: the parent still reads {got}."
-    ));
-    common::note(
-        "Each child's write went to its own copy-on-write copy of the page. MAP_SHARED is what makes fork share memory.",
-    );
 }

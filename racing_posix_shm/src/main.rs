@@ -14,6 +14,13 @@
 //!
 //! Takeaway: POSIX shared memory is a file you `mmap`; its name is a path,
 //! its handle a file descriptor. The chapter is docs/racing_posix_shm.md.
+//!
+//! Read it beside the article: each C statement is a comment with its Rust
+//! below it, in the C's order. What the C does not have is marked
+//! `// Not in the C`; the flags the article has no counterpart for live in
+//! beyond_the_c.rs, entered by a branch marked the same way.
+
+mod beyond_the_c;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,7 +29,7 @@ use clap::Parser;
 use common::harness::flags::{Family, MeetArgs, RaceArgs, lock_help};
 use common::posix::{NamedSemaphore, ObjectId, PosixShm, ShmName};
 use common::process::fork_children;
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
+use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
 
 fn main() -> ExitCode {
     common::run(racing_posix_shm)
@@ -60,34 +67,36 @@ struct Args {
 }
 
 fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
-    args.race.check_count(args.meet.attach)?;
-    // Not in the C: join another run's object (--attach).
-    if args.meet.attach {
-        return join(&args);
+    // Not in the C: --attach, --runs (beyond_the_c.rs).
+    if beyond_the_c::asked(&args) {
+        return beyond_the_c::run(&args);
     }
-    // Not in the C: --runs N repeats the whole experiment and shows the spread.
-    args.race.repeat(|| experiment(&args))
+    experiment(&args)
 }
 
-/// The article's main(): one experiment.
+/// The article's main(), statement by statement.
 fn experiment(
     Args {
         race, name, meet, ..
     }: &Args,
 ) -> anyhow::Result<()> {
-    // shmfd = shm_open(SHMPATH, O_RDWR|O_CREAT|O_TRUNC, 0600);  (O_EXCL here: see the docs)
+    // shmfd = shm_open(SHMPATH, O_RDWR|O_CREAT|O_TRUNC, 0600);
+    // Not in the C: O_EXCL instead of O_TRUNC, never a truncated leftover (see the chapter).
     let shm = PosixShm::create_exclusive(name, 0o600)?;
+
+    // Not in the C: where the object is, on stderr.
     race.say(format!("created {} as {}", name, name.path().display()));
 
-    // ftruncate(shmfd, sizeof(int));
-    // (--lock semaphore: room after the int for the pid of the semaphore's holder)
+    // Not in the C: --lock semaphore needs room after the int for the pid of its holder.
     let len = match race.lock {
         LockMode::Semaphore => NamedSemaphore::MEMORY_LEN,
         _ => size_of::<i32>(),
     };
+
+    // ret = ftruncate(shmfd, sizeof(int));
     shm.set_len(len)?;
 
-    // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
+    // shm_p = (int *)mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
     let memory = shm.map(len)?;
     let shm_p = SharedCounter::at_start_of(&memory);
 
@@ -97,22 +106,23 @@ fn experiment(
     // Not in the C: the lock --lock asks for (none: the article's race).
     let lock = Lock::create(race.lock, SemaphoreKind::Named(name))?;
 
-    // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
+    // for (count=0;count<COUNT;count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
     let children = fork_children(race.count, |_| {
         do_child(name, &shm.identity(), len, &lock, race.pause())
     })?;
 
-    // for (count = 0; count < COUNT; count++) wait(NULL);
+    // for (count=0;count<COUNT;count++) wait(NULL);
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    race.result(shm_p.get(), || race.explain(shm_p.get(), &lock))?;
+    race.print(shm_p.get())?;
 
-    // Not in the C: keep the object for other processes (--linger).
+    // Not in the C: what the number means, on stderr.
+    race.explain(shm_p.get(), &lock);
+
+    // Not in the C: --linger keeps the object for other processes (beyond_the_c.rs).
     if let Some(how) = meet.linger {
-        let what = name.path().display().to_string();
-        let join = format!("racing_posix_shm --attach --name {}", name.shell_word());
-        meet::linger(how, &what, &join, || shm_p.get())?;
+        beyond_the_c::linger(how, name, shm_p)?;
     }
 
     // munmap(shm_p, sizeof(int));
@@ -120,51 +130,53 @@ fn experiment(
 
     // close(shmfd); shm_unlink(SHMPATH);
     shm.unlink()?;
+
+    // exit(0);
     Ok(())
 }
 
-/// Not in the C: join the object another run keeps under the name, let
-/// this process's own children add to it, and leave it to its creator.
-fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
-    let start = format!("racing_posix_shm --linger 60 --name {}", name.shell_word());
-    let (shm, meeting) = meet::object(name, &start)?;
-    let len = shm.size();
-    let memory = shm.map(len)?;
-    let shm_p = SharedCounter::at_start_of(&memory);
-    let before = shm_p.get();
-    let lock = Lock::join(race.lock, SemaphoreKind::Named(name), meeting.owner())?;
-    meeting.joined(before)?;
-    let children = fork_children(race.count, |_| {
-        do_child(name, &shm.identity(), len, &lock, race.pause())
-    })?;
-    children.wait_all_unless_stuck(race.stall_bound())?;
-    meet::result(race.count, before, shm_p.get())?;
-    // The object is not this process's: unmap and close, and leave it.
-    Ok(())
-}
-
-/// do_child(): open the parent's object by name, map it, race.
+/// do_child(): open the parent's object by name, map it, race. Returning
+/// ends the child with `_exit(0)`.
 fn do_child(
-    name: &ShmName,
+    shmpath: &ShmName,
     ours: &ObjectId,
     len: usize,
     lock: &Lock<'_>,
     pause: Duration,
 ) -> anyhow::Result<()> {
     // shmfd = shm_open(shmpath, O_RDWR, 0600);
-    let shm = PosixShm::open(name)?;
+    let shm = PosixShm::open(shmpath)?;
 
     // Not in the C: the name may lead to another object by now. Write only to the run's.
     shm.must_be(ours)?;
 
-    // shm_p = mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
+    // shm_p = (int *)mmap(NULL, sizeof(int), PROT_WRITE|PROT_READ, MAP_SHARED, shmfd, 0);
     let memory = shm.map(len)?;
     let shm_p = SharedCounter::at_start_of(&memory);
 
-    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;  (under --lock)
-    let lock = lock.open_in_child()?;
-    lock.increment(shm_p, pause)?;
+    // Not in the C: --lock atomic makes the read, the add and the write one step.
+    if lock.is_atomic() {
+        std::thread::sleep(pause);
+        shm_p.fetch_add(1);
+        return Ok(());
+    }
+    // Not in the C: --lock flock or semaphore is taken here, and given back below.
+    let held = lock.enter(shm_p)?;
 
-    // munmap(shm_p, sizeof(int)); close(shmfd);  — both dropped here
+    // /* critical section */
+    // interval = *shm_p;
+    let mut interval = shm_p.get();
+    // interval++;
+    interval = interval.wrapping_add(1);
+    // usleep(1);
+    std::thread::sleep(pause);
+    // *shm_p = interval;
+    shm_p.set(interval);
+    // /* critical section */
+    // Not in the C: give the lock back.
+    held.leave()?;
+
+    // munmap(shm_p, sizeof(int)); close(shmfd);  — `memory` and `shm` are dropped here.
+    // exit(0);
     Ok(())
 }

@@ -15,6 +15,13 @@
 //! Takeaway: a key is a system-wide name, so processes that share no
 //! ancestry can meet at the same memory; and the segment outlives them all
 //! until someone removes it. The chapter is docs/racing_xsi_shm.md.
+//!
+//! Read it beside the article: each C statement is a comment with its Rust
+//! below it, in the C's order. What the C does not have is marked
+//! `// Not in the C`; the flags the article has no counterpart for live in
+//! beyond_the_c.rs, entered by a branch marked the same way.
+
+mod beyond_the_c;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,9 +29,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::harness::flags::{Family, KeyArgs, MeetArgs, RaceArgs, lock_help};
-use common::harness::output::shell_word;
 use common::process::fork_children;
-use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::race::{Lock, SemaphoreKind, SharedCounter};
 use common::xsi::{Key, Segment, SegmentId};
 
 fn main() -> ExitCode {
@@ -58,32 +64,34 @@ struct Args {
 }
 
 fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
-    args.race.check_count(args.meet.attach)?;
-    // Not in the C: join another run's segment (--attach).
-    if args.meet.attach {
-        return join(&args);
+    // Not in the C: --attach, --runs (beyond_the_c.rs).
+    if beyond_the_c::asked(&args) {
+        return beyond_the_c::run(&args);
     }
-    // Not in the C: --runs N repeats the whole experiment and shows the spread.
-    args.race.repeat(|| experiment(&args))
+    experiment(&args)
 }
 
-/// The article's main(): one experiment.
+/// The article's main(), statement by statement.
 fn experiment(
     Args {
         race, key, meet, ..
     }: &Args,
 ) -> anyhow::Result<()> {
     let KeyArgs { path, proj_id } = key;
+
+    // proj_id = 1234;
     let proj_id = *proj_id;
 
     // shm_key = ftok(PATHNAME, proj_id);
     let shm_key = Key::ftok(path, proj_id)?;
+
+    // Not in the C: how ftok made the key, on stderr.
     race.say(shm_key.explain());
 
     // shm_id = shmget(shm_key, sizeof(int), IPC_CREAT|IPC_EXCL|0600);
     let segment = Segment::create_exclusive(shm_key, size_of::<i32>(), 0o600)?;
 
-    // shm_p = shmat(shm_id, NULL, 0);
+    // shm_p = (int *)shmat(shm_id, NULL, 0);
     let attachment = segment.attach()?;
     let shm_p = SharedCounter::at_start_of(&attachment);
 
@@ -93,25 +101,23 @@ fn experiment(
     // Not in the C: the lock --lock asks for (none: the article's race).
     let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
 
-    // for (count = 0; count < COUNT; count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
+    // for (count=0;count<COUNT;count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
     let children = fork_children(race.count, |_| {
         do_child(path, proj_id, &segment.identity(), &lock, race.pause())
     })?;
 
-    // for (count = 0; count < COUNT; count++) wait(NULL);
+    // for (count=0;count<COUNT;count++) wait(NULL);
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    race.result(shm_p.get(), || race.explain(shm_p.get(), &lock))?;
+    race.print(shm_p.get())?;
 
-    // Not in the C: keep the segment for other processes (--linger).
+    // Not in the C: what the number means, on stderr.
+    race.explain(shm_p.get(), &lock);
+
+    // Not in the C: --linger keeps the segment for other processes (beyond_the_c.rs).
     if let Some(how) = meet.linger {
-        let what = format!("key {} (shmid {})", segment.key(), segment.id());
-        let join = format!(
-            "racing_xsi_shm --attach --path {} --proj-id {proj_id}",
-            shell_word(path)
-        );
-        meet::linger(how, &what, &join, || shm_p.get())?;
+        beyond_the_c::linger(how, &segment, shm_p, path, proj_id)?;
     }
 
     // shmdt(shm_p);
@@ -119,41 +125,13 @@ fn experiment(
 
     // shmctl(shm_id, IPC_RMID, NULL);
     segment.remove()?;
+
+    // exit(0);
     Ok(())
 }
 
-/// Not in the C: join the segment another run keeps under the key, let
-/// this process's own children add to it, and leave it to its creator.
-fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
-    let KeyArgs { path, proj_id } = key;
-    let proj_id = *proj_id;
-    let shm_key = Key::ftok(path, proj_id)?;
-    common::note(shm_key.explain());
-    let start = format!(
-        "racing_xsi_shm --linger 60 --path {} --proj-id {proj_id}",
-        shell_word(path)
-    );
-    let (segment, meeting) = meet::segment(shm_key, &start)?;
-    let attachment = segment.attach()?;
-    let shm_p = SharedCounter::at_start_of(&attachment);
-    let before = shm_p.get();
-    let lock = Lock::join(
-        race.lock,
-        SemaphoreKind::Xsi(segment.key()),
-        meeting.owner(),
-    )?;
-    meeting.joined(before)?;
-    let children = fork_children(race.count, |_| {
-        do_child(path, proj_id, &segment.identity(), &lock, race.pause())
-    })?;
-    children.wait_all_unless_stuck(race.stall_bound())?;
-    meet::result(race.count, before, shm_p.get())?;
-    // The segment is not this process's: detach, and leave it.
-    attachment.detach()?;
-    Ok(())
-}
-
-/// do_child(): find the parent's segment by key, race, detach.
+/// do_child(): find the parent's segment by key, race, detach. Returning
+/// ends the child with `_exit(0)`.
 fn do_child(
     path: &Path,
     proj_id: i32,
@@ -170,15 +148,36 @@ fn do_child(
     // Not in the C: the key may name another segment by now. Write only to the run's.
     segment.must_be(ours)?;
 
-    // shm_p = shmat(shm_id, NULL, 0);
+    // shm_p = (int *)shmat(shm_id, NULL, 0);
     let attachment = segment.attach()?;
     let shm_p = SharedCounter::at_start_of(&attachment);
 
-    // interval = *shm_p; interval++; usleep(1); *shm_p = interval;  (under --lock)
-    let lock = lock.open_in_child()?;
-    lock.increment(shm_p, pause)?;
+    // Not in the C: --lock atomic makes the read, the add and the write one step.
+    if lock.is_atomic() {
+        std::thread::sleep(pause);
+        shm_p.fetch_add(1);
+        attachment.detach()?;
+        return Ok(());
+    }
+    // Not in the C: --lock flock or semaphore is taken here, and given back below.
+    let held = lock.enter(shm_p)?;
+
+    // /* critical section */
+    // interval = *shm_p;
+    let mut interval = shm_p.get();
+    // interval++;
+    interval = interval.wrapping_add(1);
+    // usleep(1);
+    std::thread::sleep(pause);
+    // *shm_p = interval;
+    shm_p.set(interval);
+    // /* critical section */
+    // Not in the C: give the lock back.
+    held.leave()?;
 
     // shmdt(shm_p);
     attachment.detach()?;
+
+    // exit(0);
     Ok(())
 }

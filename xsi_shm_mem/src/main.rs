@@ -15,6 +15,10 @@
 //! Takeaway: System V memory is tmpfs memory too; and it outlives its
 //! process unless removed — which is why `--rmid-early` exists. The chapter
 //! is docs/xsi_shm_mem.md.
+//!
+//! Read it beside the article: each C statement is a comment with its Rust
+//! below it, in the C's order. What the C does not have (`--rmid-early`,
+//! `--no-touch`, the report) is marked `// Not in the C`.
 
 use std::process::ExitCode;
 
@@ -53,12 +57,15 @@ struct Args {
     rmid_early: bool,
 }
 
+/// The article's main(), statement by statement.
 fn xsi_shm_mem(Args { mem, rmid_early }: Args) -> anyhow::Result<()> {
     let MemArgs {
         size,
         hold,
         no_touch,
     } = mem;
+
+    // Not in the C: /proc/meminfo before; a size this machine or kernel.shmmax cannot hold refused.
     let before = demo::before(size, !no_touch)?;
     if let Some(limits) = Limits::read() {
         limits.check(size)?;
@@ -69,13 +76,17 @@ fn xsi_shm_mem(Args { mem, rmid_early }: Args) -> anyhow::Result<()> {
 
     // shm_p = shmat(shm_id, NULL, 0);
     let shm_p = segment.attach()?;
+
+    // Not in the C: --rmid-early marks the segment for removal now, not at the end.
     if rmid_early {
         segment.mark_for_removal()?;
     }
 
     // bzero(shm_p, MEMSIZE);
+    // Not in the C: --no-touch leaves it out.
     let zeroing = if no_touch { None } else { Some(shm_p.zero()?) };
 
+    // Not in the C: what was made, what zeroing cost, /proc/meminfo before and after.
     demo::report(
         &demo::segment_created(&segment, size),
         zeroing,
@@ -85,23 +96,24 @@ fn xsi_shm_mem(Args { mem, rmid_early }: Args) -> anyhow::Result<()> {
     )?;
 
     // sleep(3000);
-    let status = if rmid_early { ", status dest" } else { "" };
-    let watch = [
+    let looks = [
         demo::free_line(size, !no_touch),
-        format!(
-            "ipcs -m          shmid {}: {size} bytes, 1 attached{status}",
-            segment.id()
-        ),
-        String::from("grep -E '^(MemFree|Shmem|Cached):' /proc/meminfo"),
+        String::from(demo::MEMINFO_GREP),
     ];
-    demo::hold_for_the_reader(hold, size, &watch);
+    demo::hold_for_the_reader(hold, size, &demo::segment_watch(&segment, size, looks));
 
     // shmdt(shm_p);
     shm_p.detach()?;
 
+    // Not in the C: what the release does, named while the segment is still there.
+    let how = demo::segment_release(&segment);
+
     // shmctl(shm_id, IPC_RMID, NULL);
-    let released = demo::segment_release(&segment);
     segment.remove()?;
-    demo::released(&released, &before, Rows::Normal);
+
+    // Not in the C: show that the memory went back.
+    demo::released(&how, &before, Rows::Normal);
+
+    // exit(0);
     Ok(())
 }

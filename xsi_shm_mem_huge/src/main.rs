@@ -17,6 +17,13 @@
 //! Takeaway: huge pages are a separate, pre-reserved pool; fewer, bigger
 //! pages mean fewer faults and page-table entries, and memory that `free`
 //! does not report. The chapter is docs/xsi_shm_mem_huge.md.
+//!
+//! Read it beside the article: each C statement is a comment with its Rust
+//! below it, in the C's order. What the C does not have is marked
+//! `// Not in the C`; the flags the article has no counterpart for live in
+//! beyond_the_c.rs, entered by a branch marked the same way.
+
+mod beyond_the_c;
 
 use std::process::ExitCode;
 
@@ -66,29 +73,33 @@ struct Args {
     reserve: bool,
 }
 
-fn xsi_shm_mem_huge(
-    Args {
-        mem,
-        rmid_early,
-        reserve,
-    }: Args,
-) -> anyhow::Result<()> {
-    let MemArgs {
-        size: requested,
-        hold,
-        no_touch,
-    } = mem;
-    let before = Meminfo::read()?;
-    let plan = Plan::new(requested, &before);
+fn xsi_shm_mem_huge(args: Args) -> anyhow::Result<()> {
+    // Not in the C: the size rounded up to whole huge pages.
+    let plan = Plan::new(args.mem.size, &Meminfo::read()?);
     if let Some(rounding) = plan.rounding_note() {
         common::note(rounding);
     }
+
+    // Not in the C: --reserve does the article's `echo 2048 > /proc/sys/vm/nr_hugepages`
+    // for this run, and gives the pages back after (beyond_the_c.rs).
+    if args.reserve {
+        return beyond_the_c::with_reserved_pages(&args, &plan);
+    }
+    experiment(&args, &plan, None)
+}
+
+/// The article's main() (xsi_shm_mem.c with SHM_HUGETLB), statement by statement.
+fn experiment(
+    Args {
+        mem, rmid_early, ..
+    }: &Args,
+    plan: &Plan,
+    reservation: Option<&Reservation>,
+) -> anyhow::Result<()> {
+    let MemArgs { hold, no_touch, .. } = *mem;
     let size = plan.bytes;
-    let reservation = if reserve {
-        Reservation::ensure(&plan, &before)?
-    } else {
-        None
-    };
+
+    // Not in the C: /proc/meminfo before; the huge page pool and kernel.shmmax checked.
     let before = Meminfo::read()?;
     plan.check_available(&before)?;
     if let Some(limits) = Limits::read() {
@@ -97,20 +108,25 @@ fn xsi_shm_mem_huge(
 
     // shm_id = shmget(IPC_PRIVATE, MEMSIZE, SHM_HUGETLB|0600);
     let segment = Segment::create_private(size as usize, 0o600, Pages::Huge)?;
-    // Not in the C: the segment has claimed its pages; other --reserve runs may go on.
-    if let Some(reservation) = &reservation {
+
+    // Not in the C: with --reserve, the segment has its pages; other runs may reserve theirs.
+    if let Some(reservation) = reservation {
         reservation.segment_made();
     }
 
     // shm_p = shmat(shm_id, NULL, 0);
     let shm_p = segment.attach()?;
-    if rmid_early {
+
+    // Not in the C: --rmid-early marks the segment for removal now, not at the end.
+    if *rmid_early {
         segment.mark_for_removal()?;
     }
 
     // bzero(shm_p, MEMSIZE);
+    // Not in the C: --no-touch leaves it out.
     let zeroing = if no_touch { None } else { Some(shm_p.zero()?) };
 
+    // Not in the C: what was made, what zeroing cost, /proc/meminfo before and after.
     demo::report(
         &demo::segment_created(&segment, size),
         zeroing,
@@ -120,35 +136,26 @@ fn xsi_shm_mem_huge(
     )?;
 
     // sleep(3000);
-    let pool = if no_touch {
-        format!(
-            "HugePages_Rsvd is up by {}: promised, not yet used",
-            plan.pages
-        )
-    } else {
-        format!("HugePages_Free is down by {}", plan.pages)
-    };
-    let watch = [
+    let looks = [
         String::from(
             "free -m          \"shared\" and \"buff/cache\" do not move: huge pages are not in them",
         ),
-        format!("grep -i huge /proc/meminfo      {pool}"),
-        format!(
-            "ipcs -m          shmid {}: {size} bytes, 1 attached",
-            segment.id()
-        ),
+        plan.pool_line(no_touch),
     ];
-    demo::hold_for_the_reader(hold, size, &watch);
+    demo::hold_for_the_reader(hold, size, &demo::segment_watch(&segment, size, looks));
 
     // shmdt(shm_p);
     shm_p.detach()?;
 
+    // Not in the C: what the release does, named while the segment is still there.
+    let how = demo::segment_release(&segment);
+
     // shmctl(shm_id, IPC_RMID, NULL);
-    let released = demo::segment_release(&segment);
     segment.remove()?;
-    demo::released(&released, &before, Rows::Huge);
-    if let Some(reservation) = reservation {
-        reservation.restore()?;
-    }
+
+    // Not in the C: show that the memory went back.
+    demo::released(&how, &before, Rows::Huge);
+
+    // exit(0);
     Ok(())
 }

@@ -56,9 +56,7 @@ impl Backing {
                 memory: Mapping::anonymous(size, Sharing::Shared)?,
                 object: None,
                 file: None,
-                created: format!(
-                    "mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): {mib} mapped"
-                ),
+                created: Backing::anonymous_created(size as u64),
             },
             Backing::Posix(name) => {
                 let object = PosixShm::create_exclusive(name, 0o600)?;
@@ -92,6 +90,14 @@ impl Backing {
         })
     }
 
+    /// The report's first line for the article's anonymous memory: the call that made it.
+    pub fn anonymous_created(size: u64) -> String {
+        format!(
+            "mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): {} mapped",
+            size_text(size)
+        )
+    }
+
     /// The rows of /proc/meminfo (and df) this backing moves.
     pub fn rows(&self) -> Rows {
         match self {
@@ -114,9 +120,7 @@ impl Backing {
         let mut lines = vec![free];
         match self {
             Backing::Anonymous => {
-                lines.push(String::from(
-                    "grep -E '^(MemFree|Shmem|Cached):' /proc/meminfo",
-                ));
+                lines.push(String::from(super::MEMINFO_GREP));
             }
             Backing::Posix(name) => {
                 lines.push(format!(

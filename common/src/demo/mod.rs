@@ -140,6 +140,25 @@ pub fn segment_release(segment: &Segment) -> String {
     }
 }
 
+/// What to look at while a System V demo holds its segment: `looks` (what
+/// `free -m` and /proc/meminfo show), then the segment in `ipcs -m`.
+pub fn segment_watch(segment: &Segment, size: u64, looks: [String; 2]) -> Vec<String> {
+    let status = if segment.is_marked() {
+        ", status dest"
+    } else {
+        ""
+    };
+    let mut lines = Vec::from(looks);
+    lines.push(format!(
+        "ipcs -m          shmid {}: {size} bytes, 1 attached{status}",
+        segment.id()
+    ));
+    lines
+}
+
+/// The /proc/meminfo line of the ordinary memory demos.
+pub const MEMINFO_GREP: &str = "grep -E '^(MemFree|Shmem|Cached):' /proc/meminfo";
+
 /// What `free -m` shows while ordinary shared memory is held: up by its
 /// size once touched, unchanged while no page has been written.
 pub fn free_line(size: u64, touched: bool) -> String {

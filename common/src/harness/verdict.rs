@@ -32,15 +32,14 @@ impl RaceArgs {
         }
     }
 
-    /// The article's `printf("shm_p: %d\n", *shm_p)`, and `explain` on
-    /// stderr; with `--runs`, only remember `got` for the histogram. If the
-    /// memory went away under its mapping (SIGBUS), `got` was read from a
-    /// zero page: no result is printed.
-    pub fn result(&self, got: i32, explain: impl FnOnce()) -> anyhow::Result<()> {
+    /// The article's `printf("shm_p: %d\n", *shm_p)`; with `--runs`, only
+    /// remember `got` for the histogram. If the memory went away under its
+    /// mapping (SIGBUS), `got` was read from a zero page: no result is
+    /// printed.
+    pub fn print(&self, got: i32) -> anyhow::Result<()> {
         signals::check_memory(|| String::from("before the result was read"))?;
         if self.runs == 1 {
             result_line(format!("shm_p: {got}"))?;
-            explain();
         } else {
             self.results.borrow_mut().push(got);
         }
@@ -49,7 +48,11 @@ impl RaceArgs {
 
     /// Tell the student, on stderr, what the result `got` means: what was
     /// expected, how many updates were lost and why, what to try next.
+    /// With `--runs`, only the histogram speaks.
     pub fn explain(&self, got: i32, lock: &Lock<'_>) {
+        if self.runs > 1 {
+            return;
+        }
         let expected = self.count;
         let lost = expected as i64 - i64::from(got);
         if lost < 0 {

@@ -59,7 +59,10 @@ impl Mapping {
         };
         // SAFETY: with no address hint the kernel picks a range that overlaps
         // nothing this process already uses, so no existing Rust object is
-        // affected. The new memory is owned by the returned value alone.
+        // affected. The new address range is owned by the returned value
+        // alone; with MAP_SHARED, the children forked later share its
+        // bytes, which are only ever accessed through raw pointers and
+        // atomics, never plain references.
         let start = unsafe {
             mmap_anonymous(
                 None,
@@ -138,8 +141,9 @@ impl sealed::Sealed for Mapping {}
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: `start`/`len` describe exactly the mapping made in
-        // `anonymous` or `shared_file`, and nothing borrows it any more (borrows of `self`
-        // have ended). munmap can only fail for a range that is not a
+        // `anonymous` or `file` (a SIGBUS may have put private zero pages
+        // over part of it, inside the same range), and nothing borrows it
+        // any more (borrows of `self` have ended). munmap can only fail for a range that is not a
         // mapping, which cannot happen here; there is nothing to do if it did.
         let _ = unsafe { munmap(self.start, self.len) };
         signals::unwatch_mapping(self.start.as_ptr() as usize);

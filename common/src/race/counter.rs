@@ -6,16 +6,16 @@
 //! behaviour, where the compiler may assume it never happens and the program
 //! means nothing at all. `read_volatile` does not change that.
 //!
-//! So the word is viewed as an [`AtomicI32`]. Every load and store is then
-//! one indivisible machine access and the program is defined. What remains
-//! is a **race condition**: a load, a pause, and a store are three separate
-//! steps, and another child can store between our load and our store. Its
-//! update is then overwritten and lost — exactly the article's experiment,
-//! now with a meaning. A `fetch_add`, or a lock around the three steps,
-//! closes the window: `--lock`, see [`super::lock`].
+//! So the word is viewed as an [`AtomicI32`]. Every load ([`SharedCounter::get`],
+//! the C's `*shm_p` read) and store ([`SharedCounter::set`]) is then one
+//! indivisible machine access and the program is defined. What remains is a
+//! **race condition**: `do_child`'s load, pause and store (in each racing
+//! program's main.rs) are three separate steps, and another child can store
+//! between our load and our store. Its update is then overwritten and lost —
+//! exactly the article's experiment, now with a meaning. A `fetch_add`, or a
+//! lock around the three steps, closes the window: `--lock`, see [`super::lock`].
 
 use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
-use std::time::Duration;
 
 use crate::memory::SharedMemory;
 
@@ -88,21 +88,10 @@ impl<'m> SharedCounter<'m> {
         self.value.load(Relaxed)
     }
 
-    /// `fetch_add(1)`: read, add and write as one indivisible step, so no
-    /// other process can get in between (`--lock atomic`).
-    pub fn atomic_increment(&self) {
-        self.value.fetch_add(1, Relaxed);
-    }
-
-    /// The article's critical section, unprotected: read the value, pause,
-    /// write back the value read plus one. Children that read before another
-    /// child's write overwrite that write: the update is lost.
-    pub fn racy_increment(&self, pause: Duration) {
-        let seen = self.value.load(Relaxed);
-        if !pause.is_zero() {
-            std::thread::sleep(pause); // usleep(1)
-        }
-        self.value.store(seen.wrapping_add(1), Relaxed);
+    /// `--lock atomic`: read, add `n` and write as one indivisible step
+    /// (a `lock xadd` on x86), so no other process can get in between.
+    pub fn fetch_add(&self, n: i32) {
+        self.value.fetch_add(n, Relaxed);
     }
 }
 
@@ -117,7 +106,7 @@ mod tests {
         let counter = SharedCounter::at_start_of(&memory);
         assert_eq!(counter.get(), 0);
         counter.set(41);
-        counter.racy_increment(Duration::ZERO);
+        counter.fetch_add(1);
         assert_eq!(counter.get(), 42);
     }
 

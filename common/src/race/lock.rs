@@ -10,11 +10,12 @@
 //!   for a later chapter; each family has its own: [`crate::mmap::semaphore`],
 //!   [`crate::xsi::semaphore`], [`crate::posix::semaphore`]).
 //!
-//! The parent creates the lock object ([`Lock`]); each child opens its own
-//! handle to it ([`Lock::open_in_child`]), as an unrelated process would,
-//! and does its increment through it ([`ChildLock::increment`]): that one
-//! function decides, for every mode, what happens around the article's
-//! read, pause, write.
+//! The parent creates the lock object ([`Lock`]). Each child's `do_child`
+//! (in the program's main.rs, where the article's read, pause and write
+//! are) takes it before its critical section ([`Lock::enter`], through a
+//! handle of the child's own, as an unrelated process would) and gives it
+//! back after ([`Held::leave`]); `--lock atomic` is the one branch there
+//! that makes the three steps one `fetch_add` instead.
 
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
@@ -172,15 +173,117 @@ impl<'m> Lock<'m> {
             ),
         }
     }
+}
 
-    /// In a child: a handle of its own — open the lock file, `semget` the
-    /// key, `sem_open` the name — checked to be the parent's very lock
-    /// object, not another that took its name meanwhile. (The unnamed
-    /// semaphore is in memory the child already shares.)
-    pub fn open_in_child(&self) -> anyhow::Result<ChildLock<'_, 'm>> {
+/// One child's handle on the run's lock.
+#[derive(Debug)]
+enum ChildLock<'l, 'm> {
+    None,
+    Flock(OwnedFd),
+    Unnamed(&'l UnnamedSemaphore<'m>),
+    Xsi(XsiSemaphore),
+    Named(NamedSemaphore),
+}
+
+/// The lock, held by one child around its critical section: taken by
+/// [`Lock::enter`], given back by [`Held::leave`] (or, if the child never
+/// gets there, when the value is dropped).
+#[derive(Debug)]
+pub struct Held<'l, 'm, 'c> {
+    lock: ChildLock<'l, 'm>,
+    /// The flock held, or `None` for the other locks.
+    flock: Option<Flock<OwnedFd>>,
+    /// Where a POSIX semaphore's holder writes its pid (after the int).
+    shm_p: SharedCounter<'c>,
+    left: bool,
+}
+
+impl<'m> Lock<'m> {
+    /// `--lock atomic`: the child makes its read, add and write one
+    /// `fetch_add` instead, and takes no lock.
+    pub fn is_atomic(&self) -> bool {
+        matches!(self, Lock::Atomic)
+    }
+
+    /// In a child, before its critical section: take the run's lock
+    /// through a handle of the child's own, as an unrelated process would
+    /// (open the lock file, `semget` the key, `sem_open` the name; the
+    /// unnamed semaphore is in memory the child already shares), checked to
+    /// be the parent's very lock object and not another that took its name
+    /// meanwhile. With `--lock none` this takes nothing: the article's race.
+    ///
+    /// - flock: `flock(fd, LOCK_EX)`. A flock goes with its holder's open
+    ///   file: the kernel frees it when the holder dies, so this wait ends.
+    /// - a semaphore: `sem_wait` or `semop(-1, SEM_UNDO)`, a second at a
+    ///   time: a waiter whose holder has died says so and ends, instead of
+    ///   waiting forever (see [`take`]).
+    ///
+    /// Taking and giving back the lock orders the memory accesses: what one
+    /// holder stored, the next holder loads. (For a POSIX semaphore that is
+    /// the atomic operations inside `sem_wait`/`sem_post`, which make no
+    /// system call while nobody waits; for the others, `semop` and `flock`.)
+    pub fn enter<'c>(&self, shm_p: SharedCounter<'c>) -> anyhow::Result<Held<'_, 'm, 'c>> {
+        let lock = self.open_in_child()?;
+        let mut flock = None;
+        match &lock {
+            ChildLock::None => {}
+            ChildLock::Flock(fd) => {
+                let fd = fd.try_clone().map_err(|e| {
+                    SysError::new(
+                        "dup(lock_fd)",
+                        Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    )
+                })?;
+                flock = Some(
+                    Flock::lock(fd, FlockArg::LockExclusive)
+                        .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_EX)", errno))?,
+                );
+            }
+            ChildLock::Unnamed(sem) => {
+                let what = "the unnamed semaphore in the mapping";
+                take(
+                    Kind::Unnamed,
+                    what,
+                    |t| sem.wait_for(t),
+                    || sem.is_free(),
+                    || shm_p.holder(),
+                )?;
+                shm_p.set_holder(true);
+            }
+            ChildLock::Xsi(set) => {
+                let what = format!("semaphore set {}", set.id());
+                take(
+                    Kind::Xsi,
+                    &what,
+                    |t| set.wait_for(t),
+                    || set.is_free(),
+                    || set.holder(),
+                )?;
+            }
+            ChildLock::Named(sem) => {
+                let what = shell_word(&sem.path());
+                take(
+                    Kind::Named,
+                    &what,
+                    |t| sem.wait_for(t),
+                    || sem.is_free(),
+                    || shm_p.holder(),
+                )?;
+                shm_p.set_holder(true);
+            }
+        }
+        Ok(Held {
+            lock,
+            flock,
+            shm_p,
+            left: false,
+        })
+    }
+
+    /// A handle of the child's own on the lock object (see [`Lock::enter`]).
+    fn open_in_child(&self) -> anyhow::Result<ChildLock<'_, 'm>> {
         Ok(match self {
-            Lock::None => ChildLock::None,
-            Lock::Atomic => ChildLock::Atomic,
+            Lock::None | Lock::Atomic => ChildLock::None,
             Lock::Flock(file) => ChildLock::Flock(file.open()?),
             Lock::Unnamed(sem) => ChildLock::Unnamed(sem),
             Lock::Xsi { key, set } => ChildLock::Xsi(XsiSemaphore::open_as(key, set.id())?),
@@ -198,101 +301,41 @@ impl<'m> Lock<'m> {
     }
 }
 
-/// One child's handle on the run's lock.
-#[derive(Debug)]
-pub enum ChildLock<'l, 'm> {
-    None,
-    Atomic,
-    Flock(OwnedFd),
-    Unnamed(&'l UnnamedSemaphore<'m>),
-    Xsi(XsiSemaphore),
-    Named(NamedSemaphore),
-}
+impl Held<'_, '_, '_> {
+    /// After the critical section: give the lock back (`flock(fd,
+    /// LOCK_UN)`, `sem_post`, `semop(+1)`).
+    pub fn leave(mut self) -> Result<(), SysError> {
+        self.left = true;
+        self.give_back()
+    }
 
-impl ChildLock<'_, '_> {
-    /// One child's `interval = *shm_p; interval++; usleep(1); *shm_p = interval;`
-    /// with what `--lock` asked for around it:
-    ///
-    /// - none: the article's read, pause, write, unprotected — the race;
-    /// - atomic: the pause, then one `fetch_add(1)`: nobody can get in
-    ///   between a read and a write that are one step;
-    /// - flock or a semaphore: the article's read, pause, write with the
-    ///   lock held, so only one child at a time is inside. (Taking and
-    ///   releasing the lock orders the memory accesses: what one holder
-    ///   stored, the next holder loads. For a POSIX semaphore that is the
-    ///   atomic operations inside `sem_wait`/`sem_post`, which make no
-    ///   system call while nobody waits; for the others, `semop` and
-    ///   `flock`.)
-    ///
-    /// A semaphore is waited for a second at a time: a
-    /// waiter whose holder has died says so and ends, instead of waiting
-    /// forever.
-    pub fn increment(&self, shm_p: SharedCounter<'_>, pause: Duration) -> anyhow::Result<()> {
-        match self {
-            ChildLock::None => shm_p.racy_increment(pause),
-            ChildLock::Atomic => {
-                if !pause.is_zero() {
-                    std::thread::sleep(pause);
-                }
-                shm_p.atomic_increment();
-            }
-            ChildLock::Flock(fd) => {
-                let fd = fd.try_clone().map_err(|e| {
-                    SysError::new(
-                        "dup(lock_fd)",
-                        Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-                    )
-                })?;
-                // A flock goes with its holder's open file: the kernel
-                // frees it when the holder dies, so this wait ends.
-                let held = Flock::lock(fd, FlockArg::LockExclusive)
-                    .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_EX)", errno))?;
-                shm_p.racy_increment(pause);
-                held.unlock()
-                    .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_UN)", errno))?;
-            }
+    fn give_back(&mut self) -> Result<(), SysError> {
+        if let Some(held) = self.flock.take() {
+            held.unlock()
+                .map_err(|(_, errno)| SysError::new("flock(fd, LOCK_UN)", errno))?;
+        }
+        match &self.lock {
+            ChildLock::None | ChildLock::Flock(_) => Ok(()),
             ChildLock::Unnamed(sem) => {
-                let what = "the unnamed semaphore in the mapping";
-                take(
-                    Kind::Unnamed,
-                    what,
-                    |t| sem.wait_for(t),
-                    || sem.is_free(),
-                    || shm_p.holder(),
-                )?;
-                shm_p.set_holder(true);
-                shm_p.racy_increment(pause);
-                shm_p.set_holder(false);
-                sem.post()?;
+                self.shm_p.set_holder(false);
+                sem.post()
             }
-            ChildLock::Xsi(set) => {
-                let what = format!("semaphore set {}", set.id());
-                take(
-                    Kind::Xsi,
-                    &what,
-                    |t| set.wait_for(t),
-                    || set.is_free(),
-                    || set.holder(),
-                )?;
-                shm_p.racy_increment(pause);
-                set.post()?;
-            }
+            ChildLock::Xsi(set) => set.post(),
             ChildLock::Named(sem) => {
-                let what = shell_word(&sem.path());
-                take(
-                    Kind::Named,
-                    &what,
-                    |t| sem.wait_for(t),
-                    || sem.is_free(),
-                    || shm_p.holder(),
-                )?;
-                shm_p.set_holder(true);
-                shm_p.racy_increment(pause);
-                shm_p.set_holder(false);
-                sem.post()?;
+                self.shm_p.set_holder(false);
+                sem.post()
             }
         }
-        Ok(())
+    }
+}
+
+impl Drop for Held<'_, '_, '_> {
+    /// A child that returned early (an error, a panic) with the lock held
+    /// gives it back all the same: its siblings must not wait for it.
+    fn drop(&mut self) {
+        if !self.left {
+            let _ = self.give_back();
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! | file | what |
 //! |---|---|
 //! | [`counter`] | the article's `int *shm_p`, as an `AtomicI32` view |
-//! | [`lock`] | `--lock none/atomic/flock/semaphore`: who creates what, and how each child increments |
+//! | [`lock`] | `--lock none/atomic/flock/semaphore`: who creates what, and how a child takes it (`enter`) and gives it back (`leave`) around its critical section |
 //! | [`lock_file`] | `$TMPDIR/PROGRAM.RANDOM.lock`, created and removed by the run |
 //! | [`meet`] | `--linger` and `--attach`: unrelated processes meeting at one counter by its name |
 
@@ -15,4 +15,4 @@ pub mod lock_file;
 pub mod meet;
 
 pub use counter::SharedCounter;
-pub use lock::{ChildLock, Lock, LockMode, SemaphoreKind};
+pub use lock::{Held, Lock, LockMode, SemaphoreKind};

@@ -41,6 +41,20 @@ impl Plan {
     }
 
     /// A sentence if rounding changed the size.
+    /// What /proc/meminfo's huge page lines show while the segment is
+    /// held (`untouched`: `--no-touch`, so no page was written yet).
+    pub fn pool_line(&self, untouched: bool) -> String {
+        let pool = if untouched {
+            format!(
+                "HugePages_Rsvd is up by {}: promised, not yet used",
+                self.pages
+            )
+        } else {
+            format!("HugePages_Free is down by {}", self.pages)
+        };
+        format!("grep -i huge /proc/meminfo      {pool}")
+    }
+
     pub fn rounding_note(&self) -> Option<String> {
         (self.bytes != self.requested).then(|| {
             format!(

@@ -165,8 +165,10 @@ impl Segment {
     /// value can be dropped (and the segment removed), as in the article.
     pub fn attach(&self) -> Result<Attachment<'_>, SysError> {
         // SAFETY: with a null address the kernel chooses a free range, so
-        // no existing Rust object is affected; the new range is owned by
-        // the returned Attachment alone.
+        // no existing Rust object is affected; the new address range is
+        // owned by the returned Attachment alone (its bytes are shared with
+        // every process that attaches the segment, and only ever accessed
+        // through raw pointers and atomics, never plain references).
         let addr = unsafe { libc::shmat(self.id, std::ptr::null(), 0) };
         if addr as isize == -1 {
             let call = format!("shmat({}, NULL, 0)", self.id);

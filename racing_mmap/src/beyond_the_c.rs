@@ -1,0 +1,106 @@
+//! What racing_mmap does that the article's racing_mmap.c does not:
+//! `--runs`, `--private`, `--file` and `--attach`. main.rs enters here by
+//! one branch, and everything else it does is the C's.
+
+use std::path::Path;
+
+use common::harness::flags::RaceArgs;
+use common::mmap::{MappedFile, Mapping, Sharing, UnnamedSemaphore};
+use common::process::fork_children;
+use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
+
+use super::{Args, do_child, experiment};
+
+/// Whether the flags ask for more than the article's experiment (or for
+/// `--count 0`, which only `--attach` accepts).
+pub fn asked(args: &Args) -> bool {
+    args.attach || args.private || args.file.is_some() || args.race.runs > 1 || args.race.count == 0
+}
+
+pub fn run(
+    Args {
+        race,
+        private,
+        file,
+        attach,
+    }: &Args,
+) -> anyhow::Result<()> {
+    race.check_count(*attach)?;
+    // Join the counter another run left in a file (--attach).
+    if *attach {
+        return join(race, file.as_deref());
+    }
+    // --runs N repeats the whole experiment and shows the spread.
+    race.repeat(|| match (file, private) {
+        (None, false) => experiment(race),
+        (file, private) => experiment_with(race, *private, file.as_deref()),
+    })
+}
+
+/// The article's main(), with the int in a new counter file (`--file`)
+/// and/or mapped `MAP_PRIVATE` (`--private`).
+fn experiment_with(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Result<()> {
+    let sharing = if private {
+        Sharing::Private
+    } else {
+        Sharing::Shared
+    };
+    let len = match race.lock {
+        LockMode::Semaphore => UnnamedSemaphore::MEMORY_LEN,
+        _ => size_of::<i32>(),
+    };
+    // --file: the page after the header of a new counter file.
+    let mut backing = file
+        .map(|path| MappedFile::create_counter(path, len))
+        .transpose()?;
+    let memory = match &backing {
+        Some(file) => file.map(len, sharing)?,
+        None => Mapping::anonymous(len, sharing)?,
+    };
+    let shm_p = SharedCounter::at_start_of(&memory);
+    shm_p.set(0);
+    let lock = Lock::create(race.lock, SemaphoreKind::InMemory(&memory))?;
+    let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
+    race.print(shm_p.get())?;
+    match sharing {
+        Sharing::Shared => race.explain(shm_p.get(), &lock),
+        Sharing::Private if race.runs == 1 => explain_private(race.count, shm_p.get()),
+        Sharing::Private => {}
+    }
+    // A file keeps the int after a run that ended well.
+    if let Some(file) = &mut backing {
+        file.keep();
+        race.say(meet::file_kept(file));
+    }
+    Ok(())
+}
+
+/// Join the counter in a file another run made, let this process's own
+/// children add to it, and leave the file as it is.
+fn join(race: &RaceArgs, file: Option<&Path>) -> anyhow::Result<()> {
+    let Some(path) = file else {
+        return Err(meet::anonymous_cannot_be_joined().into());
+    };
+    let shared = MappedFile::join_counter(path)?;
+    let memory = shared.map(size_of::<i32>(), Sharing::Shared)?;
+    let shm_p = SharedCounter::at_start_of(&memory);
+    let before = shm_p.get();
+    let meeting = meet::file(path);
+    let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory), meeting.owner())?;
+    meeting.joined(before)?;
+    let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
+    meet::result(race.count, before, shm_p.get())?;
+    Ok(())
+}
+
+/// What `--private` shows: without MAP_SHARED no child's write reaches the parent.
+fn explain_private(count: usize, got: i32) {
+    common::note(format!(
+        "{count} children each added 1, but the int was mapped MAP_PRIVATE: the parent still reads {got}."
+    ));
+    common::note(
+        "Each child's write went to its own copy-on-write copy of the page. MAP_SHARED is what makes fork share memory.",
+    );
+}

@@ -1,0 +1,79 @@
+//! What racing_xsi_shm does that the article's racing_xsi_shm.c does not:
+//! `--runs`, `--linger` and `--attach`. main.rs enters here by one branch
+//! each, and everything else it does is the C's.
+
+use std::path::Path;
+
+use common::demo::hold::Hold;
+use common::harness::flags::KeyArgs;
+use common::harness::output::shell_word;
+use common::process::fork_children;
+use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::xsi::{Key, Segment};
+
+use super::{Args, do_child, experiment};
+
+/// Whether the flags ask for more than the article's experiment (or for
+/// `--count 0`, which only `--attach` accepts).
+pub fn asked(args: &Args) -> bool {
+    args.meet.attach || args.race.runs > 1 || args.race.count == 0
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    args.race.check_count(args.meet.attach)?;
+    // Join another run's segment (--attach).
+    if args.meet.attach {
+        return join(args);
+    }
+    // --runs N repeats the whole experiment and shows the spread.
+    args.race.repeat(|| experiment(args))
+}
+
+/// `--linger`: keep the segment, with the result in it, for processes
+/// that are not this one's children to find by the key.
+pub fn linger(
+    how: Hold,
+    segment: &Segment,
+    shm_p: SharedCounter<'_>,
+    path: &Path,
+    proj_id: i32,
+) -> anyhow::Result<()> {
+    let what = format!("key {} (shmid {})", segment.key(), segment.id());
+    let join = format!(
+        "racing_xsi_shm --attach --path {} --proj-id {proj_id}",
+        shell_word(path)
+    );
+    meet::linger(how, &what, &join, || shm_p.get())?;
+    Ok(())
+}
+
+/// Join the segment another run keeps under the key, let this process's
+/// own children add to it, and leave it to its creator.
+fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
+    let KeyArgs { path, proj_id } = key;
+    let proj_id = *proj_id;
+    let shm_key = Key::ftok(path, proj_id)?;
+    common::note(shm_key.explain());
+    let start = format!(
+        "racing_xsi_shm --linger 60 --path {} --proj-id {proj_id}",
+        shell_word(path)
+    );
+    let (segment, meeting) = meet::segment(shm_key, &start)?;
+    let attachment = segment.attach()?;
+    let shm_p = SharedCounter::at_start_of(&attachment);
+    let before = shm_p.get();
+    let lock = Lock::join(
+        race.lock,
+        SemaphoreKind::Xsi(segment.key()),
+        meeting.owner(),
+    )?;
+    meeting.joined(before)?;
+    let children = fork_children(race.count, |_| {
+        do_child(path, proj_id, &segment.identity(), &lock, race.pause())
+    })?;
+    children.wait_all_unless_stuck(race.stall_bound())?;
+    meet::result(race.count, before, shm_p.get())?;
+    // The segment is not this process's: detach, and leave it.
+    attachment.detach()?;
+    Ok(())
+}
