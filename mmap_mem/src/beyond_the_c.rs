@@ -23,7 +23,7 @@ pub fn run(Args { mem, posix, file }: Args) -> anyhow::Result<()> {
         no_touch,
     } = mem;
     let backing = match (posix, file) {
-        (Some(name), _) => Backing::Posix(name),
+        (Some(name), _) => Backing::Posix(Box::new(name)),
         (None, Some(path)) => Backing::File(path),
         (None, None) => Backing::Anonymous,
     };

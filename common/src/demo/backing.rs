@@ -28,7 +28,7 @@ pub enum Backing {
     /// `mmap(NULL, size, ..., MAP_SHARED|MAP_ANONYMOUS, -1, 0)`: the article's.
     Anonymous,
     /// `shm_open(NAME)`, `ftruncate`, `mmap(..., MAP_SHARED, fd, 0)`.
-    Posix(ShmName),
+    Posix(Box<ShmName>),
     /// `open(PATH, O_CREAT|O_EXCL)`, `ftruncate`, `mmap(..., MAP_SHARED, fd, 0)`.
     File(PathBuf),
 }

@@ -37,20 +37,23 @@
 //!
 //! The handler is installed without `SA_RESTART`, so a blocking call such as
 //! `wait4` returns `EINTR` and the program gets to look at the flag.
-//! Children go back to the default action at once (see
-//! [`restore_default_in_child`]): a child has nothing to clean up, and
-//! Ctrl-C should stop it on the spot.
+//! A forked child keeps the handler, which sees that it runs in a child
+//! (another pid) and ends it with the signal's default action: a child has
+//! nothing to clean up, and Ctrl-C should stop it on the spot. (Resetting
+//! the actions in each child after `fork` instead would leave a moment in
+//! which a child only records the signal, and it would cost every child
+//! four system calls.)
 
 use std::fmt;
 use std::sync::atomic::{
-    AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize,
+    AtomicBool, AtomicI32, AtomicPtr, AtomicUsize,
     Ordering::{Relaxed, SeqCst},
 };
 use std::time::Duration;
 
 use nix::errno::Errno;
 
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 
 use crate::error::SysError;
 
@@ -65,15 +68,28 @@ pub const STOPPING: [Signal; 4] = [
 /// The number of the last stopping signal received, or 0.
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
 
-/// Bit `n` set: signal `n` is routed to [`record`] by [`install`] (so a
-/// child must put its default action back).
-static HANDLED: AtomicU64 = AtomicU64::new(0);
-
 extern "C" fn record(signal: libc::c_int) {
+    // A forked child inherits this handler. A child has nothing to clean
+    // up, and a stopping signal should end it on the spot, as it ends the
+    // article's C children: put the default action back and raise it again.
+    // (getpid, signal and raise are async-signal-safe.)
+    // SAFETY: getpid(2) takes nothing and touches no memory.
+    if unsafe { libc::getpid() } != MAIN.load(Relaxed) {
+        // SAFETY: signal(2) with SIG_DFL and raise(3) run no code of ours.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+        return;
+    }
     // Atomic stores, and the kill(2) calls of `pass_on`: async-signal-safe.
     CAUGHT.store(signal, Relaxed);
     pass_on(signal);
 }
+
+/// The pid of the process that installed the handler ([`install`]): the
+/// program itself, not one of its forked children.
+static MAIN: AtomicI32 = AtomicI32::new(0);
 
 // ---- Passing a stopping signal on to the children --------------------------
 //
@@ -359,15 +375,17 @@ pub fn truncated_under_child() -> crate::error::Failure {
 /// Route the stopping signals to the recording handler. SIGHUP stays
 /// ignored if it was ignored when the program started (`nohup`).
 pub fn install() -> Result<(), SysError> {
+    MAIN.store(std::process::id() as i32, Relaxed);
     let action = SigAction::new(
         SigHandler::Handler(record),
         SaFlags::empty(),
         SigSet::empty(),
     );
     for signal in STOPPING {
-        // SAFETY: `record` only performs an atomic store, which is
-        // async-signal-safe, and it never touches memory that the
-        // interrupted code could be in the middle of changing.
+        // SAFETY: `record` makes only async-signal-safe calls (getpid,
+        // signal, raise, waitid, kill), saves and restores errno, and
+        // touches nothing but atomics: never memory that the interrupted
+        // code could be in the middle of changing.
         let old = unsafe { sigaction(signal, &action) }
             .map_err(|errno| SysError::new(format!("sigaction({signal}, record)"), errno))?;
         if signal == Signal::SIGHUP && matches!(old.handler(), SigHandler::SigIgn) {
@@ -376,7 +394,6 @@ pub fn install() -> Result<(), SysError> {
                 .map_err(|errno| SysError::new(format!("sigaction({signal}, SIG_IGN)"), errno))?;
             continue;
         }
-        HANDLED.fetch_or(1 << signal as i32, Relaxed);
     }
     // Growing a file past the file-size limit (`ulimit -f`) sends SIGXFSZ,
     // whose default action kills the process on the spot — a /dev/shm
@@ -397,53 +414,6 @@ pub fn install() -> Result<(), SysError> {
     unsafe { sigaction(Signal::SIGBUS, &bus) }
         .map_err(|errno| SysError::new("sigaction(SIGBUS, on_sigbus)", errno))?;
     Ok(())
-}
-
-/// In a freshly forked child: the stopping signals kill it again, as they
-/// would kill the article's C children (an ignored SIGHUP stays ignored).
-pub fn restore_default_in_child() {
-    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-    let handled = HANDLED.load(Relaxed);
-    for signal in STOPPING {
-        if handled & (1 << signal as i32) != 0 {
-            // SAFETY: installing SIG_DFL involves no handler code at all.
-            let _ = unsafe { sigaction(signal, &default) };
-        }
-    }
-}
-
-/// The stopping signals, held back (blocked) until this value is dropped:
-/// one that arrives meanwhile waits, and is delivered at the drop.
-///
-/// The fork loop holds them across each `fork`. Without that, a signal
-/// could reach a new child before it has put back the default actions
-/// ([`restore_default_in_child`]): the child would only record it, in its
-/// copy of the flag, and go on with its 5-second pause while the parent
-/// waits for it. Held back, the signal reaches the child after the reset,
-/// and stops it.
-#[derive(Debug)]
-pub struct HeldBack {
-    previous: SigSet,
-}
-
-/// Hold the stopping signals back until the returned value is dropped.
-pub fn hold_back() -> HeldBack {
-    let mut stopping = SigSet::empty();
-    for signal in STOPPING {
-        stopping.add(signal);
-    }
-    // Cannot fail: SIG_BLOCK with a valid set. Were it to fail, the signals
-    // would simply not be held back.
-    let previous = stopping
-        .thread_swap_mask(SigmaskHow::SIG_BLOCK)
-        .unwrap_or_else(|_| SigSet::empty());
-    HeldBack { previous }
-}
-
-impl Drop for HeldBack {
-    fn drop(&mut self) {
-        let _ = self.previous.thread_set_mask();
-    }
 }
 
 /// The stopping signal received so far, if any.

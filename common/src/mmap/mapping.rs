@@ -98,12 +98,15 @@ impl Mapping {
             Sharing::Shared => (MapFlags::MAP_SHARED, "MAP_SHARED"),
             Sharing::Private => (MapFlags::MAP_PRIVATE, "MAP_PRIVATE"),
         };
-        let call = format!(
-            "mmap(NULL, {len}, PROT_READ|PROT_WRITE, {flag_name}, {}, {offset})",
-            fd.as_raw_fd()
-        );
+        // No call text unless it failed: the children all call this.
+        let call = || {
+            format!(
+                "mmap(NULL, {len}, PROT_READ|PROT_WRITE, {flag_name}, {}, {offset})",
+                fd.as_raw_fd()
+            )
+        };
         let Some(size) = NonZeroUsize::new(len) else {
-            return Err(zero_length(call));
+            return Err(zero_length(call()));
         };
         // SAFETY: as in `anonymous`, the kernel picks a fresh address range.
         // The file's pages may change under us (other processes write them);
@@ -119,7 +122,7 @@ impl Mapping {
                 libc::off_t::try_from(offset).unwrap_or(libc::off_t::MAX),
             )
         }
-        .map_err(|errno| SysError::new(call, errno))?;
+        .map_err(|errno| SysError::new(call(), errno))?;
         // A file can be truncated under its mapping: SIGBUS is handled.
         signals::watch_mapping(start.as_ptr() as usize, len);
         Ok(Mapping { start, len })

@@ -17,8 +17,22 @@ pub const DEV_SHM: &str = "/dev/shm";
 pub const NAME_MAX: usize = 255 - "sem.".len();
 
 /// A valid POSIX shared memory name, kept with its one leading `/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShmName(String);
+///
+/// Kept inside the value, not on the heap: each child that opens the
+/// object keeps a copy, and a heap allocation would cost each of them page
+/// faults (copy-on-write of the allocator's pages) that the C's children
+/// do not pay.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ShmName {
+    len: u8,
+    bytes: [u8; 1 + NAME_MAX],
+}
+
+impl fmt::Debug for ShmName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ShmName").field(&self.as_str()).finish()
+    }
+}
 
 impl ShmName {
     /// Check a name as glibc's shm_open and sem_open will: after any
@@ -39,34 +53,41 @@ impl ShmName {
         if bare == "." || bare == ".." || bare.contains('\0') {
             return Err(format!("'{text}' is not a file name; {rule}"));
         }
-        Ok(ShmName(format!("/{bare}")))
+        let mut bytes = [0; 1 + NAME_MAX];
+        bytes[0] = b'/';
+        bytes[1..=bare.len()].copy_from_slice(bare.as_bytes());
+        Ok(ShmName {
+            len: (1 + bare.len()) as u8,
+            bytes,
+        })
     }
 
     /// `/shm`
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Always valid: copied from a `&str` whole, in `parse`.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("/")
     }
 
     /// `/dev/shm/shm`
     pub fn path(&self) -> PathBuf {
-        PathBuf::from(format!("{DEV_SHM}{}", self.0))
+        PathBuf::from(format!("{DEV_SHM}{}", self.as_str()))
     }
 
     /// The name as one shell word, for a command a hint prints: `/shm`,
     /// or `'/my shm'`.
     pub fn shell_word(&self) -> String {
-        crate::harness::output::shell_word(std::path::Path::new(&self.0))
+        crate::harness::output::shell_word(std::path::Path::new(self.as_str()))
     }
 
     /// `/dev/shm/sem.shm`: where `sem_open` keeps the semaphore of this name.
     pub fn semaphore_path(&self) -> PathBuf {
-        PathBuf::from(format!("{DEV_SHM}/sem.{}", &self.0[1..]))
+        PathBuf::from(format!("{DEV_SHM}/sem.{}", &self.as_str()[1..]))
     }
 }
 
 impl fmt::Display for ShmName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

@@ -100,9 +100,10 @@ impl PosixShm {
 
     /// `shm_open(name, O_RDWR, 0)`: the object another process created.
     pub fn open(name: &ShmName) -> Result<PosixShm, SysError> {
-        let call = format!("shm_open(\"{name}\", O_RDWR, 0)");
-        let fd = shm_open(name.as_str(), OFlag::O_RDWR, Mode::empty())
-            .map_err(|errno| explain_open(call, errno, name))?;
+        // No call text unless it failed: the children all call this.
+        let fd = shm_open(name.as_str(), OFlag::O_RDWR, Mode::empty()).map_err(|errno| {
+            explain_open(format!("shm_open(\"{name}\", O_RDWR, 0)"), errno, name)
+        })?;
         let stat =
             fstat(&fd).map_err(|errno| SysError::new(format!("fstat({})", raw(&fd)), errno))?;
         Ok(PosixShm {

@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
@@ -55,13 +55,70 @@ use crate::harness::signals::{self, Interrupted, StallAlarm};
 /// child is ever left unreaped.
 #[derive(Debug)]
 pub struct Children {
-    /// `(number, pid)`, number counting from 1 in fork order.
-    running: Vec<(usize, Pid)>,
     /// Child `number`'s pid in slot `number - 1` until it is waited for,
     /// then 0: what the signal handler passes a stopping signal on to.
-    pids: Box<[AtomicI32]>,
+    pids: Pids,
+    /// How many have been forked (slots `0..started` were filled).
+    started: usize,
+    /// How many have not been waited for yet.
+    running: usize,
+    /// No slot below this one holds a pid any more.
+    first: usize,
     /// What the children have said (see [`say_once`]); unmapped last.
     _board: Option<Board>,
+}
+
+/// The pids of one fork loop's children, in memory the children do not
+/// inherit: `mmap(MAP_PRIVATE|MAP_ANONYMOUS)` with `madvise(MADV_DONTFORK)`.
+///
+/// Why not a `Vec`? After each `fork`, every page of the parent's own
+/// memory is shared copy-on-write with the new child, and the parent's
+/// next write to such a page costs a page fault and a 4 KiB copy. Writing
+/// each new pid into the heap would cost that on every fork (the C's
+/// parent writes only its stack). A mapping the children never get is
+/// never shared, so writing it costs nothing more than the store.
+#[derive(Debug)]
+struct Pids {
+    start: NonNull<AtomicI32>,
+    len: usize,
+}
+
+impl Pids {
+    fn new(len: usize) -> Result<Pids, Errno> {
+        let bytes = NonZeroUsize::new(len.max(1) * size_of::<AtomicI32>()).ok_or(Errno::EINVAL)?;
+        // SAFETY: no address hint, so the kernel picks a range no Rust
+        // object uses; the memory (zeroed: every slot 0) belongs to the new
+        // value alone.
+        let start = unsafe {
+            mmap_anonymous(
+                None,
+                bytes,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_PRIVATE,
+            )
+        }?;
+        // SAFETY: the range just mapped, owned by nothing else yet.
+        // Failing, the children would inherit it: only slower.
+        let _ = unsafe { madvise(start, bytes.get(), MmapAdvise::MADV_DONTFORK) };
+        Ok(Pids {
+            start: start.cast(),
+            len,
+        })
+    }
+
+    fn slots(&self) -> &[AtomicI32] {
+        // SAFETY: `len` zero-initialised atomics at `start`, mapped until
+        // `self` is dropped; only ever accessed through atomics.
+        unsafe { std::slice::from_raw_parts(self.start.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Pids {
+    fn drop(&mut self) {
+        // SAFETY: the range mapped in `new`; the signal handler stopped
+        // looking at it (`pass_on_to_nobody`) before this drop.
+        let _ = unsafe { munmap(self.start.cast(), self.len.max(1) * size_of::<AtomicI32>()) };
+    }
 }
 
 /// Memory the children of one fork loop share, where each writes a
@@ -158,26 +215,25 @@ where
     // buffered line must not depend on that.
     let _ = std::io::stdout().flush();
 
-    // Grown as children start, not sized for `count` up front: a huge
-    // --count must fail at fork, cleanly, not abort here for lack of memory.
-    let mut pids = Vec::new();
-    if pids.try_reserve_exact(count).is_err() {
-        return Err(fork_failed(Errno::ENOMEM, 0, count, &[])
-            .detail(format!(
-                "before the first fork: no memory to keep track of {count} children"
-            ))
-            .into());
-    }
-    pids.resize_with(count, || AtomicI32::new(0));
+    // Sized for `count` (at most kernel.pid_max, 4 bytes each), but only
+    // address space until written: the kernel gives a page its memory when
+    // its first pid is stored.
+    let pids = Pids::new(count).map_err(|errno| {
+        fork_failed(errno, 0, count, &[]).detail(format!(
+            "before the first fork: no room to keep track of {count} children"
+        ))
+    })?;
     let mut children = Children {
-        running: Vec::new(),
-        pids: pids.into_boxed_slice(),
+        pids,
+        started: 0,
+        running: 0,
+        first: 0,
         _board: Board::new(),
     };
-    signals::pass_on_to(&children.pids);
+    signals::pass_on_to(children.pids.slots());
     for number in 1..=count {
         if signals::bus_fault() {
-            let started = children.running.len();
+            let started = children.started;
             children.reap(Some(Duration::from_secs(5)));
             return Err(signals::check(|| {
                 format!("after {started} of {count} children had started")
@@ -186,7 +242,7 @@ where
             .into());
         }
         if let Some(signal) = signals::caught() {
-            let started = children.running.len();
+            let started = children.started;
             children.reap(Some(Duration::from_secs(5)));
             return Err(Interrupted::new(
                 signal,
@@ -196,36 +252,19 @@ where
             )
             .into());
         }
-        if children.running.try_reserve(1).is_err() {
-            let started = children.running.len();
-            let failures = children.reap(Some(Duration::from_secs(5)));
-            return Err(fork_failed(Errno::ENOMEM, started, count, &failures)
-                .detail(format!(
-                    "after {started} of {count} children had started (no memory left to keep track of another)"
-                ))
-                .into());
-        }
-        // A stopping signal that arrives during the fork waits until the
-        // child has its default actions back (see `signals::hold_back`).
-        let held = signals::hold_back();
         // SAFETY: these programs are single-threaded when they fork (see the
         // module comment), so the child's copy of the address space has no
         // lock held by a thread that does not exist in it. The child branch
         // never returns: `run_child` ends in `_exit`.
         match unsafe { fork() } {
-            Ok(ForkResult::Child) => {
-                signals::restore_default_in_child();
-                drop(held);
-                run_child(|| work(number))
-            }
+            Ok(ForkResult::Child) => run_child(|| work(number)),
             Ok(ForkResult::Parent { child }) => {
-                children.pids[number - 1].store(child.as_raw(), Ordering::SeqCst);
-                children.running.push((number, child));
-                drop(held);
+                children.pids.slots()[number - 1].store(child.as_raw(), Ordering::SeqCst);
+                children.started = number;
+                children.running += 1;
             }
             Err(errno) => {
-                drop(held);
-                let started = children.running.len();
+                let started = children.started;
                 let failures = children.reap(Some(Duration::from_secs(5)));
                 return Err(fork_failed(errno, started, count, &failures).into());
             }
@@ -234,8 +273,8 @@ where
     Ok(children)
 }
 
-/// The child's side (its signals already back to their default actions):
-/// run `work`, then `_exit` with a status the parent reads.
+/// The child's side: run `work`, then `_exit` with a status the parent
+/// reads. (A stopping signal kills a child: see [`signals`].)
 fn run_child(work: impl FnOnce() -> anyhow::Result<()>) -> ! {
     let outcome = catch_unwind(AssertUnwindSafe(work)).map(|done| {
         // A SIGBUS handled meanwhile: the work ran on zero pages.
@@ -284,7 +323,7 @@ impl Children {
     }
 
     fn wait(mut self, quiet: Option<Duration>) -> anyhow::Result<()> {
-        let total = self.running.len();
+        let total = self.running;
         let failures = self.reap(quiet);
         if let Some(signal) = signals::caught() {
             Err(Interrupted::new(
@@ -296,6 +335,29 @@ impl Children {
             Ok(())
         } else {
             Err(children_failed(total, &failures).into())
+        }
+    }
+
+    /// `(number, pid)` of each child not yet waited for, in fork order.
+    /// Children mostly end in the order they started, so the search for
+    /// the one `wait4` returned stays short.
+    fn waiting(&self) -> impl Iterator<Item = (usize, Pid)> + '_ {
+        self.pids.slots()[self.first..self.started]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| match slot.load(Ordering::SeqCst) {
+                0 => None,
+                pid => Some((self.first + i + 1, Pid::from_raw(pid))),
+            })
+    }
+
+    /// Child `number` has been waited for: its slot is emptied.
+    fn waited_for(&mut self, number: usize) {
+        let slots = self.pids.slots();
+        slots[number - 1].store(0, Ordering::SeqCst);
+        self.running -= 1;
+        while self.first < self.started && slots[self.first].load(Ordering::SeqCst) == 0 {
+            self.first += 1;
         }
     }
 
@@ -316,10 +378,10 @@ impl Children {
         let mut failures = Vec::new();
         let mut passed_on = false;
         let mut alarm: Option<StallAlarm> = None;
-        while !self.running.is_empty() {
+        while self.running > 0 {
             if !passed_on {
                 if let Some(signal) = signals::caught() {
-                    for &(_, pid) in &self.running {
+                    for (_, pid) in self.waiting() {
                         // A child that already exited is a zombie until we
                         // wait for it: its pid cannot have been reused.
                         let _ = kill(pid, signal);
@@ -334,8 +396,8 @@ impl Children {
                 Err(Errno::EINTR) => continue,
                 Err(errno) => {
                     // ECHILD: nothing left to wait for (someone else reaped them).
-                    for (number, pid) in self.running.drain(..) {
-                        self.pids[number - 1].store(0, Ordering::SeqCst);
+                    for (number, pid) in self.waiting().collect::<Vec<_>>() {
+                        self.waited_for(number);
                         failures.push(ChildFailure {
                             number,
                             pid,
@@ -346,7 +408,7 @@ impl Children {
                 }
             };
             let Some(pid) = status.pid() else { continue };
-            let Some(at) = self.running.iter().position(|&(_, p)| p == pid) else {
+            let Some((number, _)) = self.waiting().find(|&(_, p)| p == pid) else {
                 continue;
             };
             let gave_up = alarm.as_ref().is_some_and(StallAlarm::went_off);
@@ -360,8 +422,7 @@ impl Children {
                 // Stopped/continued are only reported with flags we do not pass.
                 _ => continue,
             };
-            let (number, _) = self.running.swap_remove(at);
-            self.pids[number - 1].store(0, Ordering::SeqCst);
+            self.waited_for(number);
             if let Some(ending) = ending {
                 failures.push(ChildFailure {
                     number,

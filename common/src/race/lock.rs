@@ -176,6 +176,9 @@ impl<'m> Lock<'m> {
 }
 
 /// One child's handle on the run's lock.
+// It lives on one child's stack for one critical section; boxing the large
+// variant would cost every child a heap allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum ChildLock<'l, 'm> {
     None,

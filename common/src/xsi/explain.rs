@@ -244,8 +244,8 @@ pub(super) fn another_segment(
                 )
             })
     };
-    if key != expected_key {
-        let path = expected_key.origin().map_or_else(
+    if key.raw() != expected_key.raw() {
+        let path = key.origin().map_or_else(
             || String::from("the --path file"),
             |(path, _)| shell_word(path),
         );

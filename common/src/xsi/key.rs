@@ -5,11 +5,12 @@
 //! `explain.rs`, which builds on keys (it offers a free one when a key is
 //! taken).
 
-use std::ffi::CString;
 use std::fmt;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use std::os::unix::ffi::OsStrExt;
+
+use nix::NixPath;
 use nix::errno::Errno;
 
 use crate::error::SysError;
@@ -19,7 +20,47 @@ use crate::error::SysError;
 pub struct Key {
     raw: libc::key_t,
     /// The `ftok` arguments it came from, to suggest another key if it is taken.
-    origin: Option<(PathBuf, i32)>,
+    origin: Option<(KeptPath, i32)>,
+}
+
+/// A path kept inside the value when it is short, as `--path` almost
+/// always is (`/etc/passwd`): every child makes its key with `ftok`, and a
+/// heap allocation would cost each of them page faults (copy-on-write of
+/// the allocator's pages) that the C's children do not pay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KeptPath {
+    Short {
+        len: u8,
+        bytes: [u8; KeptPath::SHORT],
+    },
+    Long(PathBuf),
+}
+
+impl KeptPath {
+    const SHORT: usize = 110;
+
+    fn new(path: &Path) -> KeptPath {
+        let raw = path.as_os_str().as_bytes();
+        if raw.len() <= Self::SHORT {
+            let mut bytes = [0; Self::SHORT];
+            bytes[..raw.len()].copy_from_slice(raw);
+            KeptPath::Short {
+                len: raw.len() as u8,
+                bytes,
+            }
+        } else {
+            KeptPath::Long(path.to_owned())
+        }
+    }
+
+    fn as_path(&self) -> &Path {
+        match self {
+            KeptPath::Short { len, bytes } => {
+                Path::new(std::ffi::OsStr::from_bytes(&bytes[..usize::from(*len)]))
+            }
+            KeptPath::Long(path) => path,
+        }
+    }
 }
 
 impl Key {
@@ -42,26 +83,38 @@ impl Key {
     /// is refused: each process would compute a different key, and the
     /// children would never find the parent's segment.
     pub fn ftok(path: &Path, proj_id: i32) -> Result<Key, SysError> {
-        let call = format!(
-            "ftok({}, {proj_id})",
-            crate::harness::output::c_string(path)
-        );
-        if let Some(real) = per_process(path) {
-            return Err(refuse_per_process(call, path, &real));
-        }
-        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
-            SysError::new(call.clone(), Errno::EINVAL).hint("the path contains a NUL byte.")
-        })?;
-        // SAFETY: `c_path` is a valid NUL-terminated string that outlives
-        // the call; ftok only reads it.
-        let raw = unsafe { libc::ftok(c_path.as_ptr(), proj_id) };
+        // The call's text is made only for an error: each of a hundred
+        // children calls this, and formatting costs them page faults.
+        let call = || {
+            format!(
+                "ftok({}, {proj_id})",
+                crate::harness::output::c_string(path)
+            )
+        };
+        let raw = path
+            .with_nix_path(|c_path| {
+                // SAFETY: `c_path` is a valid NUL-terminated string that
+                // outlives the call; ftok only reads it.
+                unsafe { libc::ftok(c_path.as_ptr(), proj_id) }
+            })
+            .map_err(|_| {
+                SysError::new(call(), Errno::EINVAL).hint("the path contains a NUL byte.")
+            })?;
         if raw == -1 {
-            return Err(explain_ftok(call, Errno::last(), path));
+            return Err(explain_ftok(call(), Errno::last(), path));
+        }
+        if let Some(real) = per_process(path) {
+            return Err(refuse_per_process(call(), path, &real));
         }
         Ok(Key {
             raw,
-            origin: Some((path.to_owned(), proj_id)),
+            origin: Some((KeptPath::new(path), proj_id)),
         })
+    }
+
+    /// A key given as a number (`ipcs` shows it so), with no `ftok` origin.
+    pub fn from_raw(raw: libc::key_t) -> Key {
+        Key { raw, origin: None }
     }
 
     /// The key as `shmget` takes it.
@@ -85,11 +138,11 @@ impl Key {
     ///
     /// `key 0xd20002e1 = ftok("/etc/passwd", 1234): proj_id 1234 → 0xd2 (ftok keeps only its low 8 bits), device → 0x00, inode → 0x02e1`
     pub fn explain(&self) -> String {
-        let Some((path, proj_id)) = &self.origin else {
+        let Some((path, proj_id)) = self.origin() else {
             return format!("key {self}");
         };
         let (proj, dev, ino) = self.ftok_parts();
-        let kept = if i64::from(*proj_id) == i64::from(proj) {
+        let kept = if i64::from(proj_id) == i64::from(proj) {
             ""
         } else {
             " (ftok keeps only its low 8 bits)"
@@ -115,8 +168,17 @@ impl fmt::Display for Key {
 // ---- what ftok's failures mean ---------------------------------------------
 
 /// Where `path` really leads, if that is inside this process's own
-/// /proc/PID directory (`/proc/self`, `/proc/thread-self`).
+/// /proc/PID directory (`/proc/self`, `/proc/thread-self`). Only a file
+/// on the same file system as /proc can be: that is checked first, with
+/// two `stat` calls and no allocation.
 fn per_process(path: &Path) -> Option<PathBuf> {
+    // /proc's device, looked up once: forked children inherit the answer.
+    static PROC: std::sync::OnceLock<Option<libc::dev_t>> = std::sync::OnceLock::new();
+    let device = |p: &Path| nix::sys::stat::stat(p).ok().map(|st| st.st_dev);
+    let proc = (*PROC.get_or_init(|| device(Path::new("/proc/self"))))?;
+    if device(path)? != proc {
+        return None;
+    }
     let real = std::fs::canonicalize(path).ok()?;
     real.starts_with(Path::new("/proc").join(std::process::id().to_string()))
         .then_some(real)

@@ -46,12 +46,13 @@ pub struct Segment {
     call: String,
 }
 
-/// Which segment a run works on: its shmid and the key it was found by.
+/// Which segment a run works on: its shmid and the key (as a number) it
+/// was found by. Copied into each child by `fork`, with nothing to allocate.
 /// A child compares the segment it finds with this ([`Segment::must_be`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SegmentId {
     pub id: libc::c_int,
-    pub key: Key,
+    pub key: libc::key_t,
 }
 
 /// Whether a new segment uses ordinary pages or huge pages.
@@ -108,14 +109,22 @@ impl Segment {
     /// `shmget(key, size, 0)`: the segment that already has this key. The
     /// article's children find the parent's segment this way.
     pub fn open(key: Key, size: usize) -> Result<Segment, SysError> {
-        let call = format!("shmget(key={key}, size={size}, 0)");
-        let id = shmget(&key, size, 0)
-            .map_err(|errno| explain_shmget(call.clone(), errno, &key, size, false))?;
-        Ok(Segment::new(id, key, size, false, call))
+        // No call text unless it failed: the children all call this.
+        let id = shmget(&key, size, 0).map_err(|errno| {
+            let call = format!("shmget(key={key}, size={size}, 0)");
+            explain_shmget(call, errno, &key, size, false)
+        })?;
+        Ok(Segment::new(id, key, size, false, String::new()))
     }
 
     /// `shmget(IPC_PRIVATE, 67108864, 0600) = shmid 7`: for the demos' reports.
     pub fn created(&self) -> String {
+        if self.call.is_empty() {
+            return format!(
+                "shmget(key={}, size={}, 0) = shmid {}",
+                self.key, self.size, self.id
+            );
+        }
         format!("{} = shmid {}", self.call, self.id)
     }
 
@@ -133,7 +142,7 @@ impl Segment {
     pub fn identity(&self) -> SegmentId {
         SegmentId {
             id: self.id,
-            key: self.key.clone(),
+            key: self.key.raw(),
         }
     }
 
@@ -144,14 +153,14 @@ impl Segment {
     /// replaced (a new inode: a new key), the child has found someone
     /// else's memory, and must not write to it.
     pub fn must_be(&self, expected: &SegmentId) -> Result<(), Failure> {
-        if self.id == expected.id && self.key == expected.key {
+        if self.id == expected.id && self.key.raw() == expected.key {
             Ok(())
         } else {
             Err(another_segment(
                 self.id,
                 &self.key,
                 expected.id,
-                &expected.key,
+                &Key::from_raw(expected.key),
             ))
         }
     }
