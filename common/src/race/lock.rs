@@ -219,7 +219,7 @@ impl<'m> Lock<'m> {
     ///   file: the kernel frees it when the holder dies, so this wait ends.
     /// - a semaphore: `sem_wait` or `semop(-1, SEM_UNDO)`, a second at a
     ///   time: a waiter whose holder has died says so and ends, instead of
-    ///   waiting forever (see [`take`]).
+    ///   waiting forever (see `take` in this file).
     ///
     /// Taking and giving back the lock orders the memory accesses: what one
     /// holder stored, the next holder loads. (For a POSIX semaphore that is
