@@ -290,7 +290,7 @@ static BUS_AT: AtomicUsize = AtomicUsize::new(0);
 /// shared copy-on-write, and writing it would cost every child a page
 /// fault and a 4 KiB copy (measured: about 5 µs a child, a twentieth of
 /// racing_posix_shm's run). Its handler finds a child's own file mappings
-/// in /proc/self/maps instead ([`shared_file_mapping_end`]).
+/// in /proc/self/maps instead (`shared_file_mapping_end`, below).
 pub fn watch_mapping(start: usize, len: usize) {
     if in_forked_child() {
         return;
