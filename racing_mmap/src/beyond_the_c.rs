@@ -1,5 +1,5 @@
 //! What racing_mmap does that the article's racing_mmap.c does not:
-//! `--runs`, `--private`, `--file` and `--attach`. main.rs enters here by
+//! `--runs`, `--private`, `--file`, `--attach` and `--trace`. main.rs enters here by
 //! one branch, and everything else it does is the C's.
 
 use std::path::Path;
@@ -7,6 +7,7 @@ use std::path::Path;
 use common::harness::flags::RaceArgs;
 use common::mmap::{MappedFile, Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
+use common::race::trace::{self, Trace};
 use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
 
 use super::{Args, do_child, experiment};
@@ -14,7 +15,12 @@ use super::{Args, do_child, experiment};
 /// Whether the flags ask for more than the article's experiment (or for
 /// `--count 0`, which only `--attach` accepts).
 pub fn asked(args: &Args) -> bool {
-    args.attach || args.private || args.file.is_some() || args.race.runs > 1 || args.race.count == 0
+    args.attach
+        || args.private
+        || args.file.is_some()
+        || args.race.runs > 1
+        || args.race.count == 0
+        || args.race.trace
 }
 
 pub fn run(
@@ -26,29 +32,36 @@ pub fn run(
     }: &Args,
 ) -> anyhow::Result<()> {
     race.check_count(*attach)?;
+    if race.trace {
+        trace::check_count(race.count)?;
+    }
     // Join the counter another run left in a file (--attach).
     if *attach {
         return join(race, file.as_deref());
     }
     // --runs N repeats the whole experiment and shows the spread.
-    race.repeat(|| match (file, private) {
-        (None, false) => experiment(race),
-        (file, private) => experiment_with(race, *private, file.as_deref()),
+    race.repeat(|| match (file, private, race.trace) {
+        (None, false, false) => experiment(race),
+        (file, private, _) => experiment_with(race, *private, file.as_deref()),
     })
 }
 
 /// The article's main(), with the int in a new counter file (`--file`)
-/// and/or mapped `MAP_PRIVATE` (`--private`).
+/// and/or mapped `MAP_PRIVATE` (`--private`), and/or each child's read and
+/// write recorded beside it (`--trace`).
 fn experiment_with(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Result<()> {
     let sharing = if private {
         Sharing::Private
     } else {
         Sharing::Shared
     };
-    let len = match race.lock {
+    let mut len = match race.lock {
         LockMode::Semaphore => UnnamedSemaphore::MEMORY_LEN,
         _ => size_of::<i32>(),
     };
+    if race.trace {
+        len = trace::memory_len(len, race.count);
+    }
     // --file: the page after the header of a new counter file.
     let mut backing = file
         .map(|path| MappedFile::create_counter(path, len))
@@ -57,16 +70,25 @@ fn experiment_with(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyho
         Some(file) => file.map(len, sharing)?,
         None => Mapping::anonymous(len, sharing)?,
     };
+    // Set up before the counter is made, which looks for it.
+    let traced = race
+        .trace
+        .then(|| Trace::start(&memory, race.count))
+        .flatten();
     let shm_p = SharedCounter::at_start_of(&memory);
     shm_p.set(0);
     let lock = Lock::create(race.lock, SemaphoreKind::InMemory(&memory))?;
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
+    let numbers = children.pids();
     children.wait_all_unless_stuck(race.stall_bound())?;
     race.print(shm_p.get())?;
     match sharing {
         Sharing::Shared => race.explain(shm_p.get(), &lock),
         Sharing::Private if race.runs == 1 => explain_private(race.count, shm_p.get()),
         Sharing::Private => {}
+    }
+    if let Some(traced) = traced {
+        traced.tell(race.count, &numbers, shm_p.get());
     }
     // A file keeps the int after a run that ended well.
     if let Some(file) = &mut backing {

@@ -57,7 +57,7 @@ struct Args {
     ///
     /// An exercise: each child then writes its own copy-on-write copy of
     /// the page, and the parent's int stays 0.
-    #[arg(long, conflicts_with = "attach")]
+    #[arg(long, conflicts_with_all = ["attach", "trace"])]
     private: bool,
 
     /// Map this new file MAP_SHARED instead of anonymous memory
@@ -80,12 +80,12 @@ struct Args {
     /// it (0: only read) and prints it. Without --file there is nothing to
     /// join: anonymous memory has no name, so only the children forked
     /// after the mmap share it.
-    #[arg(long, conflicts_with = "runs")]
+    #[arg(long, conflicts_with_all = ["runs", "trace"])]
     attach: bool,
 }
 
 fn racing_mmap(args: Args) -> anyhow::Result<()> {
-    // Not in the C: --attach, --file, --private, --runs (beyond_the_c.rs).
+    // Not in the C: --attach, --file, --private, --runs, --trace (beyond_the_c.rs).
     if beyond_the_c::asked(&args) {
         return beyond_the_c::run(&args);
     }

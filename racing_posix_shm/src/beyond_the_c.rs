@@ -1,22 +1,27 @@
 //! What racing_posix_shm does that the article's racing_posix_shm.c does
-//! not: `--runs`, `--linger` and `--attach`. main.rs enters here by one
+//! not: `--runs`, `--linger`, `--attach` and `--trace`. main.rs enters here by one
 //! branch each, and everything else it does is the C's.
 
 use common::demo::hold::Hold;
-use common::posix::ShmName;
+use common::posix::{NamedSemaphore, PosixShm, ShmName};
 use common::process::fork_children;
-use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::race::trace::{self, Trace};
+use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
 
 use super::{Args, do_child, experiment};
 
 /// Whether the flags ask for more than the article's experiment (or for
 /// `--count 0`, which only `--attach` accepts).
 pub fn asked(args: &Args) -> bool {
-    args.meet.attach || args.race.runs > 1 || args.race.count == 0
+    args.meet.attach || args.race.runs > 1 || args.race.count == 0 || args.race.trace
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
     args.race.check_count(args.meet.attach)?;
+    if args.race.trace {
+        trace::check_count(args.race.count)?;
+        return experiment_traced(args);
+    }
     // Join another run's object (--attach).
     if args.meet.attach {
         return join(args);
@@ -31,6 +36,35 @@ pub fn linger(how: Hold, name: &ShmName, shm_p: SharedCounter<'_>) -> anyhow::Re
     let what = name.path().display().to_string();
     let join = format!("racing_posix_shm --attach --name {}", name.shell_word());
     meet::linger(how, &what, &join, || shm_p.get())?;
+    Ok(())
+}
+
+/// The article's main(), with each child's read and write recorded in the
+/// object after the int (`--trace`): a bigger object, the same children.
+fn experiment_traced(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
+    let shm = PosixShm::create_exclusive(name, 0o600)?;
+    race.say(format!("created {} as {}", name, name.path().display()));
+    let base = match race.lock {
+        LockMode::Semaphore => NamedSemaphore::MEMORY_LEN,
+        _ => size_of::<i32>(),
+    };
+    let len = trace::memory_len(base, race.count);
+    shm.set_len(len)?;
+    let memory = shm.map(len)?;
+    // Set up before the counter is made, which looks for it.
+    let traced = Trace::start(&memory, race.count);
+    let shm_p = SharedCounter::at_start_of(&memory);
+    shm_p.set(0);
+    let lock = Lock::create(race.lock, SemaphoreKind::Named(name))?;
+    let ours = shm.identity();
+    race.race_traced(
+        || shm_p.get(),
+        &lock,
+        traced,
+        |_| do_child(name, &ours, len, &lock, race.pause()),
+    )?;
+    drop(memory);
+    shm.unlink()?;
     Ok(())
 }
 

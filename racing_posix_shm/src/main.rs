@@ -67,7 +67,7 @@ struct Args {
 }
 
 fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
-    // Not in the C: --attach, --runs (beyond_the_c.rs).
+    // Not in the C: --attach, --runs, --trace (beyond_the_c.rs).
     if beyond_the_c::asked(&args) {
         return beyond_the_c::run(&args);
     }

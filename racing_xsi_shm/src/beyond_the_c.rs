@@ -1,5 +1,5 @@
 //! What racing_xsi_shm does that the article's racing_xsi_shm.c does not:
-//! `--runs`, `--linger` and `--attach`. main.rs enters here by one branch
+//! `--runs`, `--linger`, `--attach` and `--trace`. main.rs enters here by one branch
 //! each, and everything else it does is the C's.
 
 use std::path::Path;
@@ -8,6 +8,7 @@ use common::demo::hold::Hold;
 use common::harness::flags::KeyArgs;
 use common::harness::output::shell_word;
 use common::process::fork_children;
+use common::race::trace::{self, Trace};
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
 use common::xsi::{Key, Segment};
 
@@ -16,11 +17,15 @@ use super::{Args, do_child, experiment};
 /// Whether the flags ask for more than the article's experiment (or for
 /// `--count 0`, which only `--attach` accepts).
 pub fn asked(args: &Args) -> bool {
-    args.meet.attach || args.race.runs > 1 || args.race.count == 0
+    args.meet.attach || args.race.runs > 1 || args.race.count == 0 || args.race.trace
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
     args.race.check_count(args.meet.attach)?;
+    if args.race.trace {
+        trace::check_count(args.race.count)?;
+        return experiment_traced(args);
+    }
     // Join another run's segment (--attach).
     if args.meet.attach {
         return join(args);
@@ -44,6 +49,33 @@ pub fn linger(
         shell_word(path)
     );
     meet::linger(how, &what, &join, || shm_p.get())?;
+    Ok(())
+}
+
+/// The article's main(), with each child's read and write recorded in the
+/// segment after the int (`--trace`): a bigger segment, the same children.
+fn experiment_traced(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
+    let KeyArgs { path, proj_id } = key;
+    let proj_id = *proj_id;
+    let shm_key = Key::ftok(path, proj_id)?;
+    race.say(shm_key.explain());
+    let size = trace::memory_len(size_of::<i32>(), race.count);
+    let segment = Segment::create_exclusive(shm_key, size, 0o600)?;
+    let attachment = segment.attach()?;
+    // Set up before the counter is made, which looks for it.
+    let traced = Trace::start(&attachment, race.count);
+    let shm_p = SharedCounter::at_start_of(&attachment);
+    shm_p.set(0);
+    let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
+    let ours = segment.identity();
+    race.race_traced(
+        || shm_p.get(),
+        &lock,
+        traced,
+        |_| do_child(path, proj_id, &ours, &lock, race.pause()),
+    )?;
+    attachment.detach()?;
+    segment.remove()?;
     Ok(())
 }
 

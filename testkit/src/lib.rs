@@ -60,6 +60,7 @@
 //! | [`checks`] | the assertions the six programs' tests share; [`MemoryCgroup`], a limited memory cgroup to run a demo in (root) |
 //! | [`react`] | how fast a stopping signal is acted on in every phase of a run ([`react::CASES`]), and how the parent waits |
 //! | [`generated`] | generated flag combinations, and the check that none crashes a program |
+//! | [`trace`] | `--trace` in the three racing programs: its count adds up, locks show no shared read, stdout untouched |
 //! | [`transcripts`] | the docs' `console` blocks, run with trycmd |
 
 pub mod checks;
@@ -74,6 +75,7 @@ pub mod probe;
 pub mod react;
 pub mod run;
 pub mod snapshot;
+pub mod trace;
 pub mod transcripts;
 
 pub use checks::*;

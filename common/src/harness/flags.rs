@@ -69,6 +69,17 @@ pub struct RaceArgs {
     )]
     pub runs: usize,
 
+    /// Show, child by child, which updates were lost and why
+    ///
+    /// Each child records, beside the int, the value it read and the value
+    /// it wrote, and when. After the result, stderr tells which children
+    /// read the same value, which late writes undid others' updates, the
+    /// total lost (it adds up to --count minus shm_p), and a timeline of
+    /// every child's read-to-write window. One run only: not with --runs.
+    /// At most 10000 children.
+    #[arg(long, conflicts_with = "runs")]
+    pub trace: bool,
+
     /// The results of the runs so far (with --runs).
     #[arg(skip)]
     pub(crate) results: std::cell::RefCell<Vec<i32>>,
@@ -114,7 +125,7 @@ pub struct MeetArgs {
     /// Ctrl-C with forever, so that a program started on its own in
     /// another terminal can find it by the same key or name, with
     /// --attach. Then it says what others added, and removes it as usual.
-    #[arg(long, value_name = "SECONDS", value_parser = Hold::parse, conflicts_with = "runs")]
+    #[arg(long, value_name = "SECONDS", value_parser = Hold::parse, conflicts_with_all = ["runs", "trace"])]
     pub linger: Option<Hold>,
 
     /// Join a lingering run's memory instead of creating it
@@ -124,7 +135,7 @@ pub struct MeetArgs {
     /// --count children that add to it (0: only read), prints the int and
     /// lets go of it. The memory stays: it is its creator's to remove.
     /// With --lock semaphore the children use the creator's semaphore.
-    #[arg(long, conflicts_with_all = ["linger", "runs"])]
+    #[arg(long, conflicts_with_all = ["linger", "runs", "trace"])]
     pub attach: bool,
 }
 

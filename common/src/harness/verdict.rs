@@ -9,7 +9,9 @@ use clap::ValueEnum;
 use super::flags::RaceArgs;
 use super::output::{note, result_line};
 use super::signals;
+use crate::process::fork_children;
 use crate::race::lock::{Lock, LockMode};
+use crate::race::trace::Trace;
 
 impl RaceArgs {
     /// Run `experiment` (the article's `main`) `--runs` times; after more
@@ -42,6 +44,28 @@ impl RaceArgs {
             result_line(format!("shm_p: {got}"))?;
         } else {
             self.results.borrow_mut().push(got);
+        }
+        Ok(())
+    }
+
+    /// The race of a traced experiment (`--trace`), once its memory,
+    /// counter and lock are made: fork `--count` children that run `work`,
+    /// wait for them, print `shm_p` (`value` reads it) and what it means,
+    /// then what the trace says.
+    pub fn race_traced(
+        &self,
+        value: impl Fn() -> i32,
+        lock: &Lock<'_>,
+        traced: Option<Trace<'_>>,
+        work: impl FnMut(usize) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let children = fork_children(self.count, work)?;
+        let numbers = children.pids();
+        children.wait_all_unless_stuck(self.stall_bound())?;
+        self.print(value())?;
+        self.explain(value(), lock);
+        if let Some(traced) = traced {
+            traced.tell(self.count, &numbers, value());
         }
         Ok(())
     }

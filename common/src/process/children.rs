@@ -338,6 +338,12 @@ impl Children {
         }
     }
 
+    /// `(number, pid)` of each child not yet waited for, in fork order:
+    /// right after [`fork_children`], all of them.
+    pub fn pids(&self) -> Vec<(usize, i32)> {
+        self.waiting().map(|(n, pid)| (n, pid.as_raw())).collect()
+    }
+
     /// `(number, pid)` of each child not yet waited for, in fork order.
     /// Children mostly end in the order they started, so the search for
     /// the one `wait4` returned stays short.

@@ -17,6 +17,7 @@
 
 use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
+use super::trace::Trace;
 use crate::memory::SharedMemory;
 
 /// An `i32` at the start of shared memory, safe to touch from many processes.
@@ -29,6 +30,9 @@ pub struct SharedCounter<'m> {
     /// only a counter and does not know its holder; this is how a waiter
     /// learns who it waits for, and whether that process is still alive.
     holder: Option<&'m AtomicI32>,
+    /// `--trace`: where a child records its read and its write, when the
+    /// parent set a trace up in this memory.
+    trace: Option<Trace<'m>>,
 }
 
 impl<'m> SharedCounter<'m> {
@@ -52,7 +56,11 @@ impl<'m> SharedCounter<'m> {
             // ever touched through this atomic view.
             unsafe { AtomicI32::from_ptr(start.as_ptr().add(1)) }
         });
-        SharedCounter { value, holder }
+        SharedCounter {
+            value,
+            holder,
+            trace: Trace::find(memory),
+        }
     }
 
     /// The holder's pid recorded after the int (`None`: no room for one,
@@ -78,20 +86,31 @@ impl<'m> SharedCounter<'m> {
         }
     }
 
-    /// `*shm_p = value;`
+    /// `*shm_p = value;` (with `--trace`, a child also records it).
     pub fn set(&self, value: i32) {
         self.value.store(value, Relaxed);
+        if let Some(trace) = &self.trace {
+            trace.wrote(value);
+        }
     }
 
-    /// `*shm_p`
+    /// `*shm_p` (with `--trace`, a child also records what it read).
     pub fn get(&self) -> i32 {
-        self.value.load(Relaxed)
+        let value = self.value.load(Relaxed);
+        if let Some(trace) = &self.trace {
+            trace.read(value);
+        }
+        value
     }
 
     /// `--lock atomic`: read, add `n` and write as one indivisible step
     /// (a `lock xadd` on x86), so no other process can get in between.
     pub fn fetch_add(&self, n: i32) {
-        self.value.fetch_add(n, Relaxed);
+        let old = self.value.fetch_add(n, Relaxed);
+        if let Some(trace) = &self.trace {
+            trace.read(old);
+            trace.wrote(old.wrapping_add(n));
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
+use super::trace;
 use crate::demo::hold::{Held, Hold, hold};
 use crate::error::{Failure, Usage};
 use crate::harness::output::{note, result_line, shell_word};
@@ -107,9 +108,16 @@ pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
             info.size,
             info.describe_owner()
         ))
-        .hint(format!(
-            "that segment is another program's. Use the key of a racing_xsi_shm run:\n{start}"
-        ))
+        .hint(if trace::is_traced_size(info.size as u64) {
+            format!(
+                "its size is that of a racing_xsi_shm --trace run, whose memory holds its own\n\
+                 children's records: a traced run cannot be joined. Join a run without --trace:\n{start}"
+            )
+        } else {
+            format!(
+                "that segment is another program's. Use the key of a racing_xsi_shm run:\n{start}"
+            )
+        })
         .into());
     }
     let meeting = Meeting::Segment {
@@ -164,9 +172,16 @@ pub fn object(name: &ShmName, start: &str) -> anyhow::Result<(PosixShm, Meeting)
             shell_word(&path),
             user_name(owner)
         ))
-        .hint(format!(
-            "that object is another program's, or was truncated. Join a racing_posix_shm run:\n{start}"
-        ))
+        .hint(if regular && trace::is_traced_size(size) {
+            format!(
+                "its size is that of a racing_posix_shm --trace run, whose memory holds its own\n\
+                 children's records: a traced run cannot be joined. Join a run without --trace:\n{start}"
+            )
+        } else {
+            format!(
+                "that object is another program's, or was truncated. Join a racing_posix_shm run:\n{start}"
+            )
+        })
         .into());
     }
     Ok((shm, Meeting::Object { path, owner }))

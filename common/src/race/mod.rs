@@ -8,11 +8,13 @@
 //! | [`lock`] | `--lock none/atomic/flock/semaphore`: who creates what, and how a child takes it (`enter`) and gives it back (`leave`) around its critical section |
 //! | [`lock_file`] | `$TMPDIR/PROGRAM.RANDOM.lock`, created and removed by the run |
 //! | [`meet`] | `--linger` and `--attach`: unrelated processes meeting at one counter by its name |
+//! | [`trace`] | `--trace`: each child's read and write recorded beside the int, and what they say |
 
 pub mod counter;
 pub mod lock;
 pub mod lock_file;
 pub mod meet;
+pub mod trace;
 
 pub use counter::SharedCounter;
 pub use lock::{Held, Lock, LockMode, SemaphoreKind};

@@ -38,7 +38,9 @@ use crate::memory::{SharedMemory, sealed};
 pub struct Segment {
     id: libc::c_int,
     key: Key,
-    size: usize,
+    /// The size asked for, or (once [`Segment::must_be`] has recognised the
+    /// run's segment) the size the run created it with.
+    size: Cell<usize>,
     owned: bool,
     /// IPC_RMID was already asked for (see [`Segment::mark_for_removal`]).
     marked: Cell<bool>,
@@ -53,6 +55,9 @@ pub struct Segment {
 pub struct SegmentId {
     pub id: libc::c_int,
     pub key: libc::key_t,
+    /// Its size, as created: what a child attaches (with `--trace`, more
+    /// than the 4 bytes its `shmget` asks for).
+    pub size: usize,
 }
 
 /// Whether a new segment uses ordinary pages or huge pages.
@@ -70,7 +75,7 @@ impl Segment {
         Segment {
             id,
             key,
-            size,
+            size: Cell::new(size),
             owned,
             marked: Cell::new(false),
             call,
@@ -122,7 +127,9 @@ impl Segment {
         if self.call.is_empty() {
             return format!(
                 "shmget(key={}, size={}, 0) = shmid {}",
-                self.key, self.size, self.id
+                self.key,
+                self.size.get(),
+                self.id
             );
         }
         format!("{} = shmid {}", self.call, self.id)
@@ -143,6 +150,7 @@ impl Segment {
         SegmentId {
             id: self.id,
             key: self.key.raw(),
+            size: self.size.get(),
         }
     }
 
@@ -154,6 +162,8 @@ impl Segment {
     /// else's memory, and must not write to it.
     pub fn must_be(&self, expected: &SegmentId) -> Result<(), Failure> {
         if self.id == expected.id && self.key.raw() == expected.key {
+            // The run's own segment: as big as the run made it.
+            self.size.set(self.size.get().max(expected.size));
             Ok(())
         } else {
             Err(another_segment(
@@ -181,13 +191,13 @@ impl Segment {
         let addr = unsafe { libc::shmat(self.id, std::ptr::null(), 0) };
         if addr as isize == -1 {
             let call = format!("shmat({}, NULL, 0)", self.id);
-            return Err(explain_shmat(call, Errno::last(), self.id, self.size));
+            return Err(explain_shmat(call, Errno::last(), self.id, self.size.get()));
         }
         let start = NonNull::new(addr)
             .ok_or_else(|| SysError::new(format!("shmat({}, NULL, 0)", self.id), Errno::EFAULT))?;
         Ok(Attachment {
             start,
-            len: self.size,
+            len: self.size.get(),
             segment: PhantomData,
         })
     }
