@@ -1,0 +1,45 @@
+//! The untouched starters: the check grades every one of them as failing
+//! or not started, never as passing, exits 1, and leaves nothing behind
+//! (release_on_ctrl_c's starter leaks its segment on SIGINT: the check
+//! removes it). The reference solutions passing is CI's part (.ci/run):
+//! they are built only with `--features solutions`.
+
+use std::process::Command;
+
+use testkit::{Lab, text};
+
+#[test]
+fn untouched_starters_fail_or_are_not_started_and_nothing_is_left() {
+    let lab = Lab::new();
+    // Not run by cargo (no CARGO): the check grades the starters built for
+    // this test, without building anything itself.
+    let out = Command::new(env!("CARGO_BIN_EXE_exercises"))
+        .arg("check")
+        .env_remove("CARGO")
+        .output()
+        .unwrap();
+    let table = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{table}{}", text(&out.stderr));
+    for name in [
+        "fix_the_race",
+        "huge_pages",
+        "xsi_joiner",
+        "release_on_ctrl_c",
+        "posix_name",
+    ] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name} in:\n{table}"));
+        assert!(
+            row.contains(" fail ") || row.contains(" not started "),
+            "{row}"
+        );
+    }
+    assert!(
+        table.contains("release_on_ctrl_c   fail         SIGINT left shmid "),
+        "{table}"
+    );
+    assert!(table.contains("(the check removed it)"), "{table}");
+    lab.assert_clean();
+}
