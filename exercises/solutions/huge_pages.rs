@@ -2,8 +2,10 @@
 //! division rounded up.
 
 fn main() {
-    let bytes: u64 = 64 << 20;
-    println!("{}", pages_for(bytes));
+    let mib: u64 = exercises::flag("--mib")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    println!("{}", pages_for(mib << 20));
 }
 
 fn pages_for(bytes: u64) -> u64 {
