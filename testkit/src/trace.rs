@@ -8,6 +8,7 @@ use std::process::Output;
 
 use crate::lab::Lab;
 use crate::output::{assert_usage_error, shm_p, text};
+use crate::probe::children_of;
 
 /// All of them, one after the other: what each racing program's
 /// tests/trace.rs runs.
@@ -157,6 +158,31 @@ pub fn assert_the_trace_leaves_stdout_alone(lab: &Lab, bin: &str, own: &[String]
         text(&b.stderr).contains("children 1–3 all read 0 and wrote 1: 2 updates lost"),
         "{}",
         text(&b.stderr)
+    );
+}
+
+/// A joiner (`--attach`) that finds a traced run's memory leaves it alone,
+/// and is told why: its memory holds the run's own children's records.
+/// (racing_xsi_shm and racing_posix_shm: racing_mmap joins files only.)
+pub fn assert_a_traced_run_is_not_joined(lab: &Lab, bin: &str, own: &[String]) {
+    let mut creator = lab.start(
+        bin,
+        &with(own, &["--trace", "--count", "2", "--sleep-us", "3000000"]),
+    );
+    let pid = creator.pid();
+    creator.wait_until("both children", || children_of(pid) == 2);
+    let out = lab.run(bin, &with(own, &["--attach", "--count", "1"]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("a traced run cannot be joined"), "{stderr}");
+    assert!(stderr.contains("nothing was written to it"), "{stderr}");
+    let done = creator.finish();
+    let told = text(&done.stderr);
+    assert_eq!(done.status.code(), Some(0), "{told}");
+    // Nobody but its own two children wrote: the trace adds up.
+    assert!(
+        told.contains("2 children − 1 lost = 1: the shm_p printed."),
+        "{told}"
     );
 }
 

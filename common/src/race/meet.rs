@@ -108,16 +108,11 @@ pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
             info.size,
             info.describe_owner()
         ))
-        .hint(if trace::is_traced_size(info.size as u64) {
-            format!(
-                "its size is that of a racing_xsi_shm --trace run, whose memory holds its own\n\
-                 children's records: a traced run cannot be joined. Join a run without --trace:\n{start}"
-            )
-        } else {
+        .hint(traced_or(info.size as u64, start, || {
             format!(
                 "that segment is another program's. Use the key of a racing_xsi_shm run:\n{start}"
             )
-        })
+        }))
         .into());
     }
     let meeting = Meeting::Segment {
@@ -127,6 +122,21 @@ pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
         owner: info.uid,
     };
     Ok((segment, meeting))
+}
+
+/// The hint for memory of `size` bytes that is not a counter: a `--trace`
+/// run's, which cannot be joined (its memory holds its children's
+/// records), if it has that size; otherwise `other`'s.
+fn traced_or(size: u64, start: &str, other: impl FnOnce() -> String) -> String {
+    if trace::is_traced_size(size) {
+        format!(
+            "its size is that of a {} --trace run, whose memory holds its own children's\n\
+             records: a traced run cannot be joined. Join a run without --trace:\n{start}",
+            crate::error::program_name()
+        )
+    } else {
+        other()
+    }
 }
 
 /// The object /dev/shm/NAME, opened, if it is what a racing_posix_shm run
@@ -172,16 +182,11 @@ pub fn object(name: &ShmName, start: &str) -> anyhow::Result<(PosixShm, Meeting)
             shell_word(&path),
             user_name(owner)
         ))
-        .hint(if regular && trace::is_traced_size(size) {
-            format!(
-                "its size is that of a racing_posix_shm --trace run, whose memory holds its own\n\
-                 children's records: a traced run cannot be joined. Join a run without --trace:\n{start}"
-            )
-        } else {
+        .hint(traced_or(if regular { size } else { 0 }, start, || {
             format!(
                 "that object is another program's, or was truncated. Join a racing_posix_shm run:\n{start}"
             )
-        })
+        }))
         .into());
     }
     Ok((shm, Meeting::Object { path, owner }))
