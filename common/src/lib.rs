@@ -69,12 +69,12 @@ pub mod race;
 #[cfg(target_os = "linux")]
 pub mod system;
 #[cfg(target_os = "linux")]
+pub mod terminal;
+#[cfg(target_os = "linux")]
 pub mod xsi;
 
 #[cfg(target_os = "linux")]
 pub use error::{Failure, SysError};
-#[cfg(target_os = "linux")]
-pub use harness::output::{note, result_line};
 #[cfg(target_os = "linux")]
 pub use harness::run;
 #[cfg(target_os = "linux")]
@@ -85,3 +85,5 @@ pub use mmap::{Mapping, Sharing};
 pub use process::{Children, fork_children};
 #[cfg(target_os = "linux")]
 pub use race::SharedCounter;
+#[cfg(target_os = "linux")]
+pub use terminal::output::{note, result_line};

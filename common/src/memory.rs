@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
 
-use crate::harness::output::size_text;
-use crate::harness::signals::{self, Interrupted};
+use crate::terminal::output::size_text;
+use crate::terminal::signals::{self, Interrupted};
 
 /// Zero this much at a time, then look whether Ctrl-C was pressed.
 const ZERO_STEP: usize = 64 << 20;

@@ -19,6 +19,11 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
+/// The test kit's sources, held to the same rule.
+fn testkit_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testkit/src")
+}
+
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
@@ -31,8 +36,8 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// `src/xsi/segment.rs` → [xsi, segment]; `src/xsi/mod.rs` → [xsi].
-fn module_of(file: &Path) -> Module {
-    let rel = file.strip_prefix(src()).unwrap().with_extension("");
+fn module_of(root: &Path, file: &Path) -> Module {
+    let rel = file.strip_prefix(root).unwrap().with_extension("");
     let mut parts: Module = rel
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
@@ -81,13 +86,13 @@ fn paths(code: &str) -> Vec<(bool, Vec<String>)> {
 
 /// Which module file each module imports (not counting its own parent
 /// folder's `mod.rs`, which declares it).
-fn imports() -> BTreeMap<Module, BTreeSet<Module>> {
+fn imports(root: &Path) -> BTreeMap<Module, BTreeSet<Module>> {
     let mut files = Vec::new();
-    sources(&src(), &mut files);
-    let modules: BTreeSet<Module> = files.iter().map(|f| module_of(f)).collect();
+    sources(root, &mut files);
+    let modules: BTreeSet<Module> = files.iter().map(|f| module_of(root, f)).collect();
     let mut graph = BTreeMap::new();
     for file in &files {
-        let me = module_of(file);
+        let me = module_of(root, file);
         let is_folder = matches!(
             file.file_stem().and_then(|s| s.to_str()),
             Some("mod" | "lib")
@@ -121,29 +126,86 @@ fn imports() -> BTreeMap<Module, BTreeSet<Module>> {
     graph
 }
 
-#[test]
-fn imports_between_the_files_form_no_cycle() {
-    let graph = imports();
-    assert!(graph.len() > 20, "the sources were found: {graph:?}");
-    // Take away files that import nothing left; what remains is a cycle.
+/// What is left of `graph` once every module that imports nothing left is
+/// taken away, again and again: empty, or the modules of a cycle.
+fn cycle<T: Ord + Clone>(graph: &BTreeMap<T, BTreeSet<T>>) -> Vec<T> {
     let mut left = graph.clone();
     loop {
-        let done: Vec<Module> = left
+        let done: Vec<T> = left
             .iter()
             .filter(|(_, deps)| deps.iter().all(|d| !left.contains_key(d)))
             .map(|(m, _)| m.clone())
             .collect();
         if done.is_empty() {
-            break;
+            return left.into_keys().collect();
         }
         for m in done {
             left.remove(&m);
         }
     }
+}
+
+#[test]
+fn imports_between_the_files_form_no_cycle() {
+    for root in [src(), testkit_src()] {
+        let graph = imports(&root);
+        assert!(graph.len() > 10, "the sources were found: {graph:?}");
+        let left = cycle(&graph);
+        assert!(
+            left.is_empty(),
+            "these files of {} import each other in a cycle: {:?}",
+            root.display(),
+            left.iter().map(|m| m.join("::")).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// The floors of `common`, from the ground up (lib.rs tells what each
+/// holds). A folder imports only from its own floor and the floors below.
+const FLOORS: [(&str, u8); 11] = [
+    ("error", 0),
+    ("system", 0),
+    ("terminal", 0),
+    ("memory", 1),
+    ("mmap", 1),
+    ("xsi", 1),
+    ("posix", 1),
+    ("process", 1),
+    ("race", 2),
+    ("demo", 2),
+    ("harness", 3),
+];
+
+fn floor(folder: &str) -> u8 {
+    FLOORS
+        .iter()
+        .find(|(name, _)| *name == folder)
+        .unwrap_or_else(|| {
+            panic!("common/src/{folder} is on no floor: add it to FLOORS and lib.rs")
+        })
+        .1
+}
+
+#[test]
+fn imports_between_the_folders_go_down_the_floors_only() {
+    let mut folders: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, deps) in imports(&src()) {
+        let Some(me) = module.first() else { continue };
+        let mine = folders.entry(me.clone()).or_default();
+        for dep in deps.iter().filter_map(|d| d.first()).filter(|d| *d != me) {
+            assert!(
+                floor(dep) <= floor(me),
+                "{} imports {dep}, a floor above it",
+                module.join("::")
+            );
+            mine.insert(dep.clone());
+        }
+    }
+    assert_eq!(folders.len(), FLOORS.len(), "{folders:?}");
+    let left = cycle(&folders);
     assert!(
         left.is_empty(),
-        "these files import each other in a cycle: {:?}",
-        left.keys().map(|m| m.join("::")).collect::<Vec<_>>()
+        "these folders import each other in a cycle: {left:?}"
     );
 }
 

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use common::demo::hold::{Hold, hold};
+use common::terminal::hold::{Hold, hold};
 use common::xsi::{Pages, Segment};
 
 fn main() -> ExitCode {

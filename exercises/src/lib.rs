@@ -53,7 +53,7 @@ pub struct AnyArgs {
 
 /// Run an exercise as the programs run: errors printed in one line with a
 /// hint, exit 1; Ctrl-C, SIGTERM, SIGHUP and SIGQUIT caught (they set a
-/// flag the hold and the fork loop look at, see `common::harness::signals`).
+/// flag the hold and the fork loop look at, see `common::terminal::signals`).
 pub fn run(exercise: impl FnOnce() -> anyhow::Result<()>) -> std::process::ExitCode {
     common::run(|_: AnyArgs| exercise())
 }

@@ -38,7 +38,7 @@ const EXERCISES: [(&str, &str); 5] = [
     ),
     (
         "release_on_ctrl_c",
-        "exercises::run catches SIGINT; common::demo::hold::hold(Hold::Forever) returns on it",
+        "exercises::run catches SIGINT; common::terminal::hold::hold(Hold::Forever) returns on it",
     ),
     (
         "posix_name",

@@ -2,11 +2,11 @@
 //! not: `--runs`, `--linger`, `--attach` and `--trace`. main.rs enters here by one
 //! branch each, and everything else it does is the C's.
 
-use common::demo::hold::Hold;
 use common::posix::{NamedSemaphore, PosixShm, ShmName};
 use common::process::fork_children;
 use common::race::trace::{self, Trace};
 use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
+use common::terminal::hold::Hold;
 
 use super::{Args, do_child, experiment};
 

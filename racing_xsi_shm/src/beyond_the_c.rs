@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use common::demo::hold::Hold;
 use common::harness::flags::KeyArgs;
-use common::harness::output::shell_word;
 use common::process::fork_children;
 use common::race::trace::{self, Trace};
 use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::terminal::hold::Hold;
+use common::terminal::output::shell_word;
 use common::xsi::{Key, Segment};
 
 use super::{Args, do_child, experiment};

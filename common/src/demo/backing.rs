@@ -17,10 +17,10 @@ use std::path::PathBuf;
 
 use super::table::Rows;
 use crate::error::SysError;
-use crate::harness::output::{shell_word, size_text};
 use crate::mmap::file::Removal;
 use crate::mmap::{MappedFile, Mapping, Sharing};
 use crate::posix::{PosixShm, ShmName};
+use crate::terminal::output::{shell_word, size_text};
 
 /// Where the memory comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,16 +14,15 @@
 //! | [`table`](mod@table) | the before/after table of /proc/meminfo |
 
 pub mod backing;
-pub mod hold;
 pub mod table;
 
 use crate::error::Failure;
-use crate::harness::output::{note, result_line, size_text};
 use crate::memory::Zeroing;
 use crate::system::cgroup::{self, Limit};
 use crate::system::meminfo::Meminfo;
+use crate::terminal::hold::{Held, Hold, hold};
+use crate::terminal::output::{note, result_line, size_text};
 use crate::xsi::Segment;
-use hold::{Held, Hold, hold};
 use table::{Rows, table};
 
 /// Read /proc/meminfo for the "before" column, and refuse a size the

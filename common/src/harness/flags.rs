@@ -7,9 +7,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::demo::hold::Hold;
 use crate::race::lock::LockMode;
 use crate::system::sysctl;
+use crate::terminal::hold::Hold;
 
 /// The article's experiment: `--count` children each add 1 to a shared int.
 #[derive(Debug, Clone, clap::Args)]

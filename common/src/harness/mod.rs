@@ -11,15 +11,13 @@
 //! | [`verdict`] | what a race's result means: how many updates were lost, and why |
 
 pub mod flags;
-pub mod output;
-pub mod signals;
 pub mod verdict;
 
 use std::process::ExitCode;
 
 use crate::error::{Usage, report, set_program_name};
-use output::note;
-use signals::Interrupted;
+use crate::terminal::output::note;
+use crate::terminal::signals::{self, Interrupted};
 
 /// The `main` of every program: parse the flags, run, report.
 ///

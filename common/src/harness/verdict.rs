@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 use clap::ValueEnum;
 
 use super::flags::RaceArgs;
-use super::output::{note, result_line};
-use super::signals;
 use crate::process::fork_children;
 use crate::race::lock::{Lock, LockMode};
 use crate::race::trace::Trace;
+use crate::terminal::output::{note, result_line};
+use crate::terminal::signals;
 
 impl RaceArgs {
     /// Run `experiment` (the article's `main`) `--runs` times; after more

@@ -10,8 +10,8 @@ use nix::unistd::{AccessFlags, Uid, access};
 
 use super::header::{COUNTER_HEADER, counter_header};
 use crate::error::{Failure, SysError};
-use crate::harness::output::{age_text, shell_word};
 use crate::system::{page_size, procs, users::user_name};
+use crate::terminal::output::{age_text, shell_word};
 
 /// A failed `mmap` call, with a hint for the errnos a user can cause.
 pub(super) fn explain_mmap(call: String, errno: Errno) -> SysError {

@@ -28,7 +28,7 @@ use super::explain::{
 use super::header::counter_header;
 use super::mapping::{Mapping, Sharing};
 use crate::error::SysError;
-use crate::harness::output::c_string;
+use crate::terminal::output::c_string;
 
 /// A regular file opened to be mapped.
 #[derive(Debug)]
@@ -249,7 +249,7 @@ impl Drop for MappedFile {
             if let Err(err) = self.unlink_if_ours() {
                 crate::error::not_released(format!(
                     "{} ({err})",
-                    crate::harness::output::shell_word(&self.path)
+                    crate::terminal::output::shell_word(&self.path)
                 ));
             }
         }

@@ -22,8 +22,8 @@ use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
 use super::explain::{explain_mmap, zero_length};
 use crate::error::SysError;
-use crate::harness::signals;
 use crate::memory::{SharedMemory, sealed};
+use crate::terminal::signals;
 
 /// Whether forked children share the pages or get their own copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

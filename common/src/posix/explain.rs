@@ -17,9 +17,9 @@ use nix::unistd::Uid;
 
 use super::name::ShmName;
 use crate::error::{Failure, SysError, by_root};
-use crate::harness::output::{age_text, shell_word};
 use crate::system::procs;
 use crate::system::users::user_name;
+use crate::terminal::output::{age_text, shell_word};
 
 /// Why a size could not be given to the object.
 pub(super) fn explain_size(call: String, errno: Errno, len: usize) -> SysError {

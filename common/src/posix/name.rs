@@ -76,7 +76,7 @@ impl ShmName {
     /// The name as one shell word, for a command a hint prints: `/shm`,
     /// or `'/my shm'`.
     pub fn shell_word(&self) -> String {
-        crate::harness::output::shell_word(std::path::Path::new(self.as_str()))
+        crate::terminal::output::shell_word(std::path::Path::new(self.as_str()))
     }
 
     /// `/dev/shm/sem.shm`: where `sem_open` keeps the semaphore of this name.

@@ -223,7 +223,7 @@ impl Drop for PosixShm {
                 if errno != Errno::ENOENT {
                     crate::error::not_released(format!(
                         "{} (shm_unlink failed: {})",
-                        crate::harness::output::shell_word(&self.name.path()),
+                        crate::terminal::output::shell_word(&self.name.path()),
                         crate::error::errno_text(errno)
                     ));
                 }

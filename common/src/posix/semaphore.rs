@@ -22,8 +22,8 @@ use super::explain::{
 use super::name::ShmName;
 use super::object::ObjectId;
 use crate::error::{Failure, SysError};
-use crate::harness::output::{c_string, shell_word};
 use crate::mmap::semaphore::{sem_is_free, sem_post, sem_wait, sem_wait_for};
+use crate::terminal::output::{c_string, shell_word};
 
 /// A named POSIX semaphore: on Linux a small file `/dev/shm/sem.NAME`
 /// that `sem_open` maps. The value that created it unlinks the name when

@@ -20,7 +20,7 @@
 //!    init. We stop forking, wait for the children already started, and
 //!    return an error that says how many ran.
 //!
-//! The stopping signals (see [`crate::harness::signals`]) stop the fork loop.
+//! The stopping signals (see [`crate::terminal::signals`]) stop the fork loop.
 //! The signal handler itself passes the signal on to the children (their
 //! pids are registered with it, [`signals::pass_on_to`]), so the parent's
 //! blocking `wait4` ends as they die, even if the signal came a moment
@@ -46,7 +46,7 @@ use nix::unistd::{ForkResult, Pid, fork};
 
 use super::explain::{ChildFailure, Ending, PANIC_STATUS, children_failed, fork_failed};
 use crate::error::report;
-use crate::harness::signals::{self, Interrupted, StallAlarm};
+use crate::terminal::signals::{self, Interrupted, StallAlarm};
 
 /// Children that are running or finished but not yet waited for.
 ///

@@ -26,11 +26,11 @@ use nix::fcntl::{Flock, FlockArg};
 use super::counter::SharedCounter;
 use super::lock_file::LockFile;
 use crate::error::{Failure, SysError};
-use crate::harness::output::{note, shell_word};
 use crate::mmap::{Mapping, UnnamedSemaphore};
 use crate::posix::{NamedSemaphore, ShmName};
 use crate::process::say_once;
 use crate::system::procs;
+use crate::terminal::output::{note, shell_word};
 use crate::xsi::{Key, XsiSemaphore};
 
 /// How the children's critical section is protected.

@@ -9,8 +9,8 @@ use nix::fcntl::{OFlag, open};
 use nix::sys::stat::{Mode, fchmod, fstat};
 
 use crate::error::{Failure, SysError};
-use crate::harness::output::{c_string, shell_word};
 use crate::system::users::user_name;
+use crate::terminal::output::{c_string, shell_word};
 
 /// The file `--lock flock` locks: `$TMPDIR/PROGRAM.RANDOM.lock` (`/tmp`
 /// when TMPDIR is not set), made by this run for its own children and

@@ -14,15 +14,15 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 
 use super::trace;
-use crate::demo::hold::{Held, Hold, hold};
 use crate::error::{Failure, Usage};
-use crate::harness::output::{note, result_line, shell_word};
-use crate::harness::signals::{self, Interrupted};
 use crate::mmap::MappedFile;
 use crate::mmap::header::od_command;
 use crate::posix::{PosixShm, ShmName};
 use crate::system::users::user_name;
 use crate::system::{procs, sysvipc};
+use crate::terminal::hold::{Held, Hold, hold};
+use crate::terminal::output::{note, result_line, shell_word};
+use crate::terminal::signals::{self, Interrupted};
 use crate::xsi::{Key, Segment};
 
 /// The creator's side: say what is kept and how to join it, hold it as

@@ -245,7 +245,7 @@ impl Trace<'_> {
     /// ([`crate::process::Children::pids`]); `got` is the int printed.
     pub fn tell(&self, count: usize, numbers: &[(usize, i32)], got: i32) {
         let text = report(count, &self.records(), numbers, got, Style::of_stderr());
-        crate::harness::output::note(text.trim_end());
+        crate::terminal::output::note(text.trim_end());
     }
 }
 

@@ -14,12 +14,12 @@ use nix::unistd::Uid;
 use super::hugepages::{NR_HUGEPAGES, Plan};
 use super::key::Key;
 use crate::error::{Failure, SysError, by_root};
-use crate::harness::output::{shell_word, size_text};
 use crate::system::meminfo::Meminfo;
 use crate::system::procs;
 use crate::system::sysvipc::{SemaphoreSetInfo, segment_with_key, segments, semaphore_sets};
 use crate::system::users::user_name;
 use crate::system::{page_size, sysctl};
+use crate::terminal::output::{shell_word, size_text};
 
 // ---- keys ----------------------------------------------------------------------
 

@@ -10,8 +10,8 @@
 //! `Hugepagesize` in /proc/meminfo), so a segment's size is rounded up to a
 //! whole number of them.
 
-use crate::harness::output::size_text;
 use crate::system::meminfo::Meminfo;
+use crate::terminal::output::size_text;
 
 /// Where root sets the size of the huge page pool.
 pub(super) const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";

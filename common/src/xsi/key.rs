@@ -88,7 +88,7 @@ impl Key {
         let call = || {
             format!(
                 "ftok({}, {proj_id})",
-                crate::harness::output::c_string(path)
+                crate::terminal::output::c_string(path)
             )
         };
         let raw = path
@@ -150,7 +150,7 @@ impl Key {
         format!(
             "key {self} = ftok({}, {proj_id}): proj_id {proj_id} → {proj:#04x}{kept}, \
              device → {dev:#04x}, inode → {ino:#06x}",
-            crate::harness::output::c_string(path)
+            crate::terminal::output::c_string(path)
         )
     }
 }
@@ -190,8 +190,8 @@ fn refuse_per_process(call: String, path: &Path, real: &Path) -> SysError {
         "{} is {} here: this process's own file, a different file in\n\
          every process. Each child's ftok would give another key, and none would find\n\
          the parent's segment. Use a file every process sees as the same, e.g. --path /etc/passwd.",
-        crate::harness::output::shell_word(path),
-        crate::harness::output::shell_word(real)
+        crate::terminal::output::shell_word(path),
+        crate::terminal::output::shell_word(real)
     ))
 }
 
@@ -203,12 +203,12 @@ fn explain_ftok(call: String, errno: Errno, path: &Path) -> SysError {
             "{} does not exist. ftok needs an existing file: the key is made from\n\
              its inode and device numbers, not its name. Any file every user of the\n\
              key can see will do, e.g. --path /etc/passwd (the article's choice).",
-            crate::harness::output::shell_word(path)
+            crate::terminal::output::shell_word(path)
         )),
         Errno::EACCES => err.hint(format!(
             "a directory on the way to {} cannot be searched by this user.\n\
              Pick a file everyone can reach, e.g. --path /etc/passwd.",
-            crate::harness::output::shell_word(path)
+            crate::terminal::output::shell_word(path)
         )),
         _ => err,
     }

@@ -4,10 +4,10 @@
 use super::explain::{pool_lock_held, reserve_needs_root, too_fragmented};
 use super::hugepages::{NR_HUGEPAGES, Plan};
 use crate::error::Failure;
-use crate::harness::output::note;
-use crate::harness::signals;
 use crate::system::meminfo::Meminfo;
 use crate::system::sysctl;
+use crate::terminal::output::note;
+use crate::terminal::signals;
 
 /// nr_hugepages raised for one run; the pages this run added are given
 /// back when the value is dropped — on success, on error and on every
@@ -35,7 +35,7 @@ impl Reservation {
     /// even when it added no page.
     ///
     /// A stopping signal while the kernel gathers the pages makes it stop
-    /// early; that is reported as [`crate::harness::signals::Interrupted`], and the
+    /// early; that is reported as [`crate::terminal::signals::Interrupted`], and the
     /// pages added so far are given back.
     pub fn ensure(plan: &Plan, info: &Meminfo) -> anyhow::Result<Option<Reservation>> {
         if info.huge_available() < plan.pages {

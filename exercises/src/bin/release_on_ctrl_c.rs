@@ -15,7 +15,7 @@
 //! end within 5 s with the segment gone).
 //!
 //! Hint: `exercises::run(|| { ... })` catches the stopping signals (they
-//! set a flag instead of killing), and `common::demo::hold::hold(
+//! set a flag instead of killing), and `common::terminal::hold::hold(
 //! Hold::Forever)` waits until one arrives. The segment's `remove()` is the
 //! article's IPC_RMID; a `Segment` that is dropped without it is removed
 //! too.

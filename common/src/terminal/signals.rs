@@ -25,7 +25,7 @@
 //! so removing — everything the run created. The process then exits with
 //! 128 + the signal number, as a shell expects of a process killed by it.
 //! (A memory demo's hold is *meant* to be ended by a signal: it releases
-//! and exits 0; see [`crate::demo::hold`].)
+//! and exits 0; see [`crate::terminal::hold`].)
 //!
 //! Only SIGKILL (and SIGSTOP) cannot be caught: `kill -9`, the OOM killer
 //! and the power cord run no code at all.

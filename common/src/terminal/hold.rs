@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::harness::signals;
+use crate::terminal::signals;
 
 /// How long to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl fmt::Display for Hold {
 pub enum Held {
     /// The time given with `--hold` ran out.
     TimeUp,
-    /// One of the stopping signals (see [`crate::harness::signals`]).
+    /// One of the stopping signals (see [`crate::terminal::signals`]).
     Signal(Signal),
 }
 
