@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::mmap::{Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
+use common::race::{Lock, LockMode, SharedCounter};
 
 fn main() -> ExitCode {
     exercises::run(|| {
@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         let memory = Mapping::anonymous(UnnamedSemaphore::MEMORY_LEN, Sharing::Shared)?;
         let shm_p = SharedCounter::at_start_of(&memory);
         shm_p.set(0);
-        let lock = Lock::create(LockMode::Semaphore, SemaphoreKind::InMemory(&memory))?;
+        let lock = Lock::create(LockMode::Semaphore, &memory)?;
         let pause = exercises::pause();
         let children = fork_children(exercises::count(), |_| do_child(shm_p, &lock, pause))?;
         children.wait_all()?;

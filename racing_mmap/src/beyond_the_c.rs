@@ -8,7 +8,9 @@ use common::harness::flags::RaceArgs;
 use common::mmap::{MappedFile, Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
 use common::race::trace::{self, Trace};
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
+use common::race::{Lock, LockMode, SharedCounter, meet};
+
+use common::harness::report::Report;
 
 use super::{Args, do_child, experiment};
 
@@ -40,16 +42,21 @@ pub fn run(
         return join(race, file.as_deref());
     }
     // --runs N repeats the whole experiment and shows the spread.
-    race.repeat(|| match (file, private, race.trace) {
-        (None, false, false) => experiment(race),
-        (file, private, _) => experiment_with(race, *private, file.as_deref()),
+    Report::repeat(race, |report| match (file, private, race.trace) {
+        (None, false, false) => experiment(race, report),
+        (file, private, _) => experiment_with(race, report, *private, file.as_deref()),
     })
 }
 
 /// The article's main(), with the int in a new counter file (`--file`)
 /// and/or mapped `MAP_PRIVATE` (`--private`), and/or each child's read and
 /// write recorded beside it (`--trace`).
-fn experiment_with(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyhow::Result<()> {
+fn experiment_with(
+    race: &RaceArgs,
+    report: &mut Report,
+    private: bool,
+    file: Option<&Path>,
+) -> anyhow::Result<()> {
     let sharing = if private {
         Sharing::Private
     } else {
@@ -77,13 +84,13 @@ fn experiment_with(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyho
         .flatten();
     let shm_p = SharedCounter::at_start_of(&memory);
     shm_p.set(0);
-    let lock = Lock::create(race.lock, SemaphoreKind::InMemory(&memory))?;
+    let lock = Lock::create(race.lock, &memory)?;
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
     let numbers = children.pids();
     children.wait_all_unless_stuck(race.stall_bound())?;
-    race.print(shm_p.get())?;
+    report.print(shm_p.get())?;
     match sharing {
-        Sharing::Shared => race.explain(shm_p.get(), &lock),
+        Sharing::Shared => report.explain(shm_p.get(), &lock),
         Sharing::Private if race.runs == 1 => explain_private(race.count, shm_p.get()),
         Sharing::Private => {}
     }
@@ -93,7 +100,7 @@ fn experiment_with(race: &RaceArgs, private: bool, file: Option<&Path>) -> anyho
     // A file keeps the int after a run that ended well.
     if let Some(file) = &mut backing {
         file.keep();
-        race.say(meet::file_kept(file));
+        report.say(meet::file_kept(file));
     }
     Ok(())
 }
@@ -109,7 +116,7 @@ fn join(race: &RaceArgs, file: Option<&Path>) -> anyhow::Result<()> {
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
     let meeting = meet::file(path);
-    let lock = Lock::join(race.lock, SemaphoreKind::InMemory(&memory), meeting.owner())?;
+    let lock = Lock::join(race.lock, &memory, meeting.owner())?;
     meeting.joined(before)?;
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
     children.wait_all_unless_stuck(race.stall_bound())?;

@@ -27,10 +27,11 @@ use std::time::Duration;
 use std::path::PathBuf;
 
 use clap::Parser;
-use common::harness::flags::{Family, RaceArgs, lock_help};
+use common::harness::flags::RaceArgs;
+use common::harness::report::Report;
 use common::mmap::{Mapping, Sharing, UnnamedSemaphore};
 use common::process::fork_children;
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
+use common::race::{Family, Lock, LockMode, SharedCounter, lock_help};
 
 fn main() -> ExitCode {
     common::run(racing_mmap)
@@ -89,11 +90,11 @@ fn racing_mmap(args: Args) -> anyhow::Result<()> {
     if beyond_the_c::asked(&args) {
         return beyond_the_c::run(&args);
     }
-    experiment(&args.race)
+    experiment(&args.race, &mut Report::new(&args.race))
 }
 
 /// The article's main(), statement by statement.
-fn experiment(race: &RaceArgs) -> anyhow::Result<()> {
+fn experiment(race: &RaceArgs, report: &mut Report) -> anyhow::Result<()> {
     // Not in the C: --lock semaphore needs room after the int for a sem_t.
     let len = match race.lock {
         LockMode::Semaphore => UnnamedSemaphore::MEMORY_LEN,
@@ -108,7 +109,7 @@ fn experiment(race: &RaceArgs) -> anyhow::Result<()> {
     shm_p.set(0);
 
     // Not in the C: the lock --lock asks for (none: the article's race).
-    let lock = Lock::create(race.lock, SemaphoreKind::InMemory(&memory))?;
+    let lock = Lock::create(race.lock, &memory)?;
 
     // for (count=0;count<COUNT;count++) { pid = fork(); if (pid == 0) do_child(shm_p); }
     let children = fork_children(race.count, |_| do_child(shm_p, &lock, race.pause()))?;
@@ -117,10 +118,10 @@ fn experiment(race: &RaceArgs) -> anyhow::Result<()> {
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    race.print(shm_p.get())?;
+    report.print(shm_p.get())?;
 
     // Not in the C: what the number means, on stderr.
-    race.explain(shm_p.get(), &lock);
+    report.explain(shm_p.get(), &lock);
 
     // munmap(shm_p, sizeof(int));  — `memory` is unmapped where it goes out of scope, here.
     Ok(())

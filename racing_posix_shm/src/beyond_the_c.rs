@@ -5,8 +5,10 @@
 use common::posix::{NamedSemaphore, PosixShm, ShmName};
 use common::process::fork_children;
 use common::race::trace::{self, Trace};
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter, meet};
+use common::race::{Lock, LockMode, SharedCounter, meet};
 use common::terminal::hold::Hold;
+
+use common::harness::report::{self, Report};
 
 use super::{Args, do_child, experiment};
 
@@ -27,7 +29,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return join(args);
     }
     // --runs N repeats the whole experiment and shows the spread.
-    args.race.repeat(|| experiment(args))
+    Report::repeat(&args.race, |report| experiment(args, report))
 }
 
 /// `--linger`: keep the object, with the result in it, for processes that
@@ -43,7 +45,7 @@ pub fn linger(how: Hold, name: &ShmName, shm_p: SharedCounter<'_>) -> anyhow::Re
 /// object after the int (`--trace`): a bigger object, the same children.
 fn experiment_traced(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
     let shm = PosixShm::create_exclusive(name, 0o600)?;
-    race.say(format!("created {} as {}", name, name.path().display()));
+    common::note(format!("created {} as {}", name, name.path().display()));
     let base = match race.lock {
         LockMode::Semaphore => NamedSemaphore::MEMORY_LEN,
         _ => size_of::<i32>(),
@@ -55,9 +57,10 @@ fn experiment_traced(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
     let traced = Trace::start(&memory, race.count);
     let shm_p = SharedCounter::at_start_of(&memory);
     shm_p.set(0);
-    let lock = Lock::create(race.lock, SemaphoreKind::Named(name))?;
+    let lock = Lock::create(race.lock, name)?;
     let ours = shm.identity();
-    race.race_traced(
+    report::race_traced(
+        race,
         || shm_p.get(),
         &lock,
         traced,
@@ -77,7 +80,7 @@ fn join(Args { race, name, .. }: &Args) -> anyhow::Result<()> {
     let memory = shm.map(len)?;
     let shm_p = SharedCounter::at_start_of(&memory);
     let before = shm_p.get();
-    let lock = Lock::join(race.lock, SemaphoreKind::Named(name), meeting.owner())?;
+    let lock = Lock::join(race.lock, name, meeting.owner())?;
     meeting.joined(before)?;
     let children = fork_children(race.count, |_| {
         do_child(name, &shm.identity(), len, &lock, race.pause())

@@ -26,10 +26,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::harness::flags::{Family, MeetArgs, RaceArgs, lock_help};
+use common::harness::flags::{MeetArgs, RaceArgs};
+use common::harness::report::Report;
 use common::posix::{NamedSemaphore, ObjectId, PosixShm, ShmName};
 use common::process::fork_children;
-use common::race::{Lock, LockMode, SemaphoreKind, SharedCounter};
+use common::race::{Family, Lock, LockMode, SharedCounter, lock_help};
 
 fn main() -> ExitCode {
     common::run(racing_posix_shm)
@@ -71,7 +72,7 @@ fn racing_posix_shm(args: Args) -> anyhow::Result<()> {
     if beyond_the_c::asked(&args) {
         return beyond_the_c::run(&args);
     }
-    experiment(&args)
+    experiment(&args, &mut Report::new(&args.race))
 }
 
 /// The article's main(), statement by statement.
@@ -79,13 +80,14 @@ fn experiment(
     Args {
         race, name, meet, ..
     }: &Args,
+    report: &mut Report,
 ) -> anyhow::Result<()> {
     // shmfd = shm_open(SHMPATH, O_RDWR|O_CREAT|O_TRUNC, 0600);
     // Not in the C: O_EXCL instead of O_TRUNC, never a truncated leftover (see the chapter).
     let shm = PosixShm::create_exclusive(name, 0o600)?;
 
     // Not in the C: where the object is, on stderr.
-    race.say(format!("created {} as {}", name, name.path().display()));
+    report.say(format!("created {} as {}", name, name.path().display()));
 
     // Not in the C: --lock semaphore needs room after the int for the pid of its holder.
     let len = match race.lock {
@@ -104,7 +106,7 @@ fn experiment(
     shm_p.set(0);
 
     // Not in the C: the lock --lock asks for (none: the article's race).
-    let lock = Lock::create(race.lock, SemaphoreKind::Named(name))?;
+    let lock = Lock::create(race.lock, name)?;
 
     // for (count=0;count<COUNT;count++) { pid = fork(); if (pid == 0) do_child(SHMPATH); }
     let children = fork_children(race.count, |_| {
@@ -115,10 +117,10 @@ fn experiment(
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    race.print(shm_p.get())?;
+    report.print(shm_p.get())?;
 
     // Not in the C: what the number means, on stderr.
-    race.explain(shm_p.get(), &lock);
+    report.explain(shm_p.get(), &lock);
 
     // Not in the C: --linger keeps the object for other processes (beyond_the_c.rs).
     if let Some(how) = meet.linger {

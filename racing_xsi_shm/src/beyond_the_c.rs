@@ -7,10 +7,12 @@ use std::path::Path;
 use common::harness::flags::KeyArgs;
 use common::process::fork_children;
 use common::race::trace::{self, Trace};
-use common::race::{Lock, SemaphoreKind, SharedCounter, meet};
+use common::race::{Lock, SharedCounter, meet};
 use common::terminal::hold::Hold;
 use common::terminal::output::shell_word;
 use common::xsi::{Key, Segment};
+
+use common::harness::report::{self, Report};
 
 use super::{Args, do_child, experiment};
 
@@ -31,7 +33,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return join(args);
     }
     // --runs N repeats the whole experiment and shows the spread.
-    args.race.repeat(|| experiment(args))
+    Report::repeat(&args.race, |report| experiment(args, report))
 }
 
 /// `--linger`: keep the segment, with the result in it, for processes
@@ -58,7 +60,7 @@ fn experiment_traced(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
     let KeyArgs { path, proj_id } = key;
     let proj_id = *proj_id;
     let shm_key = Key::ftok(path, proj_id)?;
-    race.say(shm_key.explain());
+    common::note(shm_key.explain());
     let size = trace::memory_len(size_of::<i32>(), race.count);
     let segment = Segment::create_exclusive(shm_key, size, 0o600)?;
     let attachment = segment.attach()?;
@@ -66,9 +68,10 @@ fn experiment_traced(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
     let traced = Trace::start(&attachment, race.count);
     let shm_p = SharedCounter::at_start_of(&attachment);
     shm_p.set(0);
-    let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
+    let lock = Lock::create(race.lock, segment.key())?;
     let ours = segment.identity();
-    race.race_traced(
+    report::race_traced(
+        race,
         || shm_p.get(),
         &lock,
         traced,
@@ -94,11 +97,7 @@ fn join(Args { race, key, .. }: &Args) -> anyhow::Result<()> {
     let attachment = segment.attach()?;
     let shm_p = SharedCounter::at_start_of(&attachment);
     let before = shm_p.get();
-    let lock = Lock::join(
-        race.lock,
-        SemaphoreKind::Xsi(segment.key()),
-        meeting.owner(),
-    )?;
+    let lock = Lock::join(race.lock, segment.key(), meeting.owner())?;
     meeting.joined(before)?;
     let children = fork_children(race.count, |_| {
         do_child(path, proj_id, &segment.identity(), &lock, race.pause())

@@ -28,9 +28,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use common::harness::flags::{Family, KeyArgs, MeetArgs, RaceArgs, lock_help};
+use common::harness::flags::{KeyArgs, MeetArgs, RaceArgs};
+use common::harness::report::Report;
 use common::process::fork_children;
-use common::race::{Lock, SemaphoreKind, SharedCounter};
+use common::race::{Family, Lock, SharedCounter, lock_help};
 use common::xsi::{Key, Segment, SegmentId};
 
 fn main() -> ExitCode {
@@ -68,7 +69,7 @@ fn racing_xsi_shm(args: Args) -> anyhow::Result<()> {
     if beyond_the_c::asked(&args) {
         return beyond_the_c::run(&args);
     }
-    experiment(&args)
+    experiment(&args, &mut Report::new(&args.race))
 }
 
 /// The article's main(), statement by statement.
@@ -76,6 +77,7 @@ fn experiment(
     Args {
         race, key, meet, ..
     }: &Args,
+    report: &mut Report,
 ) -> anyhow::Result<()> {
     let KeyArgs { path, proj_id } = key;
 
@@ -86,7 +88,7 @@ fn experiment(
     let shm_key = Key::ftok(path, proj_id)?;
 
     // Not in the C: how ftok made the key, on stderr.
-    race.say(shm_key.explain());
+    report.say(shm_key.explain());
 
     // shm_id = shmget(shm_key, sizeof(int), IPC_CREAT|IPC_EXCL|0600);
     let segment = Segment::create_exclusive(shm_key, size_of::<i32>(), 0o600)?;
@@ -99,7 +101,7 @@ fn experiment(
     shm_p.set(0);
 
     // Not in the C: the lock --lock asks for (none: the article's race).
-    let lock = Lock::create(race.lock, SemaphoreKind::Xsi(segment.key()))?;
+    let lock = Lock::create(race.lock, segment.key())?;
 
     // for (count=0;count<COUNT;count++) { pid = fork(); if (pid == 0) do_child(proj_id); }
     let children = fork_children(race.count, |_| {
@@ -110,10 +112,10 @@ fn experiment(
     children.wait_all_unless_stuck(race.stall_bound())?;
 
     // printf("shm_p: %d\n", *shm_p);
-    race.print(shm_p.get())?;
+    report.print(shm_p.get())?;
 
     // Not in the C: what the number means, on stderr.
-    race.explain(shm_p.get(), &lock);
+    report.explain(shm_p.get(), &lock);
 
     // Not in the C: --linger keeps the segment for other processes (beyond_the_c.rs).
     if let Some(how) = meet.linger {

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::race::lock::LockMode;
+use crate::race::mode::LockMode;
 use crate::system::sysctl;
 use crate::terminal::hold::Hold;
 
@@ -49,7 +49,7 @@ pub struct RaceArgs {
     /// What protects each child's read, pause, write
     ///
     /// Each racing program names its own kind of semaphore here (see
-    /// [`lock_help`]).
+    /// [`lock_help`](crate::race::lock_help)).
     #[arg(long, value_name = "MODE", value_enum, default_value_t = LockMode::None)]
     pub lock: LockMode,
 
@@ -79,10 +79,6 @@ pub struct RaceArgs {
     /// At most 10000 children.
     #[arg(long, conflicts_with = "runs")]
     pub trace: bool,
-
-    /// The results of the runs so far (with --runs).
-    #[arg(skip)]
-    pub(crate) results: std::cell::RefCell<Vec<i32>>,
 }
 
 impl RaceArgs {
@@ -178,56 +174,6 @@ pub struct MemArgs {
     /// allocated.
     #[arg(long)]
     pub no_touch: bool,
-}
-
-/// The family whose semaphore `--lock semaphore` makes, for its help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// racing_mmap: anonymous memory.
-    Mmap,
-    /// racing_xsi_shm: System V.
-    Xsi,
-    /// racing_posix_shm: POSIX.
-    Posix,
-}
-
-/// The `--lock` help of a racing program, naming its kind of semaphore:
-/// `#[command(mut_arg("lock", lock_help(Family::Mmap)))]`.
-pub fn lock_help(family: Family) -> impl FnOnce(clap::Arg) -> clap::Arg {
-    let (short, long) = match family {
-        Family::Mmap => (
-            "sem_init in the mapping",
-            "an unnamed POSIX semaphore placed in the shared mapping, after the int\n\
-             (sem_init with pshared=1, then sem_wait and sem_post). It is shared the\n\
-             way the memory is, with the children forked after the mmap. A child that\n\
-             dies holding it never gives it back.",
-        ),
-        Family::Xsi => (
-            "a System V semaphore set",
-            "a System V semaphore set of one, under the same ftok key as the segment\n\
-             (semget, then semop with SEM_UNDO; ipcs -s lists it). The kernel undoes\n\
-             the semop of a child that dies holding it.",
-        ),
-        Family::Posix => (
-            "a named one, sem_open",
-            "the named POSIX semaphore of the same name, the file /dev/shm/sem.NAME\n\
-             (sem_open, sem_wait, sem_post, sem_unlink). A child that dies holding it\n\
-             never gives it back.",
-        ),
-    };
-    move |arg| {
-        arg.hide_possible_values(true)
-            .hide_default_value(true)
-            .help(format!("none (default), atomic, flock, semaphore ({short})"))
-            .long_help(format!(
-                "What protects each child's read, pause, write:\n\
-                 none (the default): nothing, the article's race: updates are lost.\n\
-                 atomic: the read and the write become one fetch_add (the pause stays, before it).\n\
-                 flock: an exclusive flock(2) on this run's own file, $TMPDIR/PROGRAM.RANDOM.lock.\n\
-                 semaphore: {long}\n\
-                 Every mode but none gives exactly --count."
-            ))
-    }
 }
 
 /// A size in bytes: digits, optionally followed by K, M or G (powers of

@@ -11,7 +11,7 @@
 //! | [`verdict`] | what a race's result means: how many updates were lost, and why |
 
 pub mod flags;
-pub mod verdict;
+pub mod report;
 
 use std::process::ExitCode;
 

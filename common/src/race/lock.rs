@@ -24,7 +24,9 @@ use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
 use super::counter::SharedCounter;
+use super::explain;
 use super::lock_file::LockFile;
+use super::mode::{Family, LockMode};
 use crate::error::{Failure, SysError};
 use crate::mmap::{Mapping, UnnamedSemaphore};
 use crate::posix::{NamedSemaphore, ShmName};
@@ -32,20 +34,6 @@ use crate::process::say_once;
 use crate::system::procs;
 use crate::terminal::output::{note, shell_word};
 use crate::xsi::{Key, XsiSemaphore};
-
-/// How the children's critical section is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum LockMode {
-    /// No protection: the article's race.
-    #[default]
-    None,
-    /// The increment becomes one atomic fetch_add; the pause stays outside.
-    Atomic,
-    /// An exclusive flock(2) on a lock file around read, pause, write.
-    Flock,
-    /// This program's own kind of semaphore around read, pause, write.
-    Semaphore,
-}
 
 /// The lock object of a run, owned by the parent; dropping it removes what
 /// it created (lock file, semaphore set, semaphore name).
@@ -59,35 +47,78 @@ pub enum Lock<'m> {
     Named(NamedSemaphore),
 }
 
-/// The family's semaphore, made only if `--lock semaphore` asks for it.
-#[derive(Debug)]
-pub enum SemaphoreKind<'a, 'm> {
-    /// racing_mmap: an unnamed semaphore in this shared memory.
-    InMemory(&'m Mapping),
-    /// racing_xsi_shm: a System V set under this key.
-    Xsi(&'a Key),
-    /// racing_posix_shm: a named POSIX semaphore with this name.
-    Named(&'a ShmName),
+/// Where a family keeps its `--lock semaphore`: in the shared mapping
+/// (`&Mapping`, racing_mmap), under the segment's key (`&Key`,
+/// racing_xsi_shm), under the memory's name (`&ShmName`,
+/// racing_posix_shm). The argument of [`Lock::create`] and [`Lock::join`].
+pub trait SemaphorePlace<'m> {
+    /// Whose semaphore this is.
+    fn family(&self) -> Family;
+    /// Make the semaphore here (`--lock semaphore` in a run that creates).
+    fn make(self) -> Result<Lock<'m>, SysError>;
+    /// Find the creator's semaphore here, which must belong to `owner`.
+    fn find(self, owner: u32) -> anyhow::Result<Lock<'m>>;
+}
+
+impl<'m> SemaphorePlace<'m> for &'m Mapping {
+    fn family(&self) -> Family {
+        Family::Mmap
+    }
+    fn make(self) -> Result<Lock<'m>, SysError> {
+        Ok(Lock::Unnamed(UnnamedSemaphore::init_in(self)?))
+    }
+    fn find(self, _: u32) -> anyhow::Result<Lock<'m>> {
+        Err(explain::cannot_join(
+            LockMode::Semaphore,
+            "the creator's unnamed semaphore belongs to its own run and has no name",
+            Family::Mmap,
+        )
+        .into())
+    }
+}
+
+impl<'m> SemaphorePlace<'m> for &Key {
+    fn family(&self) -> Family {
+        Family::Xsi
+    }
+    fn make(self) -> Result<Lock<'m>, SysError> {
+        Ok(Lock::Xsi {
+            set: XsiSemaphore::create(self)?,
+            key: self.clone(),
+        })
+    }
+    fn find(self, owner: u32) -> anyhow::Result<Lock<'m>> {
+        Ok(Lock::Xsi {
+            set: XsiSemaphore::join(self, owner)?,
+            key: self.clone(),
+        })
+    }
+}
+
+impl<'m> SemaphorePlace<'m> for &ShmName {
+    fn family(&self) -> Family {
+        Family::Posix
+    }
+    fn make(self) -> Result<Lock<'m>, SysError> {
+        Ok(Lock::Named(NamedSemaphore::create(self)?))
+    }
+    fn find(self, owner: u32) -> anyhow::Result<Lock<'m>> {
+        Ok(Lock::Named(NamedSemaphore::join(self, owner)?))
+    }
 }
 
 impl<'m> Lock<'m> {
-    /// Create the lock object `mode` asks for; `semaphore` says which kind
-    /// of semaphore this program's family uses.
-    pub fn create(mode: LockMode, semaphore: SemaphoreKind<'_, 'm>) -> Result<Lock<'m>, SysError> {
+    /// Create the lock object `mode` asks for; `semaphore` is where this
+    /// program's family keeps its semaphore.
+    pub fn create(
+        mode: LockMode,
+        semaphore: impl SemaphorePlace<'m>,
+    ) -> Result<Lock<'m>, SysError> {
         Ok(match mode {
             LockMode::None => Lock::None,
             LockMode::Atomic => Lock::Atomic,
             LockMode::Flock => Lock::Flock(LockFile::create_for_run()?),
-            LockMode::Semaphore => match semaphore {
-                SemaphoreKind::InMemory(memory) => {
-                    Lock::Unnamed(UnnamedSemaphore::init_in(memory)?)
-                }
-                SemaphoreKind::Xsi(key) => Lock::Xsi {
-                    set: XsiSemaphore::create(key)?,
-                    key: key.clone(),
-                },
-                SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::create(name)?),
-            },
+            LockMode::Semaphore => semaphore.make()?,
         })
     }
 
@@ -99,78 +130,49 @@ impl<'m> Lock<'m> {
     /// joined: the creator's lock file is its own.
     pub fn join(
         mode: LockMode,
-        semaphore: SemaphoreKind<'_, 'm>,
+        semaphore: impl SemaphorePlace<'m>,
         owner: u32,
     ) -> anyhow::Result<Lock<'m>> {
-        let cannot = |why: &str, instead: &str| {
-            Failure::new(format!(
-                "--lock {} cannot join the run: {why}",
-                mode_name(mode)
-            ))
-            .hint(format!(
-                "{instead}; a different lock, or none, lets updates be lost."
-            ))
-        };
         Ok(match mode {
             LockMode::None => Lock::None,
             LockMode::Atomic => Lock::Atomic,
             LockMode::Flock => {
-                // racing_mmap's semaphore cannot be joined either: offer
-                // only what will work.
-                let instead = match semaphore {
-                    SemaphoreKind::InMemory(_) => {
-                        "join with --lock atomic, which needs no lock object at all"
-                    }
-                    _ => {
-                        "join with the lock the creator uses: --lock semaphore (found by the same key\n\
-                         or name) or --lock atomic"
-                    }
-                };
-                return Err(cannot(
+                return Err(explain::cannot_join(
+                    mode,
                     "its lock file is its own, made for its own children",
-                    instead,
+                    semaphore.family(),
                 )
                 .into());
             }
-            LockMode::Semaphore => match semaphore {
-                SemaphoreKind::InMemory(_) => {
-                    return Err(cannot(
-                        "the creator's unnamed semaphore belongs to its own run and has no name",
-                        "join with --lock atomic, which needs no lock object at all",
-                    )
-                    .into());
-                }
-                SemaphoreKind::Xsi(key) => Lock::Xsi {
-                    set: XsiSemaphore::join(key, owner)?,
-                    key: key.clone(),
-                },
-                SemaphoreKind::Named(name) => Lock::Named(NamedSemaphore::join(name, owner)?),
-            },
+            LockMode::Semaphore => semaphore.find(owner)?,
         })
+    }
+
+    /// The `--lock` mode this lock serves.
+    pub fn mode(&self) -> LockMode {
+        match self {
+            Lock::None => LockMode::None,
+            Lock::Atomic => LockMode::Atomic,
+            Lock::Flock(_) => LockMode::Flock,
+            Lock::Unnamed(_) | Lock::Xsi { .. } | Lock::Named(_) => LockMode::Semaphore,
+        }
     }
 
     /// What protects the critical section, for the explanation.
     pub fn describe(&self) -> String {
         match self {
-            Lock::None => String::from("nothing"),
-            Lock::Atomic => {
-                String::from("one atomic fetch_add per child instead of read, pause, write")
-            }
+            Lock::None => LockMode::None.protects().to_owned(),
+            Lock::Atomic => LockMode::Atomic.protects().to_owned(),
             Lock::Flock(file) => format!(
-                "an exclusive flock(2) on {} (this run's own file, which it removes at its end)",
+                "{} {} (this run's own file, which it removes at its end)",
+                LockMode::Flock.protects(),
                 shell_word(file.path())
             ),
-            Lock::Unnamed(_) => String::from(
-                "an unnamed POSIX semaphore in the shared mapping (sem_init pshared=1, sem_wait/sem_post)",
-            ),
-            Lock::Xsi { set, key } => format!(
-                "System V semaphore set {} (key {key}, semop with SEM_UNDO)",
-                set.id()
-            ),
-            Lock::Named(sem) => format!(
-                "the named POSIX semaphore {} (sem_open, sem_wait/sem_post)",
-                shell_word(&sem.path())
-            ),
+            Lock::Unnamed(_) => Family::Mmap.describe(""),
+            Lock::Xsi { set, key } => {
+                Family::Xsi.describe(&format!("{} under key {key}", set.id()))
+            }
+            Lock::Named(sem) => Family::Posix.describe(&shell_word(&sem.path())),
         }
     }
 }
@@ -245,7 +247,7 @@ impl<'m> Lock<'m> {
             ChildLock::Unnamed(sem) => {
                 let what = "the unnamed semaphore in the mapping";
                 take(
-                    Kind::Unnamed,
+                    Family::Mmap,
                     what,
                     |t| sem.wait_for(t),
                     || sem.is_free(),
@@ -256,7 +258,7 @@ impl<'m> Lock<'m> {
             ChildLock::Xsi(set) => {
                 let what = format!("semaphore set {}", set.id());
                 take(
-                    Kind::Xsi,
+                    Family::Xsi,
                     &what,
                     |t| set.wait_for(t),
                     || set.is_free(),
@@ -266,7 +268,7 @@ impl<'m> Lock<'m> {
             ChildLock::Named(sem) => {
                 let what = shell_word(&sem.path());
                 take(
-                    Kind::Named,
+                    Family::Posix,
                     &what,
                     |t| sem.wait_for(t),
                     || sem.is_free(),
@@ -342,17 +344,6 @@ impl Drop for Held<'_, '_, '_> {
     }
 }
 
-/// Which kind of semaphore is waited for: what its holder's death means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// racing_mmap's, in the run's own memory: only its children use it.
-    Unnamed,
-    /// racing_xsi_shm's: the kernel gives back a dead holder's `SEM_UNDO`.
-    Xsi,
-    /// racing_posix_shm's, /dev/shm/sem.NAME: runs of several processes share it.
-    Named,
-}
-
 /// How long a waiter sleeps in the semaphore before it looks who holds it.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 
@@ -373,7 +364,7 @@ const NOBODY_FOR: Duration = Duration::from_secs(5);
 ///   [`NOBODY_FOR`]: something that is not a run of ours holds it (or a
 ///   new process took a dead holder's pid); say so and end.
 fn take(
-    kind: Kind,
+    family: Family,
     what: &str,
     mut wait_for: impl FnMut(Duration) -> Result<bool, SysError>,
     free: impl Fn() -> bool,
@@ -398,7 +389,7 @@ fn take(
         let found = holder();
         match found.map(|pid| (pid, who_is(pid))) {
             Some((pid, Who::Dead)) if dead_once == Some(pid) => {
-                return Err(holder_died(kind, what, pid).into());
+                return Err(explain::holder_died(family, what, pid).into());
             }
             Some((pid, Who::Dead)) => dead_once = Some(pid),
             Some((pid, Who::Ours)) => {
@@ -417,7 +408,7 @@ fn take(
             Some((_, Who::Other)) | None => {
                 let since = *strange_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= NOBODY_FOR {
-                    return Err(held_by_a_stranger(what, found).into());
+                    return Err(explain::held_by_a_stranger(what, found, NOBODY_FOR).into());
                 }
             }
         }
@@ -442,62 +433,4 @@ fn who_is(pid: libc::pid_t) -> Who {
     } else {
         Who::Other
     }
-}
-
-fn holder_died(kind: Kind, what: &str, pid: libc::pid_t) -> Failure {
-    match kind {
-        Kind::Xsi => Failure::new(format!(
-            "{what} is held by pid {pid}, which has died: it took the semaphore without SEM_UNDO, \
-             so the kernel did not give it back"
-        ))
-        .hint(
-            "that process was not a run of this program (ours always pass SEM_UNDO). Remove\n\
-             the set if it is yours and stale (ipcs -s shows it), or use another --proj-id.",
-        ),
-        Kind::Unnamed | Kind::Named => {
-            let remedy = if kind == Kind::Unnamed {
-                "nothing can free it: the run ends, and its memory goes with the semaphore in it."
-            } else {
-                "nothing can free it: end the run that made it (it removes its semaphore with its\n\
-                 object) and start again, or join with --lock atomic, which needs no lock object."
-            };
-            Failure::new(format!(
-                "{what} is held by pid {pid}, which died without giving it back: a POSIX semaphore \
-                 is only a counter in memory, and nobody else may post it"
-            ))
-            .hint(format!(
-                "{remedy}\nA System V semaphore with SEM_UNDO (racing_xsi_shm) is given back by the\n\
-                 kernel when its holder dies."
-            ))
-        }
-    }
-}
-
-fn held_by_a_stranger(what: &str, pid: Option<libc::pid_t>) -> Failure {
-    let who = match pid {
-        Some(pid) => format!(
-            "pid {pid} ({}), which is not a run of this program",
-            procs::name_of(pid).unwrap_or_else(|| String::from("?"))
-        ),
-        None => String::from(
-            "a process that did not say who it is: not a child of a run of this program, \
-             or one that died the moment it took it",
-        ),
-    };
-    Failure::new(format!(
-        "{what} has been taken for {} s by {who}",
-        NOBODY_FOR.as_secs()
-    ))
-    .hint(
-        "waiting longer could wait forever. End the run that made the semaphore (it\n\
-         removes it) and start again, or join with --lock atomic.",
-    )
-}
-
-/// `semaphore`: the mode as the flag spells it.
-fn mode_name(mode: LockMode) -> String {
-    use clap::ValueEnum;
-    mode.to_possible_value()
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default()
 }

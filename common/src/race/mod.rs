@@ -11,10 +11,13 @@
 //! | [`trace`] | `--trace`: each child's read and write recorded beside the int, and what they say |
 
 pub mod counter;
+pub mod explain;
 pub mod lock;
 pub mod lock_file;
 pub mod meet;
+pub mod mode;
 pub mod trace;
 
 pub use counter::SharedCounter;
-pub use lock::{Held, Lock, LockMode, SemaphoreKind};
+pub use lock::{Held, Lock, SemaphorePlace};
+pub use mode::{Family, LockMode, lock_help};
