@@ -2,35 +2,16 @@
 //! that talks to the kernel through `unsafe`.
 //!
 //! Each program's `main.rs` reads like the article's C program, one step per
-//! line. The steps that need care in Rust live here, laid out like the
-//! article: one folder per family of shared memory, each with its
-//! mechanism (the system calls, the types that own what they create, and
-//! the `Drop` that removes it) apart from its explanation (`explain.rs`:
-//! hints, limits checked ahead, a free name to offer).
+//! line. The steps that need care in Rust live here: one folder per family
+//! of shared memory ([`mmap`], [`xsi`], [`posix`]), each with its mechanism
+//! (the system calls, the types that own what they create, and the `Drop`
+//! that removes it) apart from its explanation (`explain.rs`: hints, limits
+//! checked ahead, a free name to offer).
 //!
-//! | the article's section | folder | what is there |
-//! |---|---|---|
-//! | mmap内存共享映射 | [`mmap`] | `mmap`/`munmap` ([`mmap::Mapping`]); the unnamed semaphore in the mapping |
-//! | XSI共享内存 | [`xsi`] | `ftok` ([`xsi::Key`]); `shmget`/`shmat`/`shmdt`/`IPC_RMID` ([`xsi::Segment`]); `semget`/`semop`; `SHM_HUGETLB`'s pool |
-//! | POSIX共享内存 | [`posix`] | `shm_open`/`ftruncate`/`shm_unlink` ([`posix::PosixShm`]); `sem_open` |
-//! | the `fork()` and `wait()` loops | [`process`] | [`process::fork_children`], [`process::Children`] |
-//! | `*shm_p` and its race | [`race`] | the shared int ([`race::SharedCounter`]); `--lock` |
-//! | `bzero`, `free`, `sleep(3000)` | [`memory`], [`demo`] | zeroing any shared memory; the memory demos' report and hold |
-//!
-//! Around them, in the order they are built on:
-//!
-//! - [`error`]: a failed system call carries its call, its arguments, the
-//!   errno *name* and a hint. It imports nothing of ours.
-//! - [`system`]: readers of /proc and /etc/passwd (`free`'s and `ipcs`'s
-//!   numbers, owners' names, the page size), shared with the tests.
-//! - [`harness`]: the frame each program runs in — [`run`], the shared
-//!   flags, the stopping signals, stdout and stderr, and what a race's
-//!   result means.
-//!
-//! Imports only go down this list (error ← system ← harness's signals and
-//! output ← the families and processes ← race and demo ← harness's flags,
-//! verdict and `run`), never through the re-exports below, which are for the
-//! programs.
+//! The folders stand on four floors, and imports only go down. Which
+//! folder is on which floor, and which file holds which of the article's
+//! steps, is mapped once, in docs/architecture.md; `common/tests/layout.rs`
+//! checks that map against the code.
 //!
 //! The `unsafe` blocks are here and nowhere else: the workspace denies
 //! `unsafe_code`, and only this crate allows it again. Each block carries a
@@ -73,17 +54,15 @@ pub mod terminal;
 #[cfg(target_os = "linux")]
 pub mod xsi;
 
+// The few items the programs import from the root; everything else is
+// imported from its own module.
 #[cfg(target_os = "linux")]
-pub use error::{Failure, SysError};
+pub use error::SysError;
 #[cfg(target_os = "linux")]
 pub use harness::run;
 #[cfg(target_os = "linux")]
 pub use memory::SharedMemory;
 #[cfg(target_os = "linux")]
-pub use mmap::{Mapping, Sharing};
-#[cfg(target_os = "linux")]
-pub use process::{Children, fork_children};
-#[cfg(target_os = "linux")]
 pub use race::SharedCounter;
 #[cfg(target_os = "linux")]
-pub use terminal::output::{note, result_line};
+pub use terminal::output::note;

@@ -160,8 +160,8 @@ fn imports_between_the_files_form_no_cycle() {
     }
 }
 
-/// The floors of `common`, from the ground up (lib.rs tells what each
-/// holds). A folder imports only from its own floor and the floors below.
+/// The floors of `common`, from the ground up, as docs/architecture.md
+/// maps them. A folder imports only from its own floor and the floors below.
 const FLOORS: [(&str, u8); 11] = [
     ("error", 0),
     ("system", 0),
@@ -241,26 +241,31 @@ fn no_file_reaches_a_sibling_through_the_programs_re_exports() {
     }
 }
 
+/// The folders that explain failures, each in its own `explain.rs`.
+const EXPLAINING: [&str; 7] = [
+    "terminal", "mmap", "xsi", "posix", "process", "race", "demo",
+];
+
 #[test]
-fn each_family_keeps_its_explanations_next_to_its_mechanism() {
-    for family in ["mmap", "xsi", "posix", "process"] {
-        let dir = src().join(family);
-        let explain = dir.join("explain.rs");
+fn every_hint_is_written_in_the_explain_file_of_its_folder() {
+    for folder in EXPLAINING {
+        let explain = src().join(folder).join("explain.rs");
         assert!(explain.is_file(), "{} is missing", explain.display());
-        let mut files = Vec::new();
-        sources(&dir, &mut files);
-        for file in files.iter().filter(|f| **f != explain) {
-            let code = code(file);
-            // A hint is written in one place: where failures are explained.
-            // key.rs explains ftok's failures itself (see its header).
-            if !file.ends_with("xsi/key.rs") {
-                assert!(
-                    !code.contains(".hint("),
-                    "{} writes a hint; hints belong in {}",
-                    file.display(),
-                    explain.display()
-                );
-            }
+    }
+    let mut files = Vec::new();
+    sources(&src(), &mut files);
+    for file in files {
+        // error.rs defines `hint`; xsi/key.rs explains ftok's failures
+        // itself, because xsi/explain.rs builds on keys (see its header).
+        let exempt = ["explain.rs", "error.rs", "key.rs"]
+            .iter()
+            .any(|name| file.ends_with(name));
+        if !exempt {
+            assert!(
+                !code(&file).contains(".hint("),
+                "{} writes a hint; hints belong in its folder's explain.rs",
+                file.display()
+            );
         }
     }
 }
@@ -286,5 +291,27 @@ fn every_common_file_the_docs_name_exists() {
                 "{page} maps the concepts to files ({named} named)"
             );
         }
+    }
+}
+
+#[test]
+fn the_floors_the_map_shows_are_the_floors_the_code_keeps() {
+    for edition in ["docs/architecture.md", "docs/zh/architecture.md"] {
+        let text = pages::read(edition);
+        let mut shown: Vec<(String, u8)> = Vec::new();
+        for line in text.lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let Some(floor) = cells.get(1).and_then(|c| c.parse::<u8>().ok()) else {
+                continue;
+            };
+            for folder in cells[2].split('`').skip(1).step_by(2) {
+                let name = folder.trim_end_matches('/').trim_end_matches(".rs");
+                shown.push((name.to_owned(), floor));
+            }
+        }
+        shown.sort();
+        let mut kept: Vec<(String, u8)> = FLOORS.iter().map(|(n, f)| (n.to_string(), *f)).collect();
+        kept.sort();
+        assert_eq!(shown, kept, "{edition}'s floors table");
     }
 }

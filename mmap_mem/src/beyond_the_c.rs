@@ -6,6 +6,7 @@
 use common::SharedMemory;
 use common::demo::{self, backing::Backing};
 use common::harness::flags::MemArgs;
+use common::system::meminfo::Meminfo;
 use common::system::page_size;
 
 use super::Args;
@@ -27,22 +28,23 @@ pub fn run(Args { mem, posix, file }: Args) -> anyhow::Result<()> {
         (None, Some(path)) => Backing::File(path),
         (None, None) => Backing::Anonymous,
     };
-    let before = demo::before(size, !no_touch)?;
-    let shm_p = backing.map(size as usize, !no_touch)?;
+    demo::refuse_what_does_not_fit(size, !no_touch)?;
+    let before = Meminfo::read()?;
+    let mapped = backing.map(size as usize, !no_touch)?;
     let zeroing = if no_touch {
         None
     } else {
-        Some(shm_p.memory.zero()?)
+        Some(mapped.memory.zero()?)
     };
     demo::report(
-        shm_p.created(),
+        mapped.created(),
         zeroing,
         page_size(),
         &before,
         backing.rows(),
     )?;
     demo::hold_for_the_reader(hold, size, &backing.watch(size, !no_touch));
-    let how = shm_p.release()?;
+    let how = mapped.release()?;
     demo::released(&how, &before, backing.rows());
     Ok(())
 }

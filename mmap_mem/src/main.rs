@@ -36,6 +36,7 @@ use common::demo::{self, backing::Backing};
 use common::harness::flags::MemArgs;
 use common::mmap::{Mapping, Sharing};
 use common::posix::ShmName;
+use common::system::meminfo::Meminfo;
 use common::system::page_size;
 
 fn main() -> ExitCode {
@@ -87,15 +88,17 @@ fn mmap_mem(args: Args) -> anyhow::Result<()> {
         no_touch,
     } = args.mem;
 
-    // Not in the C: /proc/meminfo before, and a size this machine cannot hold refused.
-    let before = demo::before(size, !no_touch)?;
+    // Not in the C: a size this machine cannot hold is refused; /proc/meminfo before.
+    demo::refuse_what_does_not_fit(size, !no_touch)?;
+    let before = Meminfo::read()?;
 
     // shm_p = mmap(NULL, MEMSIZE, PROT_WRITE|PROT_READ, MAP_SHARED|MAP_ANONYMOUS, -1, 0);
-    let shm_p = Mapping::anonymous(size as usize, Sharing::Shared)?;
+    // `memory` owns the mapping; the C's pointer shm_p is where it starts.
+    let memory = Mapping::anonymous(size as usize, Sharing::Shared)?;
 
     // bzero(shm_p, MEMSIZE);
     // Not in the C: --no-touch leaves it out.
-    let zeroing = if no_touch { None } else { Some(shm_p.zero()?) };
+    let zeroing = if no_touch { None } else { Some(memory.zero()?) };
 
     // Not in the C: what was made, what zeroing cost, /proc/meminfo before and after.
     let anonymous = Backing::Anonymous;
@@ -111,7 +114,7 @@ fn mmap_mem(args: Args) -> anyhow::Result<()> {
     demo::hold_for_the_reader(hold, size, &anonymous.watch(size, !no_touch));
 
     // munmap(shm_p, MEMSIZE);
-    drop(shm_p);
+    drop(memory);
 
     // Not in the C: show that the memory went back.
     demo::released("munmap", &before, anonymous.rows());

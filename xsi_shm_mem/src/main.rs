@@ -26,6 +26,7 @@ use clap::Parser;
 use common::SharedMemory;
 use common::demo::{self, table::Rows};
 use common::harness::flags::MemArgs;
+use common::system::meminfo::Meminfo;
 use common::system::page_size;
 use common::xsi::{Limits, Pages, Segment};
 
@@ -65,8 +66,9 @@ fn xsi_shm_mem(Args { mem, rmid_early }: Args) -> anyhow::Result<()> {
         no_touch,
     } = mem;
 
-    // Not in the C: /proc/meminfo before; a size this machine or kernel.shmmax cannot hold refused.
-    let before = demo::before(size, !no_touch)?;
+    // Not in the C: a size this machine cannot hold is refused; /proc/meminfo before.
+    demo::refuse_what_does_not_fit(size, !no_touch)?;
+    let before = Meminfo::read()?;
     if let Some(limits) = Limits::read() {
         limits.check(size)?;
     }

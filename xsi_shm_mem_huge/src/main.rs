@@ -34,7 +34,7 @@ use common::harness::flags::MemArgs;
 use common::system::meminfo::Meminfo;
 use common::xsi::hugepages::Plan;
 use common::xsi::reserve::Reservation;
-use common::xsi::{Limits, Pages, Segment};
+use common::xsi::{self, Limits, Pages, Segment};
 
 fn main() -> ExitCode {
     common::run(xsi_shm_mem_huge)
@@ -101,7 +101,7 @@ fn experiment(
 
     // Not in the C: /proc/meminfo before; the huge page pool and kernel.shmmax checked.
     let before = Meminfo::read()?;
-    plan.check_available(&before)?;
+    xsi::explain::check_the_pool(plan, &before)?;
     if let Some(limits) = Limits::read() {
         limits.check(size)?;
     }

@@ -1,14 +1,10 @@
 //! The frame every program runs in — none of it is in the article's C:
-//! parse the flags, catch the stopping signals, print the result and the
-//! explanation, and turn an error into one line, a hint and an exit status.
+//! parse the flags ([`flags`]), install the stopping signals' handler, run,
+//! report a race's results ([`report`](mod@report)), and turn an error into
+//! one line, a hint and an exit status.
 //!
-//! | file | what |
-//! |---|---|
-//! | this one | [`run`], the `main` of every program |
-//! | [`flags`] | the flags the racing programs share (`--count`, `--sleep-us`, `--lock`), the memory demos' (`--size`, `--hold`, `--no-touch`) and the System V key's (`--path`, `--proj-id`) |
-//! | [`signals`] | Ctrl-C, SIGTERM, SIGHUP and SIGQUIT end a run cleanly |
-//! | [`output`] | the result on stdout, the explanation on stderr |
-//! | [`verdict`] | what a race's result means: how many updates were lost, and why |
+//! Which file holds what is mapped, once for the whole crate, in
+//! docs/architecture.md.
 
 pub mod flags;
 pub mod report;
@@ -29,7 +25,7 @@ use crate::terminal::signals::{self, Interrupted};
 ///   released.
 /// - A [`Usage`] error from `program` (flags that cannot go together) is
 ///   printed the way clap prints its own and exits 2.
-/// - Any other error from `program` is printed by [`report`] and exits 1.
+/// - Any other error from `program` is printed by [`report()`](crate::error::report) and exits 1.
 ///
 /// ```no_run
 /// use clap::Parser;

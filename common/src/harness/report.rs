@@ -80,7 +80,13 @@ impl Report {
     /// ([`explain::result`]). With `--runs`, only the histogram speaks.
     pub fn explain(&self, got: i32, lock: &Lock<'_>) {
         if self.runs == 1 {
-            for line in explain::result(self.count, self.sleep_us, got, lock) {
+            for line in explain::result(
+                self.count,
+                self.sleep_us,
+                got,
+                lock.mode(),
+                &lock.describe(),
+            ) {
                 note(line);
             }
         }

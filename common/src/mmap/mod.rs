@@ -1,13 +1,8 @@
 //! The article's section "mmap内存共享映射": anonymous `MAP_SHARED` memory,
 //! shared with the children forked after the `mmap` (racing_mmap, mmap_mem).
 //!
-//! | file | what |
-//! |---|---|
-//! | [`mapping`] | `mmap`/`munmap`: [`Mapping`], anonymous or of an open file |
-//! | [`file`](mod@file) | a regular file to map, created or joined by its path (`--file`) |
-//! | [`header`] | the first page of racing_mmap's counter file, which says what it is |
-//! | [`semaphore`] | `--lock semaphore`: an unnamed POSIX semaphore in the mapping |
-//! | `explain.rs` | what a failed `mmap` means |
+//! Which file holds what is mapped, once for the whole crate, in
+//! docs/architecture.md.
 //!
 //! Anonymous memory has no name: nobody but this process and its later
 //! children can find it. The System V ([`crate::xsi`]) and POSIX

@@ -2,12 +2,8 @@
 //! `/shm`, which on Linux is the file /dev/shm/shm in a tmpfs
 //! (racing_posix_shm).
 //!
-//! | file | what |
-//! |---|---|
-//! | [`name`] | the rules of a name, and the files it becomes |
-//! | [`object`] | `shm_open`, `ftruncate`, `mmap`, `shm_unlink`: [`PosixShm`] |
-//! | [`semaphore`] | `--lock semaphore`: `sem_open`, `sem_wait`/`sem_post`, `sem_unlink` |
-//! | `explain.rs` | what each failure means: hints, "in use" or "left over", a free name |
+//! Which file holds what is mapped, once for the whole crate, in
+//! docs/architecture.md.
 //!
 //! An object is mapped with the mmap family's [`crate::mmap::Mapping`]:
 //! POSIX shared memory is a file you `mmap`.

@@ -279,7 +279,7 @@ fn run_child(work: impl FnOnce() -> anyhow::Result<()>) -> ! {
     let outcome = catch_unwind(AssertUnwindSafe(work)).map(|done| {
         // A SIGBUS handled meanwhile: the work ran on zero pages.
         done.and_then(|()| match signals::bus_fault() {
-            true => Err(signals::truncated_under_child().into()),
+            true => Err(crate::terminal::explain::truncated_under_child().into()),
             false => Ok(()),
         })
     });

@@ -1,10 +1,8 @@
 //! Processes: fork N children that each run a closure, and wait for every
 //! one of them — the `fork()` and `wait(NULL)` loops of the racing programs.
 //!
-//! | file | what |
-//! |---|---|
-//! | [`children`] | `fork`, `_exit`, `waitpid`: [`fork_children`], [`Children`] |
-//! | `explain.rs` | how failed children and a failed `fork` are put into words |
+//! Which file holds what is mapped, once for the whole crate, in
+//! docs/architecture.md.
 
 pub mod children;
 mod explain;

@@ -8,8 +8,8 @@ use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::{Mode, fchmod, fstat};
 
-use crate::error::{Failure, SysError};
-use crate::system::users::user_name;
+use super::explain;
+use crate::error::SysError;
 use crate::terminal::output::{c_string, shell_word};
 
 /// The file `--lock flock` locks: `$TMPDIR/PROGRAM.RANDOM.lock` (`/tmp`
@@ -98,7 +98,9 @@ impl LockFile {
             OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o600),
         )
-        .map_err(|errno| explain_create(SysError::new(call, errno), path))?;
+        .map_err(|errno| {
+            explain::lock_file_not_created(SysError::new(call, errno), path, &program())
+        })?;
         let meta = fstat(&fd)
             .map_err(|errno| SysError::new(format!("fstat({})", c_string(path)), errno))?;
         // Ours from here on: an error below removes the file again.
@@ -137,50 +139,9 @@ impl LockFile {
         let meta = fstat(&fd)
             .map_err(|errno| SysError::new(format!("fstat({})", c_string(&self.path)), errno))?;
         if (meta.st_dev, meta.st_ino) != self.id {
-            return Err(Failure::new(format!(
-                "{} is another file now, not the lock file this run made: someone replaced it; \
-                 this child left it alone",
-                shell_word(&self.path)
-            ))
-            .hint(
-                "the directory of $TMPDIR lets others replace files in it. Point TMPDIR at a\n\
-                 directory of your own, e.g.: TMPDIR=$HOME PROGRAM --lock flock"
-                    .replace("PROGRAM", &program()),
-            )
-            .into());
+            return Err(explain::lock_file_replaced(&self.path, &program()).into());
         }
         Ok(fd)
-    }
-}
-
-/// Why this run could not create its lock file, and how to get one: the
-/// directory, whose it is, and the `TMPDIR=` that points elsewhere.
-fn explain_create(err: SysError, path: &Path) -> SysError {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let elsewhere = "--lock flock keeps its lock file in $TMPDIR (/tmp if unset). Point TMPDIR\n\
-                     at a directory of your own, e.g.: TMPDIR=$HOME PROGRAM --lock flock"
-        .replace("PROGRAM", &program());
-    let about_dir = match std::fs::metadata(dir) {
-        Ok(meta) if !meta.is_dir() => format!("{} is not a directory.", shell_word(dir)),
-        Ok(meta) => format!(
-            "{} belongs to {}, mode {:04o}: this user may not create files in it.",
-            shell_word(dir),
-            user_name(meta.uid()),
-            meta.mode() & 0o7777
-        ),
-        Err(_) => format!("{} does not exist.", shell_word(dir)),
-    };
-    match err.errno() {
-        Errno::EACCES | Errno::EPERM | Errno::EROFS | Errno::ENOENT | Errno::ENOTDIR => {
-            err.hint(format!("{about_dir}\n{elsewhere}"))
-        }
-        Errno::EEXIST => err.hint(format!(
-            "100 random names in {} were all taken: someone is filling the directory\n\
-             with files faster than names can be guessed.\n{elsewhere}",
-            shell_word(dir)
-        )),
-        // EMFILE, ENOSPC, …: a limit, not the directory (see general_hint).
-        _ => err,
     }
 }
 

@@ -13,14 +13,13 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
-use super::trace;
-use crate::error::{Failure, Usage};
+use super::explain;
+use crate::error::Usage;
 use crate::mmap::MappedFile;
 use crate::mmap::header::od_command;
 use crate::posix::{PosixShm, ShmName};
-use crate::system::users::user_name;
 use crate::system::{procs, sysvipc};
-use crate::terminal::hold::{Held, Hold, hold};
+use crate::terminal::hold::{Held, Hold, hold_then_release};
 use crate::terminal::output::{note, result_line, shell_word};
 use crate::terminal::signals::{self, Interrupted};
 use crate::xsi::{Key, Segment};
@@ -34,19 +33,12 @@ pub fn linger(
     join: &str,
     value: impl Fn() -> i32,
 ) -> Result<Held, Interrupted> {
-    let until = match how {
-        Hold::Forever => String::from("until Ctrl-C"),
-        Hold::For(d) => format!("for {} s (Ctrl-C ends it sooner)", d.as_secs()),
-    };
+    let until = how.until();
     let before = value();
     note(format!(
         "Keeping {what} {until}. Join it from another terminal, as a process that is not this one's child:\n  {join}"
     ));
-    let held = hold(how);
-    match held {
-        Held::Signal(signal) => note(format!("{signal}: releasing.")),
-        Held::TimeUp => note("Time is up: releasing."),
-    }
+    let held = hold_then_release(how);
     let after = value();
     // Truncated while kept (SIGBUS): `after` came from a zero page.
     signals::check_memory(|| String::from("while it was kept"))?;
@@ -88,7 +80,9 @@ pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
     let segment = match Segment::open(key.clone(), size_of::<i32>()) {
         Ok(segment) => segment,
         Err(err) if err.errno() == Errno::ENOENT => {
-            return Err(nothing_to_join(&format!("no segment has key {key}"), start).into());
+            return Err(
+                explain::nothing_to_join(&format!("no segment has key {key}"), start).into(),
+            );
         }
         Err(err) => return Err(err.into()),
     };
@@ -96,24 +90,14 @@ pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
         .into_iter()
         .find(|s| s.id == segment.id());
     let Some(info) = info else {
-        return Err(
-            nothing_to_join(&format!("the segment with key {key} was removed"), start).into(),
-        );
+        return Err(explain::nothing_to_join(
+            &format!("the segment with key {key} was removed"),
+            start,
+        )
+        .into());
     };
     if info.size != size_of::<i32>() {
-        return Err(Failure::new(format!(
-            "key {key} names shmid {} of {} bytes ({}): not a racing_xsi_shm counter, which is one int \
-             of 4 bytes; nothing was written to it",
-            info.id,
-            info.size,
-            info.describe_owner()
-        ))
-        .hint(traced_or(info.size as u64, start, || {
-            format!(
-                "that segment is another program's. Use the key of a racing_xsi_shm run:\n{start}"
-            )
-        }))
-        .into());
+        return Err(explain::not_a_counter_segment(&key, &info, start).into());
     }
     let meeting = Meeting::Segment {
         key,
@@ -122,21 +106,6 @@ pub fn segment(key: Key, start: &str) -> anyhow::Result<(Segment, Meeting)> {
         owner: info.uid,
     };
     Ok((segment, meeting))
-}
-
-/// The hint for memory of `size` bytes that is not a counter: a `--trace`
-/// run's, which cannot be joined (its memory holds its children's
-/// records), if it has that size; otherwise `other`'s.
-fn traced_or(size: u64, start: &str, other: impl FnOnce() -> String) -> String {
-    if trace::is_traced_size(size) {
-        format!(
-            "its size is that of a {} --trace run, whose memory holds its own children's\n\
-             records: a traced run cannot be joined. Join a run without --trace:\n{start}",
-            crate::error::program_name()
-        )
-    } else {
-        other()
-    }
 }
 
 /// The object /dev/shm/NAME, opened, if it is what a racing_posix_shm run
@@ -149,45 +118,20 @@ pub fn object(name: &ShmName, start: &str) -> anyhow::Result<(PosixShm, Meeting)
     let shm = match PosixShm::open(name) {
         Ok(shm) => shm,
         Err(err) if err.errno() == Errno::ENOENT => {
-            return Err(
-                nothing_to_join(&format!("{} does not exist", shell_word(&path)), start).into(),
-            );
+            return Err(explain::nothing_to_join(
+                &format!("{} does not exist", shell_word(&path)),
+                start,
+            )
+            .into());
         }
         Err(err) if err.errno() == Errno::EACCES => {
-            let whose = std::fs::metadata(&path).map_or_else(
-                |_| String::from("another user"),
-                |m| format!("{}, mode {:04o}", user_name(m.uid()), m.mode() & 0o777),
-            );
-            return Err(err
-                .hint(format!(
-                    "{} belongs to {whose}: only its owner's processes (and root) may join it.\n\
-                     Join a run of your own: start one under a name of yours (racing_posix_shm\n\
-                     --linger 60 --name /NAME), then --attach with the same --name.",
-                    shell_word(&path)
-                ))
-                .into());
+            return Err(explain::object_not_ours(err, &path).into());
         }
         Err(err) => return Err(err.into()),
     };
     let (owner, size, regular) = shm.facts();
     if !regular || !COUNTER_SIZES.contains(&size) {
-        let what = if regular {
-            format!("a file of {size} bytes")
-        } else {
-            String::from("not a regular file")
-        };
-        return Err(Failure::new(format!(
-            "{} is {what} (owner {}): not a racing_posix_shm counter, which is one int of 4 bytes \
-             (8 with --lock semaphore); nothing was written to it",
-            shell_word(&path),
-            user_name(owner)
-        ))
-        .hint(traced_or(if regular { size } else { 0 }, start, || {
-            format!(
-                "that object is another program's, or was truncated. Join a racing_posix_shm run:\n{start}"
-            )
-        }))
-        .into());
+        return Err(explain::not_a_counter_object(&path, owner, size, regular, start).into());
     }
     Ok((shm, Meeting::Object { path, owner }))
 }
@@ -225,12 +169,6 @@ pub fn anonymous_cannot_be_joined() -> Usage {
     Usage(String::from(
         "--attach needs --file PATH: anonymous memory has no name, so no other process can \
          find it; only the children forked after the mmap share it",
-    ))
-}
-
-fn nothing_to_join(what: &str, start: &str) -> Failure {
-    Failure::new(format!("nothing to join: {what}")).hint(format!(
-        "start the run to join first, in another terminal:\n{start}"
     ))
 }
 

@@ -2,13 +2,8 @@
 //! shared int ([`counter`]), and what `--lock` puts around each child's
 //! increment ([`lock`], with `--lock flock`'s file in [`lock_file`]).
 //!
-//! | file | what |
-//! |---|---|
-//! | [`counter`] | the article's `int *shm_p`, as an `AtomicI32` view |
-//! | [`lock`] | `--lock none/atomic/flock/semaphore`: who creates what, and how a child takes it (`enter`) and gives it back (`leave`) around its critical section |
-//! | [`lock_file`] | `$TMPDIR/PROGRAM.RANDOM.lock`, created and removed by the run |
-//! | [`meet`] | `--linger` and `--attach`: unrelated processes meeting at one counter by its name |
-//! | [`trace`] | `--trace`: each child's read and write recorded beside the int, and what they say |
+//! Which file holds what is mapped, once for the whole crate, in
+//! docs/architecture.md.
 
 pub mod counter;
 pub mod explain;

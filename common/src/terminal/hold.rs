@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::terminal::signals;
+use super::output::note;
+use super::signals;
 
 /// How long to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,14 @@ pub enum Hold {
 }
 
 impl Hold {
+    /// `until Ctrl-C`, or `for 60 s (Ctrl-C ends it sooner)`.
+    pub fn until(self) -> String {
+        match self {
+            Hold::Forever => String::from("until Ctrl-C"),
+            Hold::For(d) => format!("for {} s (Ctrl-C ends it sooner)", d.as_secs()),
+        }
+    }
+
     /// `forever`, or whole seconds from 0.
     pub fn parse(text: &str) -> Result<Hold, String> {
         if text.trim() == "forever" {
@@ -55,6 +64,17 @@ pub enum Held {
     TimeUp,
     /// One of the stopping signals (see [`crate::terminal::signals`]).
     Signal(Signal),
+}
+
+/// [`hold`], then say on stderr why the hold ended and that what it kept
+/// is released now: the one "releasing" line of every program.
+pub fn hold_then_release(how: Hold) -> Held {
+    let held = hold(how);
+    match held {
+        Held::Signal(signal) => note(format!("{signal}: releasing.")),
+        Held::TimeUp => note("Time is up: releasing."),
+    }
+    held
 }
 
 /// Wait until `hold` is over or a stopping signal arrives.

@@ -6,6 +6,7 @@
 //! Every other folder may use these; they use only [`crate::error`] and
 //! [`crate::system`].
 
+pub mod explain;
 pub mod hold;
 pub mod output;
 pub mod signals;

@@ -28,18 +28,7 @@ pub fn result_line(line: impl Display) -> Result<(), SysError> {
         .and_then(|()| out.flush())
         .map_err(|e| {
             let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
-            let err = SysError::new("write(1, result)", errno);
-            match errno {
-                Errno::EPIPE => err.hint(
-                    "stdout is a pipe whose reader has gone (like `| head -0`), so the result\n\
-                     could not be printed.",
-                ),
-                Errno::ENOSPC => err.hint(
-                    "stdout goes to a file or device that is full (`df -h` on where it was\n\
-                     redirected), so the result could not be printed.",
-                ),
-                _ => err,
-            }
+            super::explain::result_not_written(SysError::new("write(1, result)", errno))
         })
 }
 

@@ -460,18 +460,6 @@ pub fn check_memory(what: impl FnOnce() -> String) -> Result<(), Interrupted> {
     Ok(())
 }
 
-/// A child's report of a handled SIGBUS: what it wrote reached nobody.
-pub fn truncated_under_child() -> crate::error::Failure {
-    crate::error::Failure::new(
-        "the shared memory went away under this child's mapping (SIGBUS: its file or /dev/shm \
-         object was truncated by another process); what it wrote reached nobody",
-    )
-    .hint(
-        "someone truncated the object while the run went on (truncate -s 0, ftruncate, or a\n\
-         program that opens it with O_TRUNC, like the article's C). The run is stopped.",
-    )
-}
-
 /// Route the stopping signals to the recording handler. SIGHUP stays
 /// ignored if it was ignored when the program started (`nohup`).
 pub fn install() -> Result<(), SysError> {

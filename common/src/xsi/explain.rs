@@ -408,57 +408,55 @@ pub(super) fn foreign_set(key: &Key, set: &SemaphoreSetInfo, owner: u32) -> Fail
 
 // ---- huge pages ------------------------------------------------------------------
 
-impl Plan {
-    /// Refuse, before anything is created, if the pool has too few pages
-    /// available. The hint has the exact command that reserves enough.
-    pub fn check_available(&self, info: &Meminfo) -> Result<(), Failure> {
-        if info.huge_available() >= self.pages {
-            return Ok(());
-        }
-        self.check_reservable(info)?;
-        let overcommit = if info.huge_overcommit > 0 {
-            format!(
-                ", Surp {}; nr_overcommit_hugepages {}",
-                info.huge_surp, info.huge_overcommit
-            )
-        } else {
-            String::new()
-        };
-        Err(Failure::new(format!(
-            "{} needs {} huge pages of {}; only {} are available (HugePages_Total {}, Free {}, Rsvd {}{overcommit})",
-            size_text(self.bytes),
-            self.pages,
-            size_text(self.page_bytes),
-            info.huge_available(),
-            info.huge_total,
-            info.huge_free,
-            info.huge_rsvd
-        ))
-        .hint(reserve_hint(self.pages, info)))
+/// Refuse, before anything is created, if the pool has too few pages
+/// available. The hint has the exact command that reserves enough.
+pub fn check_the_pool(plan: &Plan, info: &Meminfo) -> Result<(), Failure> {
+    if info.huge_available() >= plan.pages {
+        return Ok(());
     }
+    check_reservable(plan, info)?;
+    let overcommit = if info.huge_overcommit > 0 {
+        format!(
+            ", Surp {}; nr_overcommit_hugepages {}",
+            info.huge_surp, info.huge_overcommit
+        )
+    } else {
+        String::new()
+    };
+    Err(Failure::new(format!(
+        "{} needs {} huge pages of {}; only {} are available (HugePages_Total {}, Free {}, Rsvd {}{overcommit})",
+        size_text(plan.bytes),
+        plan.pages,
+        size_text(plan.page_bytes),
+        info.huge_available(),
+        info.huge_total,
+        info.huge_free,
+        info.huge_rsvd
+    ))
+    .hint(reserve_hint(plan.pages, info)))
+}
 
-    /// Refuse a plan whose missing huge pages could not even be reserved:
-    /// reserving takes ordinary memory, and asking the kernel for more than
-    /// there is would turn everything it can find into huge pages.
-    pub(super) fn check_reservable(&self, info: &Meminfo) -> Result<(), Failure> {
-        let missing = self.pages.saturating_sub(info.huge_available()) * self.page_bytes;
-        let available = info.mem_available_kib * 1024;
-        if missing > available / 2 {
-            let most = (info.huge_available() * self.page_bytes + available / 2) >> 20;
-            return Err(Failure::new(format!(
-                "{} of huge pages would need {} more reserved, but only {} of memory is available",
-                size_text(self.bytes),
-                size_text(missing),
-                size_text(available >> 20 << 20)
-            ))
-            .hint(format!(
-                "reserving huge pages takes them out of ordinary memory; ask for less,\n\
-                 e.g. --size {}M (the free huge pages plus half the available memory).",
-                most / 2 * 2
-            )));
-        }
-        Ok(())
+/// Refuse a plan whose missing huge pages could not even be reserved:
+/// reserving takes ordinary memory, and asking the kernel for more than
+/// there is would turn everything it can find into huge pages.
+pub(super) fn check_reservable(plan: &Plan, info: &Meminfo) -> Result<(), Failure> {
+    let missing = plan.pages.saturating_sub(info.huge_available()) * plan.page_bytes;
+    let available = info.mem_available_kib * 1024;
+    if missing > available / 2 {
+        let most = (info.huge_available() * plan.page_bytes + available / 2) >> 20;
+        return Err(Failure::new(format!(
+            "{} of huge pages would need {} more reserved, but only {} of memory is available",
+            size_text(plan.bytes),
+            size_text(missing),
+            size_text(available >> 20 << 20)
+        ))
+        .hint(format!(
+            "reserving huge pages takes them out of ordinary memory; ask for less,\n\
+             e.g. --size {}M (the free huge pages plus half the available memory).",
+            most / 2 * 2
+        )));
     }
+    Ok(())
 }
 
 /// How to get the missing pages: the commands, and who may run them.

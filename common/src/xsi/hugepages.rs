@@ -1,5 +1,6 @@
-//! Huge pages for `SHM_HUGETLB`: how many a segment needs. (Whether they
-//! are free is checked in `explain.rs`; `--reserve` is `reserve.rs`.)
+//! Huge pages for `SHM_HUGETLB`: how many a segment needs. (Whether the
+//! pool has them is checked in `explain.rs`, `check_the_pool`; `--reserve`
+//! is `reserve.rs`.)
 //!
 //! Huge pages do not come from the general pool of memory. Root reserves a
 //! number of them in advance (`echo N > /proc/sys/vm/nr_hugepages`; the
@@ -104,7 +105,7 @@ mod tests {
     #[test]
     fn a_shortage_names_the_exact_nr_hugepages_command() {
         let plan = Plan::new(64 << 20, &info(0, 0, 0));
-        let failure = plan.check_available(&info(10, 6, 2)).unwrap_err();
+        let failure = super::super::explain::check_the_pool(&plan, &info(10, 6, 2)).unwrap_err();
         let err = anyhow::Error::new(failure);
         assert!(
             err.to_string()
@@ -121,7 +122,7 @@ mod tests {
             hint.contains("echo 10 > /proc/sys/vm/nr_hugepages"),
             "{hint}"
         );
-        assert!(plan.check_available(&info(40, 40, 0)).is_ok());
+        assert!(super::super::explain::check_the_pool(&plan, &info(40, 40, 0)).is_ok());
     }
 
     #[test]
@@ -132,9 +133,8 @@ mod tests {
             huge_surp: surp,
             ..info(0, 0, 0)
         };
-        assert!(plan.check_available(&overcommit(0)).is_ok());
-        let err = plan
-            .check_available(&overcommit(40))
+        assert!(super::super::explain::check_the_pool(&plan, &overcommit(0)).is_ok());
+        let err = super::super::explain::check_the_pool(&plan, &overcommit(40))
             .unwrap_err()
             .to_string();
         assert!(
@@ -147,7 +147,9 @@ mod tests {
     fn more_than_memory_can_hold_is_refused_without_a_reservation_command() {
         // 16 GiB available: 100000 GiB of huge pages cannot be reserved.
         let plan = Plan::new(100_000 << 30, &info(0, 0, 0));
-        let err = anyhow::Error::new(plan.check_available(&info(0, 0, 0)).unwrap_err());
+        let err = anyhow::Error::new(
+            super::super::explain::check_the_pool(&plan, &info(0, 0, 0)).unwrap_err(),
+        );
         assert!(
             err.to_string()
                 .contains("but only 16 GiB of memory is available"),

@@ -2,14 +2,8 @@
 //! key that unrelated processes agree on (racing_xsi_shm), or private to
 //! one process and its children (xsi_shm_mem, xsi_shm_mem_huge).
 //!
-//! | file | what |
-//! |---|---|
-//! | [`key`] | `ftok`: [`Key`], and what its failures mean |
-//! | [`segment`] | `shmget`, `shmat`, `shmdt`, `shmctl(IPC_RMID)`: [`Segment`], [`Attachment`] |
-//! | [`semaphore`] | `--lock semaphore`: `semget`, `semctl(SETVAL)`, `semop` with `SEM_UNDO` |
-//! | [`hugepages`] | `SHM_HUGETLB`: a size in whole huge pages ([`hugepages::Plan`]) |
-//! | [`reserve`] | `--reserve`: nr_hugepages raised for one run, and given back |
-//! | [`explain`] | what each failure means: hints, the kernel's limits, a free key |
+//! Which file holds what is mapped, once for the whole crate, in
+//! docs/architecture.md.
 //!
 //! Each owning type (segment, attachment, semaphore set, reservation)
 //! undoes itself in its `Drop`; the list of what exists on the machine is

@@ -1,6 +1,7 @@
 //! `--reserve`: raise vm.nr_hugepages for one run, and give back exactly
 //! what this run added when it ends.
 
+use super::explain;
 use super::explain::{pool_lock_held, reserve_needs_root, too_fragmented};
 use super::hugepages::{NR_HUGEPAGES, Plan};
 use crate::error::Failure;
@@ -39,7 +40,7 @@ impl Reservation {
     /// pages added so far are given back.
     pub fn ensure(plan: &Plan, info: &Meminfo) -> anyhow::Result<Option<Reservation>> {
         if info.huge_available() < plan.pages {
-            plan.check_reservable(info)?;
+            explain::check_reservable(plan, info)?;
         }
         if !nix::unistd::Uid::effective().is_root() {
             if info.huge_available() >= plan.pages {
@@ -54,7 +55,7 @@ impl Reservation {
         let info = Meminfo::read()?;
         let missing = plan.pages.saturating_sub(info.huge_available());
         if missing > 0 {
-            plan.check_reservable(&info)?;
+            explain::check_reservable(plan, &info)?;
         }
         // From here on, Drop gives back whatever this run added.
         let mut reservation = Reservation {
