@@ -1,6 +1,7 @@
-//! The frame around the article's memory demos: what is measured before,
-//! what is reported after, what the reader is told while the memory is
-//! held, and what is checked once it is released.
+//! The frame around the article's memory demos: what is refused before
+//! anything is made (explain.rs), what is reported after, what the reader
+//! is told while the memory is held, and what is checked once it is
+//! released.
 //!
 //! Each demo's `main.rs` keeps only the article's steps (create, zero,
 //! sleep, release) and calls these around them. The report goes to stdout

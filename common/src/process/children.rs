@@ -524,7 +524,8 @@ mod tests {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
             out.status.success(),
-            "subprocess failed:\n{stdout}\n{stderr}"
+            "subprocess failed ({}):\n{stdout}\n{stderr}",
+            out.status
         );
         (stdout, stderr)
     }

@@ -1,8 +1,10 @@
 //! `--lock MODE`, in one table: each mode's name, what it does (the help),
 //! and what it puts around the critical section (the explanation after a
 //! run). `--lock semaphore` is each family's own semaphore: [`Family`]
-//! holds, once, what each one is. A new mode is a row here and a branch in
-//! [`Lock::create`](super::Lock::create) and [`Lock::enter`](super::Lock::enter).
+//! holds, once, what each one is. A new mode is a variant and a row here,
+//! and a branch in each `match` of lock.rs that makes, joins, describes
+//! or takes a lock (`Lock::create`, `Lock::join`, `Lock::describe`,
+//! `Lock::mode`, `Lock::enter`).
 
 use clap::builder::PossibleValue;
 
@@ -67,12 +69,8 @@ impl LockMode {
 
 impl clap::ValueEnum for LockMode {
     fn value_variants<'a>() -> &'a [Self] {
-        &[
-            LockMode::None,
-            LockMode::Atomic,
-            LockMode::Flock,
-            LockMode::Semaphore,
-        ]
+        static ALL: [LockMode; MODES.len()] = [MODES[0].0, MODES[1].0, MODES[2].0, MODES[3].0];
+        &ALL
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {

@@ -127,17 +127,31 @@ pub fn pass_on_to(pids: &[AtomicI32]) {
 }
 
 /// Stop passing signals on: the fork loop's children have all been waited for.
+///
+/// A handler that another thread runs (a test harness has several; the
+/// kernel hands a process's signal to any of its threads) may still be
+/// reading the registered pids: this returns only once none is, so the
+/// caller may free them. A handler makes only non-blocking calls, so the
+/// wait is a few microseconds at most.
 pub fn pass_on_to_nobody() {
     CHILDREN_LEN.store(0, SeqCst);
     CHILDREN.store(std::ptr::null_mut(), SeqCst);
+    while PASSING.load(SeqCst) > 0 {
+        std::hint::spin_loop();
+    }
 }
+
+/// How many handlers are in [`pass_on`] right now, on any thread.
+static PASSING: AtomicUsize = AtomicUsize::new(0);
 
 /// In a handler: send `signal` to every registered pid that is still a
 /// child of this process (running, or dead but not yet waited for).
 fn pass_on(signal: libc::c_int) {
+    PASSING.fetch_add(1, SeqCst);
     let pids = CHILDREN.load(SeqCst);
     let len = CHILDREN_LEN.load(SeqCst);
     if pids.is_null() {
+        PASSING.fetch_sub(1, SeqCst);
         return;
     }
     // waitid and kill may set errno; the code the signal interrupted may be
@@ -154,6 +168,7 @@ fn pass_on(signal: libc::c_int) {
         }
     }
     Errno::set_raw(saved);
+    PASSING.fetch_sub(1, SeqCst);
 }
 
 /// Whether `pid` is a child of this process not yet waited for: waitid
@@ -189,11 +204,14 @@ extern "C" fn on_stall(_: libc::c_int) {
     pass_on(libc::SIGKILL);
 }
 
-/// SIGALRM routed to the stall handler while this lives; [`StallAlarm::arm`]
-/// sets the timer. Dropping it disarms the timer and puts the old action back.
+/// SIGALRM routed to the stall handler; [`StallAlarm::arm`] sets the
+/// timer, and dropping this disarms it. The handler stays: a SIGALRM that
+/// fired just before the timer was disarmed may reach another thread a
+/// moment later, and the default action would end the process. With no
+/// children registered, the handler does nothing.
 #[derive(Debug)]
 pub struct StallAlarm {
-    previous: Option<SigAction>,
+    _private: (),
 }
 
 impl StallAlarm {
@@ -206,8 +224,8 @@ impl StallAlarm {
         );
         // SAFETY: `on_stall` stores an atomic and calls `pass_on`, which
         // makes only async-signal-safe system calls (waitid, kill).
-        let previous = unsafe { sigaction(Signal::SIGALRM, &action) }.ok();
-        StallAlarm { previous }
+        let _ = unsafe { sigaction(Signal::SIGALRM, &action) };
+        StallAlarm { _private: () }
     }
 
     /// Go off in `after` (replacing any earlier setting): setitimer(ITIMER_REAL).
@@ -230,10 +248,6 @@ impl Default for StallAlarm {
 impl Drop for StallAlarm {
     fn drop(&mut self) {
         set_timer(Duration::ZERO);
-        if let Some(previous) = &self.previous {
-            // SAFETY: putting back the action that was there before.
-            let _ = unsafe { sigaction(Signal::SIGALRM, previous) };
-        }
     }
 }
 
