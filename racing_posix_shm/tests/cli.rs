@@ -13,6 +13,14 @@ use testkit::{Article, Lab, me, text};
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 const NO_ARGS: [&str; 0] = [];
 
+testkit::cases! { racing_posix_shm = BIN;
+    refusals all, racing, posix;
+    fn help_is_short_with_h_and_complete_with_help();
+    fn every_lock_mode_gives_exactly_count();
+    fn every_stopping_signal_under_every_lock_unlinks_the_object() = signals_under_every_lock;
+    fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs();
+}
+
 /// `--name NAME`
 fn named(name: &str) -> Vec<String> {
     vec![String::from("--name"), name.to_owned()]
@@ -155,84 +163,5 @@ fn another_users_object_names_the_owner() {
     assert!(!stderr.contains("rm /dev/shm"), "{stderr}");
     assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), "root's");
     drop(stale);
-    lab.assert_clean();
-}
-
-#[test]
-fn bad_names_are_usage_errors_that_state_the_rule() {
-    let lab = Lab::new();
-    let long = "x".repeat(252);
-    for (name, says) in [
-        ("", "the name is empty"),
-        ("/", "the name is empty"),
-        ("/a/b", "'/a/b' has a '/' inside"),
-        (long.as_str(), "the name is 252 bytes long"),
-        ("..", "is not a file name"),
-    ] {
-        let args = ["--name", name];
-        let out = lab.run(BIN, &args);
-        testkit::assert_usage_error(&args, &out, says);
-        assert!(text(&out.stderr).contains("'/' then 1 to 251 bytes with no other '/'"));
-    }
-    lab.assert_clean();
-}
-
-/// Every stopping signal while the children run, under every --lock:
-/// every child reaped, the name and the named semaphore unlinked, exit
-/// 128 + signal.
-#[test]
-fn every_stopping_signal_under_every_lock_unlinks_the_object() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let (object, semaphore) = (file_of(&name), format!("/dev/shm/sem.{}", &name[1..]));
-    testkit::assert_signals_release_every_lock(&lab, BIN, &named(&name), || {
-        !Path::new(&object).exists() && !Path::new(&semaphore).exists()
-    });
-    lab.assert_clean();
-}
-
-/// --lock atomic, flock and semaphore each make the result exact.
-#[test]
-fn every_lock_mode_gives_exactly_count() {
-    let lab = Lab::new();
-    testkit::assert_every_lock_is_exact(&lab, BIN, &named(&lab.name()));
-    lab.assert_clean();
-}
-
-/// A named POSIX semaphore stays taken when its holder dies: the
-/// children waiting for it find the holder dead, say so (once for all)
-/// and end, and the parent reports them all instead of hanging.
-#[test]
-fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &named(&name));
-    testkit::assert_the_waiters_said_the_holder_died(&stderr);
-    assert!(
-        stderr.contains(&format!(": /dev/shm/sem.{} is held by pid ", &name[1..])),
-        "{stderr}"
-    );
-    assert!(
-        !Path::new(&format!("/dev/shm/sem.{}", &name[1..])).exists(),
-        "the semaphore was unlinked"
-    );
-    lab.assert_clean();
-}
-
-/// `-h` is one line per flag; `--help` explains each flag in full, on its
-/// own, wrapped, with no literal backticks.
-#[test]
-fn help_is_short_with_h_and_complete_with_help() {
-    let lab = Lab::new();
-    testkit::assert_help_is_short_and_long(
-        &lab,
-        BIN,
-        &[
-            "POSIX共享内存",
-            "/dev/shm/sem.NAME",
-            "sem_open",
-            "/dev/shm/NAME",
-        ],
-    );
     lab.assert_clean();
 }

@@ -14,6 +14,13 @@ use testkit::{Article, Lab, me, text};
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 const NO_ARGS: [&str; 0] = [];
 
+testkit::cases! { racing_xsi_shm = BIN;
+    refusals all, racing, xsi;
+    fn help_is_short_with_h_and_complete_with_help();
+    fn every_lock_mode_gives_exactly_count();
+    fn every_stopping_signal_under_every_lock_removes_the_segment() = signals_under_every_lock;
+}
+
 /// A segment made by the test under `key`, holding `marker`, as a crashed
 /// earlier run would leave it. Removed when the returned value drops,
 /// whether the test passes or not.
@@ -175,46 +182,6 @@ fn a_missing_path_is_named() {
     lab.assert_clean();
 }
 
-#[test]
-fn bad_proj_ids_and_counts_are_usage_errors() {
-    let lab = Lab::new();
-    for (args, says) in [
-        (&["--proj-id", "0"][..], "those of 0 are 0x00"),
-        (&["--proj-id", "512"][..], "those of 512 are 0x00"),
-        (&["--proj-id", "abc"][..], "'abc' is not a whole number"),
-        (&["--proj-id", "99999999999"][..], "is not a whole number"),
-        (&["--count", "0"][..], "use 1 or more"),
-    ] {
-        testkit::assert_usage_error(args, &lab.run(BIN, args), says);
-    }
-    lab.assert_clean();
-}
-
-/// Every stopping signal while the children run, under every --lock:
-/// every child reaped, the segment and the semaphore set removed, exit
-/// 128 + signal.
-#[test]
-fn every_stopping_signal_under_every_lock_removes_the_segment() {
-    let lab = Lab::new();
-    let own = lab.key();
-    let key = own.key.clone();
-    testkit::assert_signals_release_every_lock(&lab, BIN, &own.with(&[]), || {
-        sysvipc::segment_with_key(key.raw()).is_none()
-            && common::system::sysvipc::semaphore_sets()
-                .iter()
-                .all(|set| set.key != key.raw())
-    });
-    lab.assert_clean();
-}
-
-/// --lock atomic, flock and semaphore each make the result exact.
-#[test]
-fn every_lock_mode_gives_exactly_count() {
-    let lab = Lab::new();
-    testkit::assert_every_lock_is_exact(&lab, BIN, &lab.key().with(&[]));
-    lab.assert_clean();
-}
-
 /// SEM_UNDO: the kernel gives the dead holder's semaphore back, so the
 /// other children finish; only the killed one is reported.
 #[test]
@@ -249,25 +216,6 @@ fn a_path_that_differs_per_process_is_refused_before_anything_is_created() {
     assert!(
         !stderr.contains("child pid"),
         "one error, from the parent: {stderr}"
-    );
-    lab.assert_clean();
-}
-
-/// `-h` is one line per flag; `--help` explains each flag in full, on its
-/// own, wrapped, with no literal backticks.
-#[test]
-fn help_is_short_with_h_and_complete_with_help() {
-    let lab = Lab::new();
-    testkit::assert_help_is_short_and_long(
-        &lab,
-        BIN,
-        &[
-            "XSI共享内存",
-            "semop with SEM_UNDO",
-            "ipcs -s",
-            "The article uses /etc/passwd",
-            "low 8 bits",
-        ],
     );
     lab.assert_clean();
 }
