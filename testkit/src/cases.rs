@@ -57,116 +57,40 @@ pub struct Program {
     pub memory: Option<Memory>,
 }
 
-const SHARED_CHAPTERS: [&str; 3] = ["fixing-the-race.md", "reliability.md", "three-names.md"];
+// The chapters about all three racing programs.
+const FIXING: &str = "fixing-the-race.md";
+const RELIABILITY: &str = "reliability.md";
+const THREE_NAMES: &str = "three-names.md";
 
+/// How the XSI memory demos say they released their segment.
+const SHMDT: &str = "released (shmdt, IPC_RMID on shmid {id})";
+
+#[rustfmt::skip]
 pub const PROGRAMS: [Program; 6] = [
-    Program {
-        name: "racing_mmap",
-        names: Names::None,
-        help: &[
-            "mmap内存共享映射",
-            "sem_init with pshared=1",
-            "Every mode but none gives exactly --count",
-            "MAP_PRIVATE",
-            "--count <N>",
-            "--sleep-us <MICROSECONDS>",
-            "[default: 100]",
-        ],
-        chapters: &[
-            "racing_mmap.md",
-            "README.md",
-            SHARED_CHAPTERS[0],
-            SHARED_CHAPTERS[1],
-            SHARED_CHAPTERS[2],
-        ],
-        seed: 0x5eed_0001,
-        memory: None,
-    },
-    Program {
-        name: "racing_xsi_shm",
-        names: Names::Key,
-        help: &[
-            "XSI共享内存",
-            "semop with SEM_UNDO",
-            "ipcs -s",
-            "The article uses /etc/passwd",
-            "low 8 bits",
-        ],
-        chapters: &[
-            "racing_xsi_shm.md",
-            SHARED_CHAPTERS[0],
-            SHARED_CHAPTERS[1],
-            SHARED_CHAPTERS[2],
-        ],
-        seed: 0x5eed_0002,
-        memory: None,
-    },
-    Program {
-        name: "racing_posix_shm",
-        names: Names::Name,
-        help: &[
-            "POSIX共享内存",
-            "/dev/shm/sem.NAME",
-            "sem_open",
-            "/dev/shm/NAME",
-        ],
-        chapters: &[
-            "racing_posix_shm.md",
-            SHARED_CHAPTERS[0],
-            SHARED_CHAPTERS[1],
-            SHARED_CHAPTERS[2],
-        ],
-        seed: 0x5eed_0003,
-        memory: None,
-    },
-    Program {
-        name: "mmap_mem",
-        names: Names::None,
-        help: &[
-            "mmap内存共享映射",
-            "1024*1024*1023*2",
-            "sleeps 3000 s",
-            "first written",
-        ],
+    Program { name: "racing_mmap", names: Names::None, seed: 0x5eed_0001, memory: None,
+        help: &["mmap内存共享映射", "sem_init with pshared=1", "Every mode but none gives exactly --count",
+            "MAP_PRIVATE", "--count <N>", "--sleep-us <MICROSECONDS>", "[default: 100]"],
+        chapters: &["racing_mmap.md", "README.md", FIXING, RELIABILITY, THREE_NAMES] },
+    Program { name: "racing_xsi_shm", names: Names::Key, seed: 0x5eed_0002, memory: None,
+        help: &["XSI共享内存", "semop with SEM_UNDO", "ipcs -s", "The article uses /etc/passwd", "low 8 bits"],
+        chapters: &["racing_xsi_shm.md", FIXING, RELIABILITY, THREE_NAMES] },
+    Program { name: "racing_posix_shm", names: Names::Name, seed: 0x5eed_0003, memory: None,
+        help: &["POSIX共享内存", "/dev/shm/sem.NAME", "sem_open", "/dev/shm/NAME"],
+        chapters: &["racing_posix_shm.md", FIXING, RELIABILITY, THREE_NAMES] },
+    Program { name: "mmap_mem", names: Names::None, seed: 0x5eed_0004,
+        help: &["mmap内存共享映射", "1024*1024*1023*2", "sleeps 3000 s", "first written"],
         chapters: &["mmap_mem.md", "observing.md"],
-        seed: 0x5eed_0004,
-        memory: Some(Memory {
-            mapped: "mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): 64 MiB mapped\n",
-            released: "released (munmap)",
-        }),
-    },
-    Program {
-        name: "xsi_shm_mem",
-        names: Names::None,
-        help: &[
-            "XSI共享内存",
-            "IPC_PRIVATE",
-            "even a SIGKILL can no longer leak it",
-        ],
+        memory: Some(Memory { released: "released (munmap)", mapped:
+            "mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): 64 MiB mapped\n" }) },
+    Program { name: "xsi_shm_mem", names: Names::None, seed: 0x5eed_0005,
+        help: &["XSI共享内存", "IPC_PRIVATE", "even a SIGKILL can no longer leak it"],
         chapters: &["xsi_shm_mem.md"],
-        seed: 0x5eed_0005,
-        memory: Some(Memory {
-            mapped: "shmget(IPC_PRIVATE, 67108864, 0600) = shmid ",
-            released: "released (shmdt, IPC_RMID on shmid {id})",
-        }),
-    },
-    Program {
-        name: "xsi_shm_mem_huge",
-        names: Names::None,
-        help: &[
-            "XSI共享内存",
-            "SHM_HUGETLB",
-            "even a SIGKILL can no longer leak it",
-            "Root only",
-            "gives back the",
-        ],
+        memory: Some(Memory { released: SHMDT, mapped: "shmget(IPC_PRIVATE, 67108864, 0600) = shmid " }) },
+    Program { name: "xsi_shm_mem_huge", names: Names::None, seed: 0x5eed_0006,
+        help: &["XSI共享内存", "SHM_HUGETLB", "even a SIGKILL can no longer leak it", "Root only", "gives back the"],
         chapters: &["xsi_shm_mem_huge.md"],
-        seed: 0x5eed_0006,
-        memory: Some(Memory {
-            mapped: "shmget(IPC_PRIVATE, 67108864, SHM_HUGETLB|0600) = shmid ",
-            released: "released (shmdt, IPC_RMID on shmid {id})",
-        }),
-    },
+        memory: Some(Memory { released: SHMDT,
+            mapped: "shmget(IPC_PRIVATE, 67108864, SHM_HUGETLB|0600) = shmid " }) },
 ];
 
 /// The program of this name in [`PROGRAMS`].
