@@ -8,6 +8,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use testkit::cases::lab_with_default;
+use testkit::output::assert_says;
 use testkit::{Article, Lab, me, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
@@ -54,18 +56,9 @@ impl Drop for StaleFile {
 /// program must refuse and leave it alone, and that is what is checked.
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment_and_unlinks_the_object() {
-    let lab = Lab::machine();
-    if let Err(holder) = lab.use_default(&Article::name()) {
-        let out = lab.run(BIN, &NO_ARGS);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
-        testkit::say(&format!(
-            "{holder} holds the article's name: checked that the program refuses it and leaves it alone"
-        ));
-        lab.assert_clean();
+    let Some(lab) = lab_with_default(Lab::machine(), BIN, &Article::name(), &[]) else {
         return;
-    }
+    };
     let (_, stderr) = testkit::race(&lab, BIN, &NO_ARGS, 100);
     assert!(
         stderr.starts_with("created /shm as /dev/shm/shm\n"),
@@ -82,10 +75,8 @@ fn one_child_gives_exactly_one_and_the_articles_bare_name_works() {
     let bare = name.trim_start_matches('/');
     let (n, stderr) = testkit::race(&lab, BIN, &["--name", bare, "--count", "1"], 1);
     assert_eq!(n, 1);
-    assert!(
-        stderr.starts_with(&format!("created {name} as /dev/shm{name}\n")),
-        "{stderr}"
-    );
+    let created = format!("created {name} as /dev/shm{name}\n");
+    assert!(stderr.starts_with(&created), "{stderr}");
     lab.assert_clean();
 }
 
@@ -103,32 +94,24 @@ fn an_existing_object_is_reported_and_left_untouched() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(out.stdout.is_empty());
-        assert!(
-            stderr.starts_with(&format!(
-                "racing_posix_shm: shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, 0600) failed: EEXIST (File exists)\n"
-            )),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains(&format!(
-                "/dev/shm{name} already exists (owner {}, mode 0600, {} bytes",
-                me(),
-                content.len()
-            )),
-            "{stderr}"
-        );
-        assert_eq!(
-            stderr.contains(&format!("Remove it with: rm /dev/shm{name}")),
-            rm,
-            "{stderr}"
-        );
+        let shm_open =
+            "shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, 0600) failed: EEXIST (File exists)\n";
+        let first = format!("racing_posix_shm: {}", shm_open.replace("{name}", &name));
+        assert!(stderr.starts_with(&first), "{stderr}");
+        let (owner, size) = (me(), content.len());
+        let exists =
+            format!("/dev/shm{name} already exists (owner {owner}, mode 0600, {size} bytes");
+        assert_says(&stderr, &[&exists, &format!("--name {name}-2")]);
+        let offers_rm = stderr.contains(&format!("Remove it with: rm /dev/shm{name}"));
+        assert_eq!(offers_rm, rm, "{stderr}");
         if !rm {
-            assert!(
-                stderr.contains("not something this program left (it makes no object of\n      that size), so it is left alone."),
-                "{stderr}"
+            assert_says(
+                &stderr,
+                &[
+                    "not something this program left (it makes no object of\n      that size), so it is left alone.",
+                ],
             );
         }
-        assert!(stderr.contains(&format!("--name {name}-2")), "{stderr}");
         // The article's O_TRUNC would have emptied it; O_EXCL leaves it be.
         assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), content);
         drop(stale);
@@ -151,14 +134,13 @@ fn another_users_object_names_the_owner() {
     let out = lab.spawn(nobody).finish();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("EEXIST"), "{stderr}");
-    assert!(
-        stderr.contains("(owner uid 0 (root), mode 0600, 6 bytes"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("): uid 0 (root)'s, not yours; it is left alone."),
-        "{stderr}"
+    assert_says(
+        &stderr,
+        &[
+            "EEXIST",
+            "(owner uid 0 (root), mode 0600, 6 bytes",
+            "): uid 0 (root)'s, not yours; it is left alone.",
+        ],
     );
     assert!(!stderr.contains("rm /dev/shm"), "{stderr}");
     assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), "root's");

@@ -161,7 +161,9 @@ fn own_key(own: &[String]) -> i32 {
 /// `fn NAME();` runs the case `testkit::cases::NAME`; `fn NAME() = CASE;`
 /// runs `CASE` under the program's own name for it; `race fn NAME(ARGS) =>
 /// COUNT give RANGE;` is a run of COUNT children whose result is in RANGE
-/// ([`race_gives`]); `refusals A, B;` makes a test of each row of those
+/// ([`race_gives`]); `error fn NAME(ARGS) => FIRST, MORE…;` is one clear
+/// error before anything is created ([`assert_one_clear_error`]);
+/// `refusals A, B;` makes a test of each row of those
 /// groups of [`refusals!`](crate::refusals!).
 #[macro_export]
 macro_rules! cases {
@@ -185,6 +187,14 @@ macro_rules! cases {
         fn $name() {
             let program = $crate::cases::program(stringify!($program));
             $crate::cases::race_gives(program, $bin, &[$($arg),*], $count, $range);
+        }
+        $crate::cases!(@each $program, $bin; $($rest)*);
+    };
+    (@each $program:ident, $bin:expr;
+        error fn $name:ident($($arg:expr),*) => $($says:expr),+; $($rest:tt)*) => {
+        #[test]
+        fn $name() {
+            $crate::cases::assert_one_clear_error($bin, &[$($arg),*], &[$($says),+]);
         }
         $crate::cases!(@each $program, $bin; $($rest)*);
     };
@@ -276,6 +286,44 @@ pub fn race_gives(
     let (n, _) = checks::race(&lab, bin, &checks::with(&program.own(&lab), args), count);
     assert!(gives.contains(&n), "{args:?}: shm_p {n}, not in {gives:?}");
     lab.assert_clean();
+}
+
+/// `bin args` fails before it creates anything, with one error from the
+/// parent: exit 1, nothing on stdout, stderr starting with `says[0]` and
+/// holding the rest, no child speaking.
+pub fn assert_one_clear_error(bin: &str, args: &[&str], says: &[&str]) {
+    let lab = Lab::new();
+    let out = lab.run(bin, args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
+    assert!(stderr.starts_with(says[0]), "{stderr}");
+    assert_says(&stderr, &says[1..]);
+    assert!(
+        !stderr.contains("child pid"),
+        "one error, from the parent: {stderr}"
+    );
+    lab.assert_clean();
+}
+
+/// `lab`, if `default` (the article's key or name) is free for it. If an
+/// object this test may not touch holds it, the program run without
+/// arguments is checked to refuse it, saying EEXIST and each of `says`,
+/// and to leave it alone; then `None`.
+pub fn lab_with_default(lab: Lab, bin: &str, default: &Article, says: &[&str]) -> Option<Lab> {
+    let Err(holder) = lab.use_default(default) else {
+        return Some(lab);
+    };
+    let out = lab.run(bin, &[] as &[&str]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_says(&stderr, &["failed: EEXIST (File exists)"]);
+    assert_says(&stderr, says);
+    crate::say(&format!(
+        "{holder} holds the article's default: checked that the program refuses it and leaves it alone"
+    ));
+    lab.assert_clean();
+    None
 }
 
 /// `-h` is one line per flag; `--help` explains each flag in full, on its
