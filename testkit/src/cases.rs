@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 
 use crate::generated::{
     Flag, MEMORY_DEFAULTS, Random, assert_generated_flags_never_crash, file_flag, linger_flag,
-    memory_demo_flags, number_edges, racing_flags,
+    memory_demo_flags, racing_flags,
 };
 use crate::lab::{Article, Lab};
 use crate::output::{assert_says, change, faults, text};
@@ -583,9 +583,7 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
             lab.claim_every_key_of(&lab.key());
             let paths = ["/nonexistent", "/proc/self/status", "", "/", "🦀"];
             flags.extend([
-                Flag::new("--proj-id", &[])
-                    .and(number_edges())
-                    .or(random.numbers(20, 1, 255)),
+                Flag::number("--proj-id", random.numbers(20, 1, 255)),
                 Flag::new("--path", &paths).or([own[1].clone()]),
                 linger_flag(),
             ]);
