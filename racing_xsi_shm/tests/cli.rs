@@ -9,7 +9,7 @@
 use common::SharedCounter;
 use common::system::sysvipc;
 use common::xsi::{Key, Segment};
-use testkit::cases::lab_with_default;
+use testkit::cases::{assert_a_leftover_of_root_is_left_alone, lab_with_default};
 use testkit::output::assert_says;
 use testkit::{Article, Lab, me, text};
 
@@ -131,25 +131,13 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
 fn another_users_segment_names_the_owner_and_is_left_untouched() {
     let lab = Lab::new();
     let own = lab.key();
-    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
-        testkit::skip("needs root to create a segment as one user and run the program as another");
-        return;
-    };
-    let roots = stale_segment(own.key.clone(), 77);
-    nobody.args(own.with(&[]));
-    let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_says(
-        &stderr,
-        &[
-            "EEXIST",
-            "owner uid 0 (root), mode 0600, 4 bytes, 0 attached):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id ",
-        ],
-    );
-    assert!(!stderr.contains("ipcrm"), "{stderr}");
-    assert_eq!(marker_of(&roots), 77);
-    drop(roots);
+    let says = "owner uid 0 (root), mode 0600, 4 bytes, 0 attached):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id ";
+    let plant = || stale_segment(own.key.clone(), 77);
+    let roots =
+        assert_a_leftover_of_root_is_left_alone(&lab, BIN, &own.with(&[]), plant, &[says], "ipcrm");
+    if let Some(roots) = roots {
+        assert_eq!(marker_of(&roots), 77);
+    }
     lab.assert_clean();
 }
 

@@ -326,6 +326,34 @@ pub fn lab_with_default(lab: Lab, bin: &str, default: &Article, says: &[&str]) -
     None
 }
 
+/// Root's leftover under the run's key or name (made by `plant`), and the
+/// program run as nobody with `args`: exit 1, EEXIST, each of `says`, and
+/// no `never` (a remedy that would fail for nobody). Returns what `plant`
+/// made, for the test to see it untouched; `None`, saying why, without
+/// root.
+pub fn assert_a_leftover_of_root_is_left_alone<T>(
+    lab: &Lab,
+    bin: &str,
+    args: &[String],
+    plant: impl FnOnce() -> T,
+    says: &[&str],
+    never: &str,
+) -> Option<T> {
+    let Some(mut nobody) = lab.as_nobody(bin, None) else {
+        crate::skip("needs root to create an object as one user and run the program as another");
+        return None;
+    };
+    let planted = plant();
+    nobody.args(args);
+    let out = lab.spawn(nobody).finish();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_says(&stderr, &["EEXIST"]);
+    assert_says(&stderr, says);
+    assert!(!stderr.contains(never), "{stderr}");
+    Some(planted)
+}
+
 /// `-h` is one line per flag; `--help` explains each flag in full, on its
 /// own, wrapped, with no literal backticks ([`Program::help`]).
 pub fn help_is_short_with_h_and_complete_with_help(program: &Program, bin: &str) {
