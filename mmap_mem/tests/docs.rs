@@ -1,13 +1,5 @@
-//! The console transcripts of the chapters below, in both editions (docs/ and
-//! docs/zh/), run against the real binary
-//! (see `testkit::check_transcripts`).
+//! The console transcripts of mmap_mem's chapters (`testkit::cases`).
 
-#[test]
-fn chapter_transcripts_match_the_program() {
-    testkit::check_transcripts(
-        "mmap_mem",
-        env!("CARGO_BIN_EXE_mmap_mem"),
-        &["mmap_mem.md", "observing.md"],
-        &[],
-    );
+testkit::cases! { mmap_mem = env!("CARGO_BIN_EXE_mmap_mem");
+    fn chapter_transcripts_match_the_program();
 }

@@ -1,17 +1,7 @@
 //! mmap_mem and a stopping signal during `--hold forever`: acted on within
-//! 100 ms, sent to the program alone or to its whole process group. The
-//! cases, the measure and why it was chosen: `testkit::react`. The
-//! machine lab: the demo moves Shmem by 16 MiB, which another user's
-//! memory test must not see.
+//! 100 ms (`testkit::react`).
 
-use testkit::Lab;
-use testkit::react::assert_stopping_signals_are_acted_on_promptly;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mmap_mem");
-
-#[test]
-fn a_stopping_signal_ends_the_hold_within_100_ms() {
-    let lab = Lab::machine();
-    assert_stopping_signals_are_acted_on_promptly(&lab, "mmap_mem", BIN, &[]);
-    lab.assert_clean();
+testkit::cases! { mmap_mem = env!("CARGO_BIN_EXE_mmap_mem");
+    fn a_stopping_signal_ends_the_hold_within_100_ms() =
+        a_stopping_signal_is_acted_on_within_100_ms_in_every_phase;
 }

@@ -10,6 +10,23 @@ use testkit::{Lab, shm_p, text};
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 const NO_ARGS: [&str; 0] = [];
 
+testkit::cases! { racing_mmap = BIN;
+    refusals all, racing;
+    race fn one_child_cannot_race_so_the_result_is_exactly_one("--count", "1") => 1 give 1..=1;
+    // docs/racing_mmap.md, exercise 3: with a pause of 0.1 s, all three
+    // children read 0 before the first one writes: one update survives.
+    race fn three_children_with_a_long_pause_all_read_zero("--count", "3", "--sleep-us", "100000")
+        => 3 give 1..=1;
+    race fn five_hundred_children_without_a_pause_stay_in_range("--count", "500", "--sleep-us", "0")
+        => 500 give 1..=500;
+    // The lab pipes stdout; the race asserts the one line.
+    race fn stdout_into_a_pipe_holds_the_line_once("--count", "50") => 50 give 1..=50;
+    fn help_is_short_with_h_and_complete_with_help();
+    fn every_lock_mode_gives_exactly_count();
+    fn every_stopping_signal_under_every_lock_ends_the_run_cleanly() = signals_under_every_lock;
+    fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs();
+}
+
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment() {
     let lab = Lab::new();
@@ -18,78 +35,6 @@ fn with_no_arguments_it_runs_the_articles_experiment() {
         stderr.contains(&format!("got {n}, so {} ", 100 - n)),
         "lost updates counted: {stderr}"
     );
-    lab.assert_clean();
-}
-
-#[test]
-fn one_child_cannot_race_so_the_result_is_exactly_one() {
-    let lab = Lab::new();
-    assert_eq!(testkit::race(&lab, BIN, &["--count", "1"], 1).0, 1);
-    lab.assert_clean();
-}
-
-/// docs/racing_mmap.md, exercise 3: with a pause of 0.1 s, all three
-/// children read 0 before the first one writes, so exactly one update
-/// survives.
-#[test]
-fn three_children_with_a_long_pause_all_read_zero() {
-    let lab = Lab::new();
-    let (n, _) = testkit::race(&lab, BIN, &["--count", "3", "--sleep-us", "100000"], 3);
-    assert_eq!(n, 1);
-    lab.assert_clean();
-}
-
-#[test]
-fn five_hundred_children_without_a_pause_stay_in_range() {
-    let lab = Lab::new();
-    testkit::race(&lab, BIN, &["--count", "500", "--sleep-us", "0"], 500);
-    lab.assert_clean();
-}
-
-#[test]
-fn stdout_into_a_pipe_holds_the_line_once() {
-    let lab = Lab::new();
-    // The lab pipes stdout; `race` asserts the one line.
-    testkit::race(&lab, BIN, &["--count", "50"], 50);
-    lab.assert_clean();
-}
-
-#[test]
-fn bad_counts_and_unknown_flags_are_usage_errors() {
-    let lab = Lab::new();
-    for (args, says) in [
-        (&["--count", "0"][..], "use 1 or more"),
-        (&["--count", "-3"][..], "use 1 or more"),
-        (&["--count", "abc"][..], "'abc' is not a whole number"),
-        (
-            &["--count", "2147483648"][..],
-            "children: the article's loop forks them all before waiting for any",
-        ),
-        (
-            &["--sleep-us", "-1"][..],
-            "'-1' is not a whole number of microseconds",
-        ),
-        (&["--bogus"][..], "unexpected argument '--bogus'"),
-    ] {
-        testkit::assert_usage_error(args, &lab.run(BIN, args), says);
-    }
-    lab.assert_clean();
-}
-
-#[test]
-fn help_names_the_article_section_and_the_flags() {
-    let lab = Lab::new();
-    let out = lab.run(BIN, &["--help"]);
-    assert!(out.status.success());
-    let help = text(&out.stdout);
-    for needle in [
-        "mmap内存共享映射",
-        "--count <N>",
-        "--sleep-us <MICROSECONDS>",
-        "[default: 100]",
-    ] {
-        assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
-    }
     lab.assert_clean();
 }
 
@@ -112,60 +57,6 @@ fn a_private_mapping_is_not_shared_so_the_parent_reads_zero() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(shm_p(&text(&out.stdout)), 0);
     assert!(text(&out.stderr).contains("MAP_PRIVATE"));
-    lab.assert_clean();
-}
-
-/// Ctrl-C, SIGTERM, a closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) while
-/// the children run, under every --lock: the parent passes the signal on,
-/// waits for every child, prints no result, removes its lock file, and
-/// exits with 128 + the signal number, promptly although each child would
-/// sleep 5 s.
-#[test]
-fn every_stopping_signal_under_every_lock_ends_the_run_cleanly() {
-    let lab = Lab::new();
-    testkit::assert_signals_release_every_lock(&lab, BIN, &[], || true);
-    lab.assert_clean();
-}
-
-/// --lock atomic, flock and semaphore each make the result exact.
-#[test]
-fn every_lock_mode_gives_exactly_count() {
-    let lab = Lab::new();
-    testkit::assert_every_lock_is_exact(&lab, BIN, &[]);
-    lab.assert_clean();
-}
-
-/// An unnamed POSIX semaphore stays taken when its holder dies: the
-/// children waiting for it find the holder dead, say so (once for all)
-/// and end, and the parent reports them all instead of hanging.
-#[test]
-fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs() {
-    let lab = Lab::new();
-    let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &[]);
-    testkit::assert_the_waiters_said_the_holder_died(&stderr);
-    assert!(
-        stderr.contains("racing_mmap: child pid ")
-            && stderr.contains(": the unnamed semaphore in the mapping is held by pid "),
-        "{stderr}"
-    );
-    lab.assert_clean();
-}
-
-/// `-h` is one line per flag; `--help` explains each flag in full, on its
-/// own, wrapped, with no literal backticks.
-#[test]
-fn help_is_short_with_h_and_complete_with_help() {
-    let lab = Lab::new();
-    testkit::assert_help_is_short_and_long(
-        &lab,
-        BIN,
-        &[
-            "mmap内存共享映射",
-            "sem_init with pshared=1",
-            "Every mode but none gives exactly --count",
-            "MAP_PRIVATE",
-        ],
-    );
     lab.assert_clean();
 }
 

@@ -8,10 +8,20 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use testkit::cases::{assert_a_leftover_of_root_is_left_alone, lab_with_default};
+use testkit::output::assert_says;
 use testkit::{Article, Lab, me, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 const NO_ARGS: [&str; 0] = [];
+
+testkit::cases! { racing_posix_shm = BIN;
+    refusals all, racing, posix;
+    fn help_is_short_with_h_and_complete_with_help();
+    fn every_lock_mode_gives_exactly_count();
+    fn every_stopping_signal_under_every_lock_unlinks_the_object() = signals_under_every_lock;
+    fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs();
+}
 
 /// `--name NAME`
 fn named(name: &str) -> Vec<String> {
@@ -46,18 +56,9 @@ impl Drop for StaleFile {
 /// program must refuse and leave it alone, and that is what is checked.
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment_and_unlinks_the_object() {
-    let lab = Lab::machine();
-    if let Err(holder) = lab.use_default(&Article::name()) {
-        let out = lab.run(BIN, &NO_ARGS);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
-        testkit::say(&format!(
-            "{holder} holds the article's name: checked that the program refuses it and leaves it alone"
-        ));
-        lab.assert_clean();
+    let Some(lab) = lab_with_default(Lab::machine(), BIN, &Article::name(), &[]) else {
         return;
-    }
+    };
     let (_, stderr) = testkit::race(&lab, BIN, &NO_ARGS, 100);
     assert!(
         stderr.starts_with("created /shm as /dev/shm/shm\n"),
@@ -74,10 +75,8 @@ fn one_child_gives_exactly_one_and_the_articles_bare_name_works() {
     let bare = name.trim_start_matches('/');
     let (n, stderr) = testkit::race(&lab, BIN, &["--name", bare, "--count", "1"], 1);
     assert_eq!(n, 1);
-    assert!(
-        stderr.starts_with(&format!("created {name} as /dev/shm{name}\n")),
-        "{stderr}"
-    );
+    let created = format!("created {name} as /dev/shm{name}\n");
+    assert!(stderr.starts_with(&created), "{stderr}");
     lab.assert_clean();
 }
 
@@ -95,32 +94,24 @@ fn an_existing_object_is_reported_and_left_untouched() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(out.stdout.is_empty());
-        assert!(
-            stderr.starts_with(&format!(
-                "racing_posix_shm: shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, 0600) failed: EEXIST (File exists)\n"
-            )),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains(&format!(
-                "/dev/shm{name} already exists (owner {}, mode 0600, {} bytes",
-                me(),
-                content.len()
-            )),
-            "{stderr}"
-        );
-        assert_eq!(
-            stderr.contains(&format!("Remove it with: rm /dev/shm{name}")),
-            rm,
-            "{stderr}"
-        );
+        let shm_open =
+            "shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, 0600) failed: EEXIST (File exists)\n";
+        let first = format!("racing_posix_shm: {}", shm_open.replace("{name}", &name));
+        assert!(stderr.starts_with(&first), "{stderr}");
+        let (owner, size) = (me(), content.len());
+        let exists =
+            format!("/dev/shm{name} already exists (owner {owner}, mode 0600, {size} bytes");
+        assert_says(&stderr, &[&exists, &format!("--name {name}-2")]);
+        let offers_rm = stderr.contains(&format!("Remove it with: rm /dev/shm{name}"));
+        assert_eq!(offers_rm, rm, "{stderr}");
         if !rm {
-            assert!(
-                stderr.contains("not something this program left (it makes no object of\n      that size), so it is left alone."),
-                "{stderr}"
+            assert_says(
+                &stderr,
+                &[
+                    "not something this program left (it makes no object of\n      that size), so it is left alone.",
+                ],
             );
         }
-        assert!(stderr.contains(&format!("--name {name}-2")), "{stderr}");
         // The article's O_TRUNC would have emptied it; O_EXCL leaves it be.
         assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), content);
         drop(stale);
@@ -134,105 +125,22 @@ fn an_existing_object_is_reported_and_left_untouched() {
 fn another_users_object_names_the_owner() {
     let lab = Lab::new();
     let name = lab.name();
-    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
-        testkit::skip("needs root to create an object as one user and run the program as another");
-        return;
-    };
-    let stale = StaleFile::new(file_of(&name), "root's");
-    nobody.args(named(&name));
-    let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("EEXIST"), "{stderr}");
-    assert!(
-        stderr.contains("(owner uid 0 (root), mode 0600, 6 bytes"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("): uid 0 (root)'s, not yours; it is left alone."),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("rm /dev/shm"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), "root's");
-    drop(stale);
-    lab.assert_clean();
-}
-
-#[test]
-fn bad_names_are_usage_errors_that_state_the_rule() {
-    let lab = Lab::new();
-    let long = "x".repeat(252);
-    for (name, says) in [
-        ("", "the name is empty"),
-        ("/", "the name is empty"),
-        ("/a/b", "'/a/b' has a '/' inside"),
-        (long.as_str(), "the name is 252 bytes long"),
-        ("..", "is not a file name"),
-    ] {
-        let args = ["--name", name];
-        let out = lab.run(BIN, &args);
-        testkit::assert_usage_error(&args, &out, says);
-        assert!(text(&out.stderr).contains("'/' then 1 to 251 bytes with no other '/'"));
-    }
-    lab.assert_clean();
-}
-
-/// Every stopping signal while the children run, under every --lock:
-/// every child reaped, the name and the named semaphore unlinked, exit
-/// 128 + signal.
-#[test]
-fn every_stopping_signal_under_every_lock_unlinks_the_object() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let (object, semaphore) = (file_of(&name), format!("/dev/shm/sem.{}", &name[1..]));
-    testkit::assert_signals_release_every_lock(&lab, BIN, &named(&name), || {
-        !Path::new(&object).exists() && !Path::new(&semaphore).exists()
-    });
-    lab.assert_clean();
-}
-
-/// --lock atomic, flock and semaphore each make the result exact.
-#[test]
-fn every_lock_mode_gives_exactly_count() {
-    let lab = Lab::new();
-    testkit::assert_every_lock_is_exact(&lab, BIN, &named(&lab.name()));
-    lab.assert_clean();
-}
-
-/// A named POSIX semaphore stays taken when its holder dies: the
-/// children waiting for it find the holder dead, say so (once for all)
-/// and end, and the parent reports them all instead of hanging.
-#[test]
-fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &named(&name));
-    testkit::assert_the_waiters_said_the_holder_died(&stderr);
-    assert!(
-        stderr.contains(&format!(": /dev/shm/sem.{} is held by pid ", &name[1..])),
-        "{stderr}"
-    );
-    assert!(
-        !Path::new(&format!("/dev/shm/sem.{}", &name[1..])).exists(),
-        "the semaphore was unlinked"
-    );
-    lab.assert_clean();
-}
-
-/// `-h` is one line per flag; `--help` explains each flag in full, on its
-/// own, wrapped, with no literal backticks.
-#[test]
-fn help_is_short_with_h_and_complete_with_help() {
-    let lab = Lab::new();
-    testkit::assert_help_is_short_and_long(
+    let says = [
+        "(owner uid 0 (root), mode 0600, 6 bytes",
+        "): uid 0 (root)'s, not yours; it is left alone.",
+    ];
+    let plant = || StaleFile::new(file_of(&name), "root's");
+    let stale = assert_a_leftover_of_root_is_left_alone(
         &lab,
         BIN,
-        &[
-            "POSIX共享内存",
-            "/dev/shm/sem.NAME",
-            "sem_open",
-            "/dev/shm/NAME",
-        ],
+        &named(&name),
+        plant,
+        &says,
+        "rm /dev/shm",
     );
+    if let Some(stale) = stale {
+        assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), "root's");
+        drop(stale);
+    }
     lab.assert_clean();
 }

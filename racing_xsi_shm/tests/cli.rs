@@ -9,10 +9,28 @@
 use common::SharedCounter;
 use common::system::sysvipc;
 use common::xsi::{Key, Segment};
+use testkit::cases::{assert_a_leftover_of_root_is_left_alone, lab_with_default};
+use testkit::output::assert_says;
 use testkit::{Article, Lab, me, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 const NO_ARGS: [&str; 0] = [];
+
+testkit::cases! { racing_xsi_shm = BIN;
+    refusals all, racing, xsi;
+    fn help_is_short_with_h_and_complete_with_help();
+    fn every_lock_mode_gives_exactly_count();
+    fn every_stopping_signal_under_every_lock_removes_the_segment() = signals_under_every_lock;
+    error fn a_missing_path_is_named("--path", "/no/such/file")
+        => "racing_xsi_shm: ftok(\"/no/such/file\", 1234) failed: ENOENT (No such file or directory)\n",
+            "hint: /no/such/file does not exist.";
+    // A different file in every process: each child's ftok would give
+    // another key. Refused up front, in the parent, saying why.
+    error fn a_path_that_differs_per_process_is_refused_before_anything_is_created(
+        "--path", "/proc/self/status")
+        => "racing_xsi_shm: ftok(\"/proc/self/status\", 1234) failed: EINVAL",
+            "a different file in\n      every process";
+}
 
 /// A segment made by the test under `key`, holding `marker`, as a crashed
 /// earlier run would leave it. Removed when the returned value drops,
@@ -36,20 +54,10 @@ fn marker_of(segment: &Segment) -> i32 {
 /// program must refuse and leave it alone, and that is what is checked.
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment_and_removes_the_segment() {
-    let lab = Lab::machine();
-    let key = Key::ftok(std::path::Path::new("/etc/passwd"), 1234).unwrap();
-    if let Err(holder) = lab.use_default(&Article::key()) {
-        let out = lab.run(BIN, &NO_ARGS);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
-        assert!(stderr.contains("--proj-id"), "{stderr}");
-        testkit::say(&format!(
-            "{holder} holds the article's key: checked that the program refuses it and leaves it alone"
-        ));
-        lab.assert_clean();
+    let Some(lab) = lab_with_default(Lab::machine(), BIN, &Article::key(), &["--proj-id"]) else {
         return;
-    }
+    };
+    let key = Key::ftok(std::path::Path::new("/etc/passwd"), 1234).unwrap();
     let (_, stderr) = testkit::race(&lab, BIN, &NO_ARGS, 100);
     let says = format!(
         "key {key} = ftok(\"/etc/passwd\", 1234): proj_id 1234 → 0xd2 (ftok keeps only its low 8 bits)"
@@ -74,17 +82,9 @@ fn one_child_gives_exactly_one_and_another_proj_id_another_key() {
     for own in [first, second] {
         let (n, stderr) = testkit::race(&lab, BIN, &own.with(&["--count", "1"]), 1);
         assert_eq!(n, 1);
-        assert!(
-            stderr.starts_with(&format!(
-                "key {} = ftok(\"{}\", {}): proj_id {} → {:#04x}",
-                own.key,
-                own.path.display(),
-                own.proj_id,
-                own.proj_id,
-                own.proj_id
-            )),
-            "{stderr}"
-        );
+        let (key, path, id) = (&own.key, own.path.display(), own.proj_id);
+        let says = format!("key {key} = ftok(\"{path}\", {id}): proj_id {id} → {id:#04x}");
+        assert!(stderr.starts_with(&says), "{stderr}");
     }
     lab.assert_clean();
 }
@@ -99,33 +99,27 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty(), "no result: {:?}", text(&out.stdout));
-    assert!(
-        stderr.contains(&format!(
-            "racing_xsi_shm: shmget(key={key}, size=4, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST (File exists)"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "(shmid {}, owner {}, mode 0600, 4 bytes, 0 attached)",
-            stale.id(),
-            me()
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("Remove it with: ipcrm -M {key}")),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("or use another key: --proj-id ") && stderr.contains(" is free)"),
-        "{stderr}"
+    let shmget = "shmget(key={key}, size=4, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST (File exists)";
+    assert_says(
+        &stderr,
+        &[
+            &format!(
+                "racing_xsi_shm: {}",
+                shmget.replace("{key}", &key.to_string())
+            ),
+            &format!(
+                "(shmid {}, owner {}, mode 0600, 4 bytes, 0 attached)",
+                stale.id(),
+                me()
+            ),
+            &format!("Remove it with: ipcrm -M {key}"),
+            "or use another key: --proj-id ",
+            " is free)",
+        ],
     );
     // Not touched: same shmid, marker still there.
-    assert_eq!(
-        sysvipc::segment_with_key(key.raw()).map(|s| s.id),
-        Some(stale.id())
-    );
+    let now = sysvipc::segment_with_key(key.raw()).map(|s| s.id);
+    assert_eq!(now, Some(stale.id()));
     assert_eq!(marker_of(&stale), 0x5a5a);
     drop(stale);
     lab.assert_clean();
@@ -137,81 +131,13 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
 fn another_users_segment_names_the_owner_and_is_left_untouched() {
     let lab = Lab::new();
     let own = lab.key();
-    let Some(mut nobody) = lab.as_nobody(BIN, None) else {
-        testkit::skip("needs root to create a segment as one user and run the program as another");
-        return;
-    };
-    let roots = stale_segment(own.key.clone(), 77);
-    nobody.args(own.with(&[]));
-    let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("EEXIST"), "{stderr}");
-    assert!(
-        stderr.contains("owner uid 0 (root), mode 0600, 4 bytes, 0 attached):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id "),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("ipcrm"), "{stderr}");
-    assert_eq!(marker_of(&roots), 77);
-    drop(roots);
-    lab.assert_clean();
-}
-
-#[test]
-fn a_missing_path_is_named() {
-    let lab = Lab::new();
-    let out = lab.run(BIN, &["--path", "/no/such/file"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.starts_with("racing_xsi_shm: ftok(\"/no/such/file\", 1234) failed: ENOENT (No such file or directory)\n"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("hint: /no/such/file does not exist."),
-        "{stderr}"
-    );
-    assert!(out.stdout.is_empty());
-    lab.assert_clean();
-}
-
-#[test]
-fn bad_proj_ids_and_counts_are_usage_errors() {
-    let lab = Lab::new();
-    for (args, says) in [
-        (&["--proj-id", "0"][..], "those of 0 are 0x00"),
-        (&["--proj-id", "512"][..], "those of 512 are 0x00"),
-        (&["--proj-id", "abc"][..], "'abc' is not a whole number"),
-        (&["--proj-id", "99999999999"][..], "is not a whole number"),
-        (&["--count", "0"][..], "use 1 or more"),
-    ] {
-        testkit::assert_usage_error(args, &lab.run(BIN, args), says);
+    let says = "owner uid 0 (root), mode 0600, 4 bytes, 0 attached):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id ";
+    let plant = || stale_segment(own.key.clone(), 77);
+    let roots =
+        assert_a_leftover_of_root_is_left_alone(&lab, BIN, &own.with(&[]), plant, &[says], "ipcrm");
+    if let Some(roots) = roots {
+        assert_eq!(marker_of(&roots), 77);
     }
-    lab.assert_clean();
-}
-
-/// Every stopping signal while the children run, under every --lock:
-/// every child reaped, the segment and the semaphore set removed, exit
-/// 128 + signal.
-#[test]
-fn every_stopping_signal_under_every_lock_removes_the_segment() {
-    let lab = Lab::new();
-    let own = lab.key();
-    let key = own.key.clone();
-    testkit::assert_signals_release_every_lock(&lab, BIN, &own.with(&[]), || {
-        sysvipc::segment_with_key(key.raw()).is_none()
-            && common::system::sysvipc::semaphore_sets()
-                .iter()
-                .all(|set| set.key != key.raw())
-    });
-    lab.assert_clean();
-}
-
-/// --lock atomic, flock and semaphore each make the result exact.
-#[test]
-fn every_lock_mode_gives_exactly_count() {
-    let lab = Lab::new();
-    testkit::assert_every_lock_is_exact(&lab, BIN, &lab.key().with(&[]));
     lab.assert_clean();
 }
 
@@ -221,54 +147,8 @@ fn every_lock_mode_gives_exactly_count() {
 fn a_killed_semaphore_holder_is_undone_by_the_kernel() {
     let lab = Lab::new();
     let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &lab.key().with(&[]));
-    assert!(
-        stderr.contains("1 of 4 children failed: child "),
-        "{stderr}"
-    );
+    assert_says(&stderr, &["1 of 4 children failed: child "]);
     assert!(!stderr.contains("was stuck"), "{stderr}");
-    lab.assert_clean();
-}
-
-/// A --path that is a different file in every process (/proc/self/...):
-/// each child's ftok would give another key. Refused up front, in the
-/// parent, with one error that says why; nothing is created.
-#[test]
-fn a_path_that_differs_per_process_is_refused_before_anything_is_created() {
-    let lab = Lab::new();
-    let out = lab.run(BIN, &["--path", "/proc/self/status"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.starts_with("racing_xsi_shm: ftok(\"/proc/self/status\", 1234) failed: EINVAL"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("a different file in\n      every process"),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("child pid"),
-        "one error, from the parent: {stderr}"
-    );
-    lab.assert_clean();
-}
-
-/// `-h` is one line per flag; `--help` explains each flag in full, on its
-/// own, wrapped, with no literal backticks.
-#[test]
-fn help_is_short_with_h_and_complete_with_help() {
-    let lab = Lab::new();
-    testkit::assert_help_is_short_and_long(
-        &lab,
-        BIN,
-        &[
-            "XSI共享内存",
-            "semop with SEM_UNDO",
-            "ipcs -s",
-            "The article uses /etc/passwd",
-            "low 8 bits",
-        ],
-    );
     lab.assert_clean();
 }
 
@@ -278,18 +158,12 @@ fn help_is_short_with_h_and_complete_with_help() {
 fn every_run_of_runs_creates_and_removes_its_own_objects() {
     let lab = Lab::new();
     let own = lab.key();
-    let out = lab.run(
-        BIN,
-        &own.with(&["--runs", "4", "--count", "10", "--lock", "semaphore"]),
-    );
+    let args = own.with(&["--runs", "4", "--count", "10", "--lock", "semaphore"]);
+    let out = lab.run(BIN, &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).starts_with(
-            "shm_p over 4 runs of 10 children (--lock semaphore, --sleep-us 1): min 10, median 10, max 10\n"
-        ),
-        "{}",
-        text(&out.stdout)
-    );
+    let stdout = text(&out.stdout);
+    let says = "shm_p over 4 runs of 10 children (--lock semaphore, --sleep-us 1): min 10, median 10, max 10\n";
+    assert!(stdout.starts_with(says), "{stdout}");
     assert_eq!(sysvipc::segment_with_key(own.key.raw()), None);
     lab.assert_clean();
 }

@@ -1,18 +1,5 @@
-//! The console transcripts of the chapters below, in both editions (docs/ and
-//! docs/zh/), run against the real binary
-//! (see `testkit::check_transcripts`). They show the article's key.
+//! The console transcripts of racing_xsi_shm's chapters (`testkit::cases`).
 
-#[test]
-fn chapter_transcripts_match_the_program() {
-    testkit::check_transcripts(
-        "racing_xsi_shm",
-        env!("CARGO_BIN_EXE_racing_xsi_shm"),
-        &[
-            "racing_xsi_shm.md",
-            "fixing-the-race.md",
-            "reliability.md",
-            "three-names.md",
-        ],
-        &[testkit::Article::key()],
-    );
+testkit::cases! { racing_xsi_shm = env!("CARGO_BIN_EXE_racing_xsi_shm");
+    fn chapter_transcripts_match_the_program();
 }

@@ -1,28 +1,7 @@
-//! racing_xsi_shm and a stopping signal: acted on within 100 ms while the
-//! children sleep and during `--linger`, sent to the parent alone or to the
-//! whole process group; and the parent waits in the article's blocking
-//! `wait(NULL)`. The cases, the measure and why it was chosen:
-//! `testkit::react`. Each run has a key of its own (`Lab::key`).
+//! racing_xsi_shm and a stopping signal: acted on within 100 ms in every
+//! phase; the parent waits in a blocking `wait(NULL)` (`testkit::react`).
 
-use testkit::Lab;
-use testkit::react::{
-    assert_stopping_signals_are_acted_on_promptly, assert_the_parent_blocks_in_wait4,
-};
-
-const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
-
-#[test]
-fn a_stopping_signal_is_acted_on_within_100_ms_in_every_phase() {
-    let lab = Lab::new();
-    let own = lab.key().with(&[]);
-    assert_stopping_signals_are_acted_on_promptly(&lab, "racing_xsi_shm", BIN, &own);
-    lab.assert_clean();
-}
-
-#[test]
-fn the_parent_waits_for_its_children_in_a_blocking_wait4() {
-    let lab = Lab::new();
-    let own = lab.key().with(&[]);
-    assert_the_parent_blocks_in_wait4(&lab, "racing_xsi_shm", BIN, &own);
-    lab.assert_clean();
+testkit::cases! { racing_xsi_shm = env!("CARGO_BIN_EXE_racing_xsi_shm");
+    fn a_stopping_signal_is_acted_on_within_100_ms_in_every_phase();
+    fn the_parent_waits_for_its_children_in_a_blocking_wait4();
 }

@@ -42,6 +42,11 @@ impl Flag {
         }
     }
 
+    /// A number flag: the [`number_edges`], and these plausible values.
+    pub fn number(name: &'static str, plausible: Vec<String>) -> Flag {
+        Flag::new(name, &[]).and(number_edges()).or(plausible)
+    }
+
     /// More edge values.
     pub fn and(mut self, more: impl IntoIterator<Item = String>) -> Flag {
         self.edges.extend(more);
@@ -70,34 +75,13 @@ impl Flag {
 
 /// Values every numeric flag gets: the edges of the integer types, signs,
 /// units, garbage, empty, Unicode, long.
+#[rustfmt::skip]
 pub fn number_edges() -> Vec<String> {
     [
-        "0",
-        "1",
-        "-1",
-        "2",
-        "2147483647",
-        "2147483648",
-        "-2147483648",
-        "4294967296",
-        "9223372036854775807",
-        "9223372036854775808",
-        "18446744073709551615",
-        "18446744073709551616",
-        "99999999999999999999999",
-        "",
-        " ",
-        "abc",
-        "1.5",
-        "0x10",
-        "+5",
-        "1e3",
-        "NaN",
-        "１２",
-        "🦀",
-        "٣",
-        "-",
-        "--",
+        "0", "1", "-1", "2", "2147483647", "2147483648", "-2147483648", "4294967296",
+        "9223372036854775807", "9223372036854775808", "18446744073709551615",
+        "18446744073709551616", "99999999999999999999999", "", " ", "abc", "1.5", "0x10", "+5",
+        "1e3", "NaN", "１２", "🦀", "٣", "-", "--",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -222,24 +206,13 @@ fn run_once<S: AsRef<OsStr>>(
 /// `--runs` and `--attach`, with edge values and plausible ones drawn from
 /// `random`.
 pub fn racing_flags(random: &mut Random) -> Vec<Flag> {
+    let locks = ["none", "atomic", "flock", "semaphore"].map(String::from);
     vec![
-        Flag::new("--runs", &[])
-            .and(number_edges())
-            .or(random.numbers(5, 1, 4)),
+        Flag::number("--runs", random.numbers(5, 1, 4)),
         Flag::switch("--attach"),
-        Flag::new("--count", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 1, 200)),
-        Flag::new("--sleep-us", &[])
-            .and(number_edges())
-            .or(random.numbers(20, 0, 1000)),
-        Flag::new("--lock", &["", "NONE", "mutex", "🦀"]).or([
-            "none",
-            "atomic",
-            "flock",
-            "semaphore",
-        ]
-        .map(String::from)),
+        Flag::number("--count", random.numbers(20, 1, 200)),
+        Flag::number("--sleep-us", random.numbers(20, 0, 1000)),
+        Flag::new("--lock", &["", "NONE", "mutex", "🦀"]).or(locks),
     ]
 }
 
@@ -247,19 +220,9 @@ pub fn racing_flags(random: &mut Random) -> Vec<Flag> {
 /// `forever` (a run still lingering after the patience is stopped with
 /// SIGTERM, which must remove what it kept).
 pub fn linger_flag() -> Flag {
-    Flag::new(
-        "--linger",
-        &[
-            "",
-            "-1",
-            "abc",
-            "1.5",
-            "🦀",
-            "forever",
-            "18446744073709551616",
-        ],
-    )
-    .or(["0", "1"].map(String::from))
+    #[rustfmt::skip]
+    let edges = ["", "-1", "abc", "1.5", "🦀", "forever", "18446744073709551616"];
+    Flag::new("--linger", &edges).or(["0", "1"].map(String::from))
 }
 
 /// A `--file PATH` flag: paths in the lab's directory (which later runs
@@ -279,20 +242,8 @@ pub fn file_flag(lab: &Lab) -> Flag {
 /// the runs stopped with SIGTERM), `--hold` (mostly 0), `--no-touch`, and
 /// the demo's own `switches`.
 pub fn memory_demo_flags(random: &mut Random, switches: &[&'static str]) -> Vec<Flag> {
-    let sizes = [
-        "0",
-        "1.5G",
-        "-1",
-        "-5M",
-        "1T",
-        "99999999999G",
-        "abc",
-        "",
-        "1 M",
-        "🦀",
-        "12X",
-        "M",
-    ];
+    #[rustfmt::skip]
+    let sizes = ["0", "1.5G", "-1", "-5M", "1T", "99999999999G", "abc", "", "1 M", "🦀", "12X", "M"];
     let plausible = ["1", "4K", "4096", "64M", "64m", "64MiB", "2M", "3M"].map(String::from);
     let holds = ["1", "forever", "18446744073709551615", "-1", "soon", ""];
     let mut flags = vec![

@@ -57,12 +57,14 @@
 //! | [`probe`] | what /proc says about a running program and the machine, read with `common`'s readers where it has them |
 //! | [`output`] | reading the programs' stdout and stderr |
 //! | [`plant`] | a semaphore set or named semaphore planted under a key or name, as a classmate would |
+//! | [`cases`](mod@cases) | the cases several programs share, as tables ([`cases::PROGRAMS`], [`refusals!`]), run by [`cases!`] |
 //! | [`checks`] | the assertions the six programs' tests share; [`MemoryCgroup`], a limited memory cgroup to run a demo in (root) |
 //! | [`react`] | how fast a stopping signal is acted on in every phase of a run ([`react::CASES`]), and how the parent waits |
 //! | [`generated`] | generated flag combinations, and the check that none crashes a program |
 //! | [`trace`] | `--trace` in the three racing programs: its count adds up, locks show no shared read, stdout untouched |
 //! | [`transcripts`] | the docs' `console` blocks, run with trycmd |
 
+pub mod cases;
 pub mod checks;
 pub mod generated;
 pub mod lab;

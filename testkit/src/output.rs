@@ -65,6 +65,13 @@ pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
 }
 
+/// `text` holds each of `needles`; the first it lacks fails, showing `text`.
+pub fn assert_says(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
+    }
+}
+
 /// `uid 1000 (alice)`: how the programs name the user running this test.
 pub fn me() -> String {
     common::system::users::user_name(nix::unistd::Uid::effective().as_raw())

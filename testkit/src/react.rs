@@ -1,88 +1,43 @@
 //! How fast a stopping signal is acted on, in every phase of a run, and
 //! how the parent waits for its children.
 //!
-//! The promise (the issue's words): a stopping signal — SIGINT, SIGTERM,
-//! SIGHUP, SIGQUIT — is acted on within [`REACTION`] (100 ms) in every
-//! phase of a run: while 2000 children are being forked, while the
-//! children sleep, during a memory demo's hold, during `--linger`, and
-//! between `--runs`; whether it is sent to the parent alone (`kill PID`)
-//! or to the whole process group (Ctrl-C in a terminal: `kill -- -PGID`).
-//! [`CASES`] is the one table of those situations; each program's
-//! `tests/react.rs` runs its rows with [`assert_stopping_signals_are_acted_on_promptly`].
+//! The promise: a stopping signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) is
+//! acted on within [`REACTION`] (100 ms) in every phase of a run, sent to
+//! the parent alone (`kill PID`) or to the whole process group (Ctrl-C:
+//! `kill -- -PGID`). [`CASES`] is the one table of those situations.
 //!
 //! # What "acted on" is measured as
 //!
 //! The clock starts just before the test's `kill()` (signalling a group of
-//! hundreds takes the kernel milliseconds, and they count). The
-//! *reaction* is the first
-//! moment the test sees something only a parent that has acted on the
-//! signal can cause:
+//! hundreds takes the kernel milliseconds, and they count). The reaction
+//! is the first moment the test sees something only a parent that acted
+//! on the signal can cause: the parent has ended; or, in the phases whose
+//! children sleep for 5 s, the parent has one child fewer than the most it
+//! was seen to have since the kill. /proc/PID/task/PID/children lists a
+//! child until it is reaped, so the count drops at the parent's own wait.
 //!
-//! - the parent has ended (released everything, printed its last line,
-//!   exited); or
-//! - in the phases whose children sleep for 5 s (forking, sleeping), the
-//!   parent has one child fewer than the most it was seen to have since the
-//!   kill: it has waited for (reaped) a child. Those children do not end by
-//!   themselves for seconds, so one has gone only because the signal
-//!   reached it — passed on by the parent, or sent to the group — *and*
-//!   the parent's wait collected it. /proc/PID/task/PID/children lists a
-//!   child until it is reaped, zombies included, so the count drops at the
-//!   parent's own wait, not at the child's death.
+//! The end alone would count cleanup that is not the reaction (2000 dying
+//! processes torn down on a shared 2-core machine); it is bounded apart
+//! and more loosely, by [`Phase::ends_within`]. A stderr line would come
+//! no earlier: the programs print it after they released everything.
 //!
-//! Why not the exit alone: ending includes cleanup that is not the
-//! reaction — 2000 dying processes must be torn down by the kernel and
-//! reaped one by one, on a shared 2-core machine in a debug build. That is
-//! bounded separately and more loosely: the run must also have *ended*
-//! within [`Phase::ends_within`] (1 s, or 3 s with 2000 children). A
-//! parent that sleeps through the signal (a blocking wait that the signal
-//! does not interrupt, a 2-second poll) shows neither sign, and fails.
+//! Each case is played [`TRIES`] (3) times and judged on the median, so
+//! one scheduler hiccup does not fail the suite and a design that takes
+//! 2 s every time fails every time. Every try must also end as the phase
+//! promises (status, words on stderr, no result after an interrupted
+//! race). The signal comes when the test sees the phase begin (polling
+//! every 5 ms): for a hold or a linger, the start of the first nap.
 //!
-//! Why not a line on stderr: the racing programs print "interrupted by …"
-//! only after everything is released, so it comes with the exit; a memory
-//! demo's "SIGINT: releasing." precedes a release of 16 MiB, which takes
-//! no time. Reading stderr as it is written would add machinery and no
-//! earlier sign.
+//! A lost wake-up (the signal landing between the parent's look at its
+//! flag and its `wait4`) is a window of microseconds that a test from
+//! outside hits only by chance; a parent that misses signals as a rule
+//! fails. Every run starts in a process group of its own, so "the whole
+//! group" is the program and its children, never the test harness.
 //!
-//! Each case is played [`TRIES`] (3) times and judged on the **median**:
-//! one scheduler hiccup (another user's build taking both cores for a
-//! moment) does not fail the suite, two out of three do, and a design that
-//! takes 2 s every time fails every time. The numbers are printed for
-//! every case, passing or not. Every run must also end as the phase
-//! promises (exit 128 + signal, or 0 after a hold or linger; the phase's
-//! words on stderr; no result on stdout after an interrupted race), which
-//! is checked on every try; the test's `Lab::assert_clean` then checks
-//! nothing was left.
-//!
-//! When the signal comes: the moment the test sees the phase begin (polling
-//! every 5 ms). For a hold or a linger that is the start of the program's
-//! first nap, the worst moment for a program that naps between looks at
-//! a flag: the test then measures the whole nap, if the signal does not
-//! cut it short.
-//!
-//! # What these tests cannot see
-//!
-//! A lost wake-up — the signal landing after the parent looked at its flag
-//! and before it blocked in `wait4`, so that it sleeps until a child ends
-//! by itself — is a window of microseconds. A test from outside hits it
-//! only by chance; these tests catch a parent that misses signals in a
-//! phase as a rule, and that window only when they happen to land in it
-//! (then the try takes 5 s, and the median fails if it happens twice).
-//!
-//! # The process group
-//!
-//! Every run here starts in a process group of its own
-//! (`process_group(0)`: the program is its leader, its children inherit
-//! it), so "the whole group" is the program and its children, as a
-//! terminal's foreground job is, and never the test harness.
-//!
-//! # The parent's wait
-//!
-//! [`assert_the_parent_blocks_in_wait4`] checks *how* the parent waits:
-//! while its children sleep, it must be blocked in `wait4(-1, …, 0, …)` —
-//! the article's `wait(NULL)` — not polling with `WNOHANG` between naps.
-//! It reads /proc/PID/syscall (the system call a blocked process is in,
-//! with its arguments) and /proc/PID/wchan (the kernel function it sleeps
-//! in: `do_wait`).
+//! [`assert_the_parent_blocks_in_wait4`] checks how the parent waits: while
+//! its children sleep, blocked in `wait4(-1, …, 0, …)`, the article's
+//! `wait(NULL)`, not polling with `WNOHANG` (read from /proc/PID/syscall
+//! and /proc/PID/wchan).
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use nix::unistd::Uid;
 
+use crate::cases::PROGRAMS;
 use crate::lab::{Article, Lab};
 
 /// Run the ```console transcripts of each docs chapter against the real
@@ -92,17 +93,6 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
 /// The chapters' folders: the English edition and its Chinese twin.
 pub const EDITIONS: [&str; 2] = ["docs", "docs/zh"];
 
-/// The six programs: a transcript block whose first command names one of
-/// them belongs to that program's test.
-pub const PROGRAMS: [&str; 6] = [
-    "racing_mmap",
-    "racing_xsi_shm",
-    "racing_posix_shm",
-    "mmap_mem",
-    "xsi_shm_mem",
-    "xsi_shm_mem_huge",
-];
-
 /// The chapter as `name`'s test runs it: ```` ```console,root ```` blocks
 /// turned into plain console blocks (as root) or ignored ones (anyone
 /// else), and blocks of the other programs ignored; and how many root
@@ -124,7 +114,9 @@ fn for_this_user(text: &str, root: bool, name: &str) -> (String, usize) {
                 .copied()
                 .unwrap_or("");
             let words: Vec<&str> = first.split_whitespace().collect();
-            let theirs = PROGRAMS.iter().any(|p| *p != name && words.contains(p));
+            let theirs = PROGRAMS
+                .iter()
+                .any(|p| p.name != name && words.contains(&p.name));
             if theirs {
                 String::from("```console,ignore")
             } else if fence == "```console" || root {

@@ -1,13 +1,5 @@
-//! The console transcripts of the chapters below, in both editions (docs/ and
-//! docs/zh/), run against the real binary
-//! (see `testkit::check_transcripts`).
+//! The console transcripts of xsi_shm_mem's chapters (`testkit::cases`).
 
-#[test]
-fn chapter_transcripts_match_the_program() {
-    testkit::check_transcripts(
-        "xsi_shm_mem",
-        env!("CARGO_BIN_EXE_xsi_shm_mem"),
-        &["xsi_shm_mem.md"],
-        &[],
-    );
+testkit::cases! { xsi_shm_mem = env!("CARGO_BIN_EXE_xsi_shm_mem");
+    fn chapter_transcripts_match_the_program();
 }

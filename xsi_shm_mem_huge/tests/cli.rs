@@ -11,6 +11,11 @@ use testkit::{Lab, change, faults, huge_available, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 const SLACK_MIB: i64 = 4;
+testkit::cases! { xsi_shm_mem_huge = BIN;
+    refusals all, memory;
+    fn help_is_short_with_h_and_complete_with_help();
+}
+
 const NR: &str = "/proc/sys/vm/nr_hugepages";
 
 /// nr_hugepages set by the test for its duration; restored when dropped,
@@ -187,24 +192,5 @@ fn reserve_and_shm_hugetlb_need_privileges() {
         "{stderr}"
     );
     drop(reserved);
-    lab.assert_clean();
-}
-
-/// `-h` is one line per flag; `--help` explains each flag in full, on its
-/// own, wrapped, with no literal backticks.
-#[test]
-fn help_is_short_with_h_and_complete_with_help() {
-    let lab = Lab::new();
-    testkit::assert_help_is_short_and_long(
-        &lab,
-        BIN,
-        &[
-            "XSI共享内存",
-            "SHM_HUGETLB",
-            "even a SIGKILL can no longer leak it",
-            "Root only",
-            "gives back the",
-        ],
-    );
     lab.assert_clean();
 }

@@ -1,13 +1,5 @@
-//! The console transcripts of the chapters below, in both editions (docs/ and
-//! docs/zh/), run against the real binary
-//! (see `testkit::check_transcripts`).
+//! The console transcripts of xsi_shm_mem_huge's chapters (`testkit::cases`).
 
-#[test]
-fn chapter_transcripts_match_the_program() {
-    testkit::check_transcripts(
-        "xsi_shm_mem_huge",
-        env!("CARGO_BIN_EXE_xsi_shm_mem_huge"),
-        &["xsi_shm_mem_huge.md"],
-        &[],
-    );
+testkit::cases! { xsi_shm_mem_huge = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
+    fn chapter_transcripts_match_the_program();
 }
