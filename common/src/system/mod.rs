@@ -5,6 +5,10 @@
 //! changes anything; a file that cannot be read gives "nothing known"
 //! (`None`, an empty list), never an error of its own.
 //!
+//! Which file holds what is mapped, once for the whole crate, in
+//! docs/architecture.md; this table says which command shows the same
+//! numbers as each reader.
+//!
 //! | reader | file | `free`/`ipcs` shows it as |
 //! |---|---|---|
 //! | [`meminfo::Meminfo`] | /proc/meminfo | `free`'s shared, buff/cache; `HugePages_*` |

@@ -4,7 +4,8 @@
 //! ([`hold`](mod@hold)).
 //!
 //! Every other folder may use these; they use only [`crate::error`] and
-//! [`crate::system`].
+//! [`crate::system`]. Which file holds what is mapped, once for the whole
+//! crate, in docs/architecture.md.
 
 pub mod explain;
 pub mod hold;
