@@ -79,12 +79,12 @@ pub mod trace;
 pub mod transcripts;
 
 pub use checks::*;
-pub use lab::{Article, Lab, LabKey, WAIT};
+pub use lab::{Article, Lab, LabKey};
 pub use nix::sys::signal::Signal;
 pub use nix::unistd::Pid;
 pub use output::{assert_usage_error, change, faults, me, shm_p, text};
 pub use probe::*;
-pub use run::Running;
+pub use run::{Running, WAIT};
 pub use snapshot::Snapshot;
 pub use transcripts::check_transcripts;
 
