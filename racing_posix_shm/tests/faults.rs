@@ -1,12 +1,15 @@
 //! The fault matrix (docs/reliability.md) for racing_posix_shm: the cells
-//! the other test files do not cover. Every test runs with a name of its
-//! own (`Lab::name`) and ends with what it created gone.
+//! the other test files do not cover. The cases all racing programs share
+//! are in testkit's racing table. Every test runs with a name of its own
+//! (`Lab::name`) and ends with what it created gone.
 
 use std::path::Path;
 
-use testkit::{Lab, child_pids, mode_of, shm_p, text};
+use testkit::{Lab, child_pids, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
+
+testkit::racing_faults!(BIN, named);
 
 /// `--name NAME`
 fn named(name: &str) -> Vec<String> {
@@ -19,21 +22,6 @@ fn files_of(name: &str) -> (String, String) {
         format!("/dev/shm{name}"),
         format!("/dev/shm/sem.{}", &name[1..]),
     )
-}
-
-/// Cell 2: an error after the object was created: stdout is a closed pipe.
-#[test]
-fn a_closed_stdout_still_unlinks_the_object() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_a_closed_stdout_fails_cleanly(
-        &lab,
-        BIN,
-        "racing_posix_shm",
-        &testkit::with(&named(&name), &["--count", "10"]),
-    );
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
 }
 
 /// Cells 2 and 7: A stale /dev/shm/sem.NAME: `--lock semaphore` fails at
@@ -179,113 +167,6 @@ fn a_truncated_object_stops_the_children_with_one_line() {
     );
     assert!(!stderr.contains("killed by SIGBUS"), "{stderr}");
     assert!(!Path::new(&object).exists(), "unlinked");
-    lab.assert_clean();
-}
-
-/// Cell 5: a child killed by SIGKILL is reported; the object is unlinked.
-#[test]
-fn a_child_killed_by_sigkill_is_reported_and_the_object_unlinked() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_a_killed_child_is_reported(&lab, BIN, "racing_posix_shm", &named(&name));
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
-}
-
-/// Cell 6: fork fails part-way: the children that started are reaped, the
-/// object is unlinked, exit 1.
-#[test]
-fn a_fork_that_fails_part_way_unlinks_the_object() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_fork_fails_part_way(&lab, BIN, "racing_posix_shm", &named(&name));
-    assert!(
-        !Path::new(&files_of(&name).0).exists(),
-        "the object was unlinked"
-    );
-    lab.assert_clean();
-}
-
-/// Cell 9: two runs at once with the same name: the second fails
-/// clearly, the first is untouched and exact.
-#[test]
-fn two_runs_at_once_one_fails_clearly_the_other_is_untouched() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let (_, semaphore) = files_of(&name);
-    let stderr = testkit::assert_a_second_run_fails_clearly(
-        &lab,
-        BIN,
-        &named(&name),
-        || Path::new(&semaphore).exists(),
-        ",\n      and is in use right now: pid ",
-    );
-    assert!(
-        !stderr.contains("rm /dev/shm"),
-        "no rm for a live run: {stderr}"
-    );
-    lab.assert_clean();
-}
-
-/// Ten `--lock flock` runs at once (each with its own name): each has its
-/// own lock file, none breaks another, all exact.
-#[test]
-fn concurrent_flock_runs_do_not_break_each_other() {
-    let lab = Lab::new();
-    let owns: Vec<Vec<String>> = (0..10).map(|_| named(&lab.name())).collect();
-    testkit::assert_concurrent_flock_runs_do_not_disturb_each_other(&lab, BIN, &owns);
-    lab.assert_clean();
-}
-
-/// `--lock flock` where the lock file cannot be created: one clear error,
-/// and the object made before it is unlinked.
-#[test]
-fn an_unwritable_lock_directory_is_one_clear_error() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_an_unwritable_lock_dir_is_one_clear_error(
-        &lab,
-        BIN,
-        "racing_posix_shm",
-        &named(&name),
-    );
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
-}
-
-/// The memory object, the named semaphore and the flock lock file are
-/// 0600, and the run exact, even with umask 0277 (which would make them
-/// 0400: open() applies the umask; the program sets the mode again).
-#[test]
-fn the_object_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let (object, semaphore) = files_of(&name);
-    testkit::assert_a_restrictive_umask_changes_nothing(&lab, BIN, &named(&name), |lock| {
-        let mut modes = vec![(object.clone(), mode_of(&object)?)];
-        if lock == "semaphore" {
-            modes.push((semaphore.clone(), mode_of(&semaphore)?));
-        }
-        Some(modes)
-    });
-    lab.assert_clean();
-}
-
-/// Stdout to a file: the one line, once.
-#[test]
-fn stdout_to_a_file_holds_each_line_once() {
-    let lab = Lab::new();
-    testkit::assert_race_to_a_file_prints_once(&lab, BIN, &named(&lab.name()));
-    lab.assert_clean();
-}
-
-/// A huge `--count` is a usage error naming the bound, never an abort
-/// (and nothing is created).
-#[test]
-fn a_huge_count_is_a_usage_error_not_an_abort() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_a_huge_count_is_a_usage_error(&lab, BIN, &named(&name));
     lab.assert_clean();
 }
 

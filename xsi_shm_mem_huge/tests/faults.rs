@@ -4,12 +4,15 @@
 //!
 //! Every test here needs huge pages, which only root can reserve: as
 //! anyone else they say `skipped: needs root …` and pass without asserting
-//! (the ordinary user's side is in cli.rs).
+//! (the ordinary user's side is in cli.rs). The cases all demos share are
+//! in testkit's demos table.
 
 use common::system::sysvipc;
 use testkit::{Lab, Pid, STOPPING, Signal, change, interrupt_when, sleeping, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
+
+testkit::demo_faults!(BIN);
 
 fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
     sysvipc::segments()
@@ -25,23 +28,6 @@ fn root_lab() -> Option<Lab> {
         return None;
     }
     Some(Lab::machine())
-}
-
-/// Cell 2: an error after the segment was created (with --reserve): the
-/// report meets a closed pipe. Exit 1; segment removed, nr_hugepages
-/// restored.
-#[test]
-fn a_closed_stdout_still_removes_the_segment_and_restores_the_reservation() {
-    let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
-    testkit::assert_a_closed_stdout_fails_cleanly(
-        &lab,
-        BIN,
-        "xsi_shm_mem_huge",
-        &["--size", "32M", "--hold", "0", "--reserve"],
-    );
-    assert_eq!(testkit::nr_hugepages(), old);
-    lab.assert_clean();
 }
 
 /// Cells 3 and 4: every stopping signal while holding (Ctrl-C, SIGTERM, a
@@ -118,17 +104,6 @@ fn two_runs_at_once_with_pages_for_one() {
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert_eq!(testkit::change(&text(&first.stdout), "HugePages_Free"), -16);
     assert_eq!(testkit::nr_hugepages(), old);
-    lab.assert_clean();
-}
-
-/// Stdout to a file: every report line once.
-#[test]
-fn stdout_to_a_file_holds_each_line_once() {
-    let Some(lab) = root_lab() else { return };
-    let (status, written) =
-        testkit::run_to_file(&lab, BIN, &["--size", "8M", "--hold", "0", "--reserve"]);
-    assert!(status.success());
-    assert_eq!(written.lines().count(), 8, "{written}");
     lab.assert_clean();
 }
 
