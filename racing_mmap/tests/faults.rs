@@ -2,6 +2,7 @@
 //! other test files do not cover. The cases all racing programs share are
 //! in testkit's racing table; here are the anonymous mapping's own.
 
+use testkit::exits;
 use testkit::{Lab, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
@@ -71,8 +72,7 @@ fn a_lock_file_that_cannot_be_removed_is_named_not_called_released() {
     let left = lock.exists();
     let _ = std::fs::remove_file(&lock);
     let _ = std::fs::remove_dir(&dir);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let stderr = exits(&out, 130);
     assert!(left, "the directory kept it");
     assert!(
         stderr.contains(&format!(

@@ -4,6 +4,7 @@
 //! (`Lab::name`) and ends with what it created gone.
 
 use std::path::Path;
+use testkit::{exits, never_says, says};
 
 use testkit::{Lab, child_pids, shm_p, text};
 
@@ -38,16 +39,13 @@ fn a_stale_named_semaphore_fails_after_the_object_and_the_object_goes() {
     let stale_left = Path::new(&semaphore).exists();
     let _ = std::fs::remove_file(&semaphore);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "racing_posix_shm: sem_open(\"{name}\", O_CREAT|O_EXCL, 0600, 1) failed: EEXIST"
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(
-        stderr.contains(&format!("Remove it with: rm {semaphore}")),
-        "{stderr}"
-    );
+    says(&stderr, &[&format!("Remove it with: rm {semaphore}")]);
     assert!(stale_left, "the stale semaphore is not touched");
     assert!(
         !Path::new(&object).exists(),
@@ -76,13 +74,13 @@ fn another_users_named_semaphore_names_the_owner_and_no_command_that_fails() {
     let stale_left = Path::new(&semaphore).exists();
     let _ = std::fs::remove_file(&semaphore);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "{semaphore} already exists (owner uid 0 (root), mode 0644, 32 bytes, last written "
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(!stderr.contains("rm /dev/shm"), "{stderr}");
+    never_says(&stderr, &["rm /dev/shm"]);
     assert!(stale_left, "root's semaphore is not touched");
     assert!(!Path::new(&object).exists(), "nobody's object was unlinked");
     lab.assert_clean();
@@ -113,18 +111,17 @@ fn an_object_removed_from_outside_is_explained() {
     let run = three_children_asleep(&lab, &name, "1000000");
     std::fs::remove_file(&object).unwrap();
     let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!((1..=3).contains(&shm_p(&text(&out.stdout))));
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "racing_posix_shm: shm_unlink(\"{name}\") failed: ENOENT"
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(
-        stderr.contains("was removed by someone else while the run went on"),
-        "{stderr}"
+    says(
+        &stderr,
+        &["was removed by someone else while the run went on"],
     );
     lab.assert_clean();
 }
@@ -146,13 +143,9 @@ fn a_truncated_object_stops_the_children_with_one_line() {
         .and_then(|f| f.set_len(0))
         .unwrap();
     let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty(), "no shm_p: {}", text(&out.stdout));
-    assert!(
-        stderr.contains("3 of 3 children failed: child 1 (pid "),
-        "{stderr}"
-    );
+    says(&stderr, &["3 of 3 children failed: child 1 (pid "]);
     assert_eq!(
         stderr
             .matches(": the shared memory went away under this child's mapping (SIGBUS: its file or /dev/shm object was truncated by another process); what it wrote reached nobody\n")
@@ -165,7 +158,7 @@ fn a_truncated_object_stops_the_children_with_one_line() {
         3,
         "{stderr}"
     );
-    assert!(!stderr.contains("killed by SIGBUS"), "{stderr}");
+    never_says(&stderr, &["killed by SIGBUS"]);
     assert!(!Path::new(&object).exists(), "unlinked");
     lab.assert_clean();
 }
@@ -210,14 +203,12 @@ fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
         stdout, "status=1\nfill\n",
         "exit 1, and only the filler is left:\n{stderr}"
     );
-    assert!(
-        stderr.contains(
-            "racing_posix_shm: fallocate(3, 0, 0, 4) failed: ENOSPC (No space left on device)"
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        &["racing_posix_shm: fallocate(3, 0, 0, 4) failed: ENOSPC (No space left on device)"],
     );
-    assert!(stderr.contains("df -h /dev/shm"), "{stderr}");
-    assert!(!stderr.contains("SIGBUS"), "{stderr}");
+    says(&stderr, &["df -h /dev/shm"]);
+    never_says(&stderr, &["SIGBUS"]);
     lab.assert_clean();
 }
 
@@ -231,13 +222,12 @@ fn a_file_size_limit_is_efbig_not_a_kill() {
     let mut command = lab.command_with_limits(BIN, &["--fsize=0"]);
     command.args(named(&name));
     let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)"),
-        "{stderr}"
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &["racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)"],
     );
-    assert!(stderr.contains("ulimit -f unlimited"), "{stderr}");
+    says(&stderr, &["ulimit -f unlimited"]);
     assert!(!Path::new(&files_of(&name).0).exists());
     lab.assert_clean();
 }
@@ -251,13 +241,9 @@ fn too_few_file_descriptors_is_emfile_explained() {
     let mut command = lab.command_with_limits(BIN, &["--nofile=4:4"]);
     command.args(testkit::with(&named(&name), &["--lock", "flock"]));
     let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("failed: EMFILE (Too many open files)"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("raise it: ulimit -n"), "{stderr}");
+    let stderr = exits(&out, 1);
+    says(&stderr, &["failed: EMFILE (Too many open files)"]);
+    says(&stderr, &["raise it: ulimit -n"]);
     assert!(!Path::new(&files_of(&name).0).exists());
     lab.assert_clean();
 }

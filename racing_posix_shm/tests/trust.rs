@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+use testkit::{exits, never_says, says};
 
 use testkit::racing::{self, keeping, release, start_as_someone_else};
 use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, shm_p, text};
@@ -56,8 +57,7 @@ fn swap_under_a_stopped_creator(lab: &Lab) -> Option<(String, String)> {
     if !out.stdout.is_empty() {
         return None;
     }
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     Some((stderr, format!("{object} is another object now (inode ")))
 }
 
@@ -70,15 +70,12 @@ fn an_object_found_by_the_name_that_is_not_the_runs_is_left_alone() {
     let lab = Lab::new();
     // The stop must come before the fork loop ends: on a loaded machine it
     // may not, and then the try says nothing; five tries.
-    let (stderr, says) = (0..5)
+    let (stderr, once) = (0..5)
         .find_map(|_| swap_under_a_stopped_creator(&lab))
         .expect("the test stopped the fork loop before its end in one of 5 tries");
-    assert_eq!(stderr.matches(&says).count(), 1, "said once:\n{stderr}");
-    assert!(
-        stderr.contains("), not the one this run works on (inode "),
-        "{stderr}"
-    );
-    assert!(stderr.contains("this child left it alone\n"), "{stderr}");
+    assert_eq!(stderr.matches(&once).count(), 1, "said once:\n{stderr}");
+    says(&stderr, &["), not the one this run works on (inode "]);
+    says(&stderr, &["this child left it alone\n"]);
     lab.assert_clean();
 }
 
@@ -117,23 +114,21 @@ fn a_named_semaphore_whose_holder_died_is_said_so_within_seconds() {
     let out = first
         .finish_within(Duration::from_secs(5))
         .expect("the first joiner ends");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let says = format!(" is held by pid {holder}, which died without giving it back");
-    assert_eq!(stderr.matches(&says).count(), 1, "{stderr}");
+    let stderr = exits(&out, 1);
+    let dead = format!(" is held by pid {holder}, which died without giving it back");
+    assert_eq!(stderr.matches(&dead).count(), 1, "{stderr}");
 
     let started = Instant::now();
     let out = lab.run(
         BIN,
         &named(&name, &["--attach", "--count", "1", "--lock", "semaphore"]),
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(started.elapsed() < Duration::from_secs(5), "within 5 s");
-    assert!(stderr.contains(&says), "{stderr}");
-    assert!(
-        stderr.contains("hint: nothing can free it: end the run that made it"),
-        "{stderr}"
+    says(&stderr, &[&dead]);
+    says(
+        &stderr,
+        &["hint: nothing can free it: end the run that made it"],
     );
     release(owner);
     lab.assert_clean();
@@ -152,13 +147,12 @@ fn a_slow_holder_of_another_run_is_waited_for_and_named_once() {
         BIN,
         &named(&name, &["--attach", "--count", "3", "--lock", "semaphore"]),
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let says = format!(
+    let stderr = exits(&out, 0);
+    let waiting = format!(
         "waiting for /dev/shm/sem.{}: pid {holder} (racing_posix_shm, child of pid {slow_pid}), of another run, holds it; the children of this one wait until it gives it back\n",
         &name[1..]
     );
-    assert_eq!(stderr.matches(&says).count(), 1, "named once:\n{stderr}");
+    assert_eq!(stderr.matches(&waiting).count(), 1, "named once:\n{stderr}");
     assert_eq!(shm_p(&text(&out.stdout)), 5, "1 + 1 + 3: {stderr}");
     assert_eq!(slow.finish().status.code(), Some(0));
     let theirs = release(owner);
@@ -181,8 +175,7 @@ fn an_object_truncated_while_it_is_kept_ends_the_run_in_one_line() {
         .unwrap();
     owner.signal(Signal::SIGINT);
     let out = owner.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(
         stderr.ends_with("racing_posix_shm: the shared memory went away under its mapping while it was kept (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n"),
         "{stderr}"
@@ -201,8 +194,7 @@ fn an_object_that_is_not_a_counter_is_not_joined() {
         let object = format!("/dev/shm{name}");
         std::fs::write(&object, content).unwrap();
         let out = lab.run(BIN, &named(&name, &["--attach", "--count", "3"]));
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let stderr = exits(&out, 1);
         assert!(
             stderr.starts_with(&format!(
                 "racing_posix_shm: {object} is a file of {} bytes (owner ",
@@ -245,15 +237,14 @@ fn a_live_runs_semaphore_is_never_called_left_over() {
     first.wait_until("its children race", || child_pids(pid).len() == 3);
     let sem_name = format!("/sem.{}", &name[1..]);
     let out = lab.run(BIN, &named(&sem_name, &[]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[&format!(
             "and is in use right now: pid {pid} (racing_posix_shm) and 3 more use it. Removing it would break that run."
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(!stderr.contains("rm "), "{stderr}");
+    never_says(&stderr, &["rm "]);
     assert_eq!(first.finish().status.code(), Some(0));
     lab.assert_clean();
 }

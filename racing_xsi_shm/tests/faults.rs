@@ -6,6 +6,7 @@
 use common::system::sysvipc::{self, semaphore_sets};
 use common::xsi::{Key, XsiSemaphore};
 use testkit::{Lab, child_pids, me, shm_p, text};
+use testkit::{exits, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
@@ -29,26 +30,22 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
     let key = own.key.clone();
     let stale = XsiSemaphore::create(&key).expect("the test's stale set");
     let out = lab.run(BIN, &own.with(&["--lock", "semaphore"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[&format!(
             "racing_xsi_shm: semget(key={key}, 1, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST"
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "(semid {}, owner {}, mode 0600, 1 semaphores),\n      left by an earlier run",
             stale.id(),
             me()
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(
-        stderr.contains(&format!("Remove it with: ipcrm -S {key}")),
-        "{stderr}"
-    );
+    says(&stderr, &[&format!("Remove it with: ipcrm -S {key}")]);
     assert_eq!(
         sysvipc::segment_with_key(key.raw()),
         None,
@@ -78,8 +75,7 @@ fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
     let roots = XsiSemaphore::create(&own.key).expect("root's set");
     nobody.args(own.with(&["--lock", "semaphore"]));
     let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(
         stderr.contains(&format!(
             "semid {}, owner uid 0 (root), mode 0600, 1 semaphores):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id ",
@@ -87,7 +83,7 @@ fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
         )),
         "{stderr}"
     );
-    assert!(!stderr.contains("ipcrm"), "{stderr}");
+    never_says(&stderr, &["ipcrm"]);
     assert_eq!(
         sysvipc::segment_with_key(own.key.raw()),
         None,
@@ -123,17 +119,16 @@ fn a_segment_removed_from_outside_is_explained() {
         .unwrap();
     assert!(ipcrm.success());
     let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(
         (1..=3).contains(&shm_p(&text(&out.stdout))),
         "the children were attached and finished"
     );
-    assert!(
-        stderr.contains("IPC_RMID, NULL) failed: EINVAL (Invalid argument)"),
-        "{stderr}"
+    says(
+        &stderr,
+        &["IPC_RMID, NULL) failed: EINVAL (Invalid argument)"],
     );
-    assert!(stderr.contains("the segment is already gone"), "{stderr}");
+    says(&stderr, &["the segment is already gone"]);
     assert!(child_pids(pid).is_empty());
     lab.assert_clean();
 }

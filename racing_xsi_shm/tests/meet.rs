@@ -5,6 +5,7 @@
 
 use common::system::sysvipc;
 use testkit::{Lab, LabKey, Running, Signal, child_pids, shm_p, sleeping, text};
+use testkit::{exits, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
@@ -67,8 +68,7 @@ fn both_counts_add_up_under_a_lock_while_both_race() {
     });
     creator.signal(Signal::SIGTERM);
     let out = creator.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = exits(&out, 0);
     assert!(
         stderr.contains("shm_p is 80 now") || stderr.contains("shm_p is still 80"),
         "40 + 40 under one semaphore: {stderr}"
@@ -91,16 +91,15 @@ fn a_linger_that_runs_out_says_what_others_added_and_removes_the_segment() {
     );
     assert_eq!(shm_p(&text(&out.stdout)), 50, "{}", text(&out.stderr));
     let out = creator.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&out, 0);
+    says(
+        &stderr,
+        &[&format!(
             "Keeping key {} (shmid {shmid}) for 3 s (Ctrl-C ends it sooner). Join it from another terminal, as a process that is not this one's child:\n  racing_xsi_shm --attach --path {} --proj-id {}\nTime is up: releasing.\nshm_p is 50 now: other processes added 30 while it was kept.\n",
             own.key,
             own.path.display(),
             own.proj_id
-        )),
-        "{stderr}"
+        )],
     );
     assert_eq!(sysvipc::segment_with_key(key), None);
     lab.assert_clean();

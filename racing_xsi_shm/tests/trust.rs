@@ -10,7 +10,8 @@ use common::race::SharedCounter;
 use common::system::sysvipc;
 use common::xsi::Segment;
 use testkit::racing::{keeping, release, start_as_someone_else};
-use testkit::{Lab, LabKey, Running, Signal, child_pids, text};
+use testkit::{Lab, LabKey, Running, Signal, child_pids};
+use testkit::{exits, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
@@ -81,8 +82,7 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
     if !out.stdout.is_empty() {
         return None;
     }
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     let says = if swap_file {
         format!(
             "ftok now gives key {new_key}, not key {}, the one this run's segment has: ",
@@ -113,11 +113,11 @@ fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
         let lab = Lab::new();
         // The stop must come before the fork loop ends: on a loaded machine
         // it may not, and then the try says nothing; five tries.
-        let (stderr, says) = (0..5)
+        let (stderr, once) = (0..5)
             .find_map(|_| swap_under_a_stopped_creator(&lab, swap_file))
             .expect("the test stopped the fork loop before its end in one of 5 tries");
-        assert_eq!(stderr.matches(&says).count(), 1, "said once:\n{stderr}");
-        assert!(stderr.contains("this child left "), "{stderr}");
+        assert_eq!(stderr.matches(&once).count(), 1, "said once:\n{stderr}");
+        says(&stderr, &["this child left "]);
         lab.assert_clean();
     }
 }
@@ -134,15 +134,14 @@ fn a_segment_that_is_not_a_counter_is_not_joined() {
     SharedCounter::at_start_of(&attachment).set(77);
     attachment.detach().unwrap();
     let out = lab.run(BIN, &own.with(&["--attach", "--count", "5"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[&format!(
             "\nracing_xsi_shm: key {} names shmid {} of 64 bytes (owner ",
             own.key,
             segment.id()
-        )),
-        "{stderr}"
+        )],
     );
     assert!(
         stderr.contains("): not a racing_xsi_shm counter, which is one int of 4 bytes; nothing was written to it\n"),
@@ -151,15 +150,14 @@ fn a_segment_that_is_not_a_counter_is_not_joined() {
     // And a run that would create its segment there is told it is not
     // this program's leftover: no ipcrm offered.
     let out = lab.run(BIN, &own.with(&["--count", "5"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(
-            ":\n      not something this program left (its segments are one int, 4 bytes), so it is\n      left alone. Use another key: --proj-id "
-        ),
-        "{stderr}"
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[
+            ":\n      not something this program left (its segments are one int, 4 bytes), so it is\n      left alone. Use another key: --proj-id ",
+        ],
     );
-    assert!(!stderr.contains("ipcrm"), "{stderr}");
+    never_says(&stderr, &["ipcrm"]);
     assert_eq!(int_of(&segment), 77, "untouched");
     drop(segment);
     lab.assert_clean();

@@ -4,7 +4,7 @@
 //! [`racing_meet!`] and [`racing_trust!`] make one `#[test]` of each case
 //! in the program's test file:
 //!
-//! ```ignore
+//! ```text
 //! testkit::racing_faults!(env!("CARGO_BIN_EXE_racing_xsi_shm"));
 //! ```
 //!

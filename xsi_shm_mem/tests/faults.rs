@@ -5,6 +5,7 @@
 
 use common::system::sysvipc;
 use testkit::{Lab, Pid};
+use testkit::{exits, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
 
@@ -39,12 +40,11 @@ fn an_address_space_limit_is_enomem_explained() {
     let mut command = lab.command_with_limits(BIN, &["--as=20480000"]);
     command.args(["--size", "64M", "--hold", "0", "--no-touch"]);
     let out = lab.spawn(command).finish();
-    let stderr = testkit::text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("NULL, 0) failed: ENOMEM (Cannot allocate memory)"),
-        "{stderr}"
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &["NULL, 0) failed: ENOMEM (Cannot allocate memory)"],
     );
-    assert!(stderr.contains("ulimit -v"), "{stderr}");
+    says(&stderr, &["ulimit -v"]);
     lab.assert_clean();
 }

@@ -9,6 +9,7 @@
 
 use common::system::sysvipc;
 use testkit::{Lab, Pid, STOPPING, Signal, change, interrupt_when, sleeping, text};
+use testkit::{exits, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 
@@ -47,10 +48,7 @@ fn every_stopping_signal_during_the_hold_exits_0_and_restores() {
         );
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
-        assert!(
-            stderr.contains(&format!("{signal}: releasing.")),
-            "{stderr}"
-        );
+        says(&stderr, &[&format!("{signal}: releasing.")]);
         assert!(
             stderr.contains("--reserve: nr_hugepages 16 → "),
             "{signal}: {stderr}"
@@ -93,13 +91,12 @@ fn two_runs_at_once_with_pages_for_one() {
         segment_of(pid).is_some() && sleeping(pid)
     });
     let second = lab.run(BIN, &["--size", "32M", "--hold", "0"]);
-    let stderr = text(&second.stderr);
-    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&second, 1);
     assert!(
         stderr.contains("needs 16 huge pages of 2 MiB; only "),
         "{stderr}"
     );
-    assert!(stderr.contains("> /proc/sys/vm/nr_hugepages"), "{stderr}");
+    says(&stderr, &["> /proc/sys/vm/nr_hugepages"]);
     let first = first.finish();
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert_eq!(testkit::change(&text(&first.stdout), "HugePages_Free"), -16);
