@@ -1,7 +1,7 @@
 //! The cases the three memory demos share, written once: the table
 //! [`DEMOS`] holds what differs between the programs (the flags of a small
 //! run and a larger one, the lines of its report, whether it needs root), each case is one
-//! function that runs it for a [`Demo`], and [`demo_faults!`] makes one
+//! function that runs it for a [`Demo`], and [`demo_faults!`](crate::demo_faults) makes one
 //! `#[test]` of each case in the program's faults.rs.
 //!
 //! The cells named are those of the fault matrix in docs/reliability.md.

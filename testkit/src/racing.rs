@@ -1,7 +1,7 @@
 //! The cases the three racing programs share, written once. The table
 //! [`RACERS`] says how each program's memory is found again; each case is
-//! one function that runs it for a [`Racer`]; and [`racing_faults!`],
-//! [`racing_meet!`] and [`racing_trust!`] make one `#[test]` of each case
+//! one function that runs it for a [`Racer`]; and [`racing_faults!`](crate::racing_faults),
+//! [`racing_meet!`](crate::racing_meet) and [`racing_trust!`](crate::racing_trust) make one `#[test]` of each case
 //! in the program's test file:
 //!
 //! ```text
