@@ -212,38 +212,43 @@ fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
     lab.assert_clean();
 }
 
-/// `ulimit -f 0`: growing the object past the file-size limit used to kill
-/// the program with SIGXFSZ, leaving the object. Now it is EFBIG, with
-/// `ulimit -f` in the hint, and the object is unlinked.
-#[test]
-fn a_file_size_limit_is_efbig_not_a_kill() {
+/// Under the resource limit `limit` (prlimit), a run with `flags` fails
+/// with exit 1 saying each of `said`, and its object is unlinked.
+fn a_limit_is_explained(limit: &str, flags: &[&str], said: &[&str]) {
     let lab = Lab::new();
     let name = lab.name();
-    let mut command = lab.command_with_limits(BIN, &["--fsize=0"]);
-    command.args(named(&name));
-    let out = lab.spawn(command).finish();
-    let stderr = exits(&out, 1);
-    says(
-        &stderr,
-        &["racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)"],
-    );
-    says(&stderr, &["ulimit -f unlimited"]);
+    let mut command = lab.command_with_limits(BIN, &[limit]);
+    command.args(testkit::with(&named(&name), flags));
+    says(&exits(&lab.spawn(command).finish(), 1), said);
     assert!(!Path::new(&files_of(&name).0).exists());
     lab.assert_clean();
 }
 
-/// `ulimit -n 5`: the lock file cannot be opened: EMFILE, with `ulimit -n`
-/// in the hint, and the object unlinked.
+/// `ulimit -f 0`: growing the object past the file-size limit used to kill
+/// the program with SIGXFSZ, leaving the object. Now it is EFBIG, with
+/// `ulimit -f` in the hint.
+#[test]
+fn a_file_size_limit_is_efbig_not_a_kill() {
+    a_limit_is_explained(
+        "--fsize=0",
+        &[],
+        &[
+            "racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)",
+            "ulimit -f unlimited",
+        ],
+    );
+}
+
+/// `ulimit -n 4`: the lock file cannot be opened: EMFILE, with `ulimit -n`
+/// in the hint.
 #[test]
 fn too_few_file_descriptors_is_emfile_explained() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let mut command = lab.command_with_limits(BIN, &["--nofile=4:4"]);
-    command.args(testkit::with(&named(&name), &["--lock", "flock"]));
-    let out = lab.spawn(command).finish();
-    let stderr = exits(&out, 1);
-    says(&stderr, &["failed: EMFILE (Too many open files)"]);
-    says(&stderr, &["raise it: ulimit -n"]);
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
+    a_limit_is_explained(
+        "--nofile=4:4",
+        &["--lock", "flock"],
+        &[
+            "failed: EMFILE (Too many open files)",
+            "raise it: ulimit -n",
+        ],
+    );
 }

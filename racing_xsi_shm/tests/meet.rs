@@ -33,35 +33,23 @@ fn lingering(lab: &Lab, own: &LabKey, linger: &str, rest: &[&str]) -> Running {
 fn both_counts_add_up_under_a_lock_while_both_race() {
     let lab = Lab::new();
     let own = lab.key();
+    let race = [
+        "--count",
+        "40",
+        "--sleep-us",
+        "20000",
+        "--lock",
+        "semaphore",
+    ];
     let mut creator = lab.start(
         BIN,
-        &own.with(&[
-            "--count",
-            "40",
-            "--sleep-us",
-            "20000",
-            "--lock",
-            "semaphore",
-            "--linger",
-            "forever",
-        ]),
+        &own.with(&[&race[..], &["--linger", "forever"]].concat()),
     );
     let pid = creator.pid();
     creator.wait_until("the creator's children race", || {
         child_pids(pid).len() >= 10
     });
-    let out = lab.run(
-        BIN,
-        &own.with(&[
-            "--attach",
-            "--count",
-            "40",
-            "--sleep-us",
-            "20000",
-            "--lock",
-            "semaphore",
-        ]),
-    );
+    let out = lab.run(BIN, &own.with(&[&["--attach"], &race[..]].concat()));
     assert!(out.status.success(), "{}", text(&out.stderr));
     creator.wait_until("the creator keeps its segment", || {
         child_pids(pid).is_empty() && sleeping(pid)
