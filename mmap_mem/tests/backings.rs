@@ -3,6 +3,7 @@
 //! /dev/shm, or a file on disk, and where /proc/meminfo books each.
 
 use std::path::Path;
+use testkit::{exits, never_says, says};
 
 use testkit::{Lab, change, text};
 
@@ -126,10 +127,10 @@ fn an_existing_file_or_object_is_refused_and_left_alone() {
     // Not provably this program's leftover: no rm, another name offered
     // with mmap_mem's own flag.
     let stderr = text(&out.stderr);
-    assert!(!stderr.contains("rm "), "{stderr}");
-    assert!(
-        stderr.contains("it is left alone.\n      Use another name: --posix "),
-        "{stderr}"
+    never_says(&stderr, &["rm "]);
+    says(
+        &stderr,
+        &["it is left alone.\n      Use another name: --posix "],
     );
     assert_eq!(std::fs::read_to_string(&object).unwrap(), "important");
     std::fs::remove_file(&object).unwrap();
@@ -186,11 +187,9 @@ fn a_full_file_system_is_enospc_and_leaves_nothing() {
         "only the fillers are left:\n{stdout}"
     );
     assert!(!stdout.contains("\nm\n"), "{stdout}");
-    assert!(
-        stderr.contains(
-            "failed: ENOSPC (No space left on device)\nhint: the tmpfs at /dev/shm has no room"
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        &["failed: ENOSPC (No space left on device)\nhint: the tmpfs at /dev/shm has no room"],
     );
     assert!(
         stderr.contains(&format!(
@@ -200,7 +199,7 @@ fn a_full_file_system_is_enospc_and_leaves_nothing() {
         )),
         "{stderr}"
     );
-    assert!(!stderr.contains("SIGBUS"), "{stderr}");
+    never_says(&stderr, &["SIGBUS"]);
     std::fs::remove_dir(&full).unwrap();
     lab.assert_clean();
 }
@@ -217,8 +216,7 @@ fn a_directory_it_may_not_write_is_one_clear_error() {
         "/etc/shm-lessons-memory"
     };
     let out = lab.run(BIN, &["--size", "1M", "--hold", "0", "--file", path]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty());
     assert_eq!(
         stderr,
@@ -325,8 +323,7 @@ fn a_file_removed_during_the_hold_is_said_so() {
     std::fs::remove_file(&file).unwrap();
     run.signal(testkit::Signal::SIGINT);
     let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = exits(&out, 0);
     assert!(
         stderr.contains(&format!(
             "released (munmap; {path} had been removed by someone else meanwhile): Shmem is "

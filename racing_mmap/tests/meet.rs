@@ -4,6 +4,7 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use testkit::{exits, never_says, says};
 
 use testkit::{Lab, Signal, child_pids, in_nanosleep, shm_p, text};
 
@@ -84,15 +85,13 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
         )),
         "{stderr}"
     );
-    assert!(
-        stderr.contains(
-            ": not a child of the process that made it. It found the memory by its name alone."
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        &[": not a child of the process that made it. It found the memory by its name alone."],
     );
-    assert!(
-        stderr.contains("10 children of this process each added 1: 20 → 30."),
-        "{stderr}"
+    says(
+        &stderr,
+        &["10 children of this process each added 1: 20 → 30."],
     );
     assert_eq!(int_in(&file), 30);
 
@@ -113,8 +112,7 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
         ),
     ] {
         let out = lab.run(BIN, &["--attach", "--file", path, "--lock", mode]);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let stderr = exits(&out, 1);
         assert_eq!(
             stderr,
             format!(
@@ -182,13 +180,13 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
             "{q}: {stderr}"
         );
         assert!(stderr.contains("; nothing was written to it\n"), "{stderr}");
-        assert!(!stderr.contains("rm "), "{stderr}");
+        never_says(&stderr, &["rm "]);
 
         let out = lab.run(BIN, &["--file", q, "--count", "3"]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{q}: {stderr}");
-        assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
-        assert!(stderr.contains("it is left as it is."), "{stderr}");
+        says(&stderr, &["failed: EEXIST (File exists)"]);
+        says(&stderr, &["it is left as it is."]);
         assert!(!stderr.contains("--attach"), "{q}: {stderr}");
         assert!(!stderr.contains("rm "), "{q}: {stderr}");
         assert_eq!(fingerprint(path), before, "{q} untouched");
@@ -234,35 +232,30 @@ fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
     let before = fingerprint(&theirs);
     nobody.args(["--file", theirs.to_str().unwrap()]);
     let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("is a racing_mmap counter of uid 0 (root) (shm_p 3, last written"),
-        "{stderr}"
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &["is a racing_mmap counter of uid 0 (root) (shm_p 3, last written"],
     );
     assert!(
         stderr.contains("not yours; it is left as it is."),
         "{stderr}"
     );
-    assert!(
-        !stderr.contains("rm ") && !stderr.contains("--attach"),
-        "{stderr}"
-    );
+    never_says(&stderr, &["rm ", "--attach"]);
 
     let mut nobody = lab.as_nobody(BIN, None).unwrap();
     nobody.args(["--attach", "--file", theirs.to_str().unwrap()]);
     let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("failed: EACCES (Permission denied)\nhint: this user may not write"),
-        "{stderr}"
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &["failed: EACCES (Permission denied)\nhint: this user may not write"],
     );
-    assert!(
-        stderr.contains(
-            "(owner uid 0 (root), mode 0644): a counter is joined only by its\n      owner's runs (and root's)."
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        &[
+            "(owner uid 0 (root), mode 0644): a counter is joined only by its\n      owner's runs (and root's).",
+        ],
     );
     assert_eq!(fingerprint(&theirs), before);
     std::fs::remove_file(&theirs).unwrap();
@@ -281,19 +274,18 @@ fn this_users_own_leftover_counter_may_be_joined_or_removed() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let before = fingerprint(&file);
     let out = lab.run(BIN, &["--file", path]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[&format!(
             "hint: {path} is a counter an earlier racing_mmap run left (shm_p 5, last written "
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n      or remove it: rm {path}\n      or pick a path where nothing is yet: --file {path}-2\n"
-        )),
-        "{stderr}"
+        )],
     );
     assert_eq!(fingerprint(&file), before);
     std::fs::remove_file(&file).unwrap();
@@ -387,10 +379,7 @@ fn a_file_run_cut_short_removes_its_file() {
         );
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(status), "{stderr}");
-        assert!(
-            stderr.contains("everything this run created has been released"),
-            "{stderr}"
-        );
+        says(&stderr, &["everything this run created has been released"]);
         assert!(!file.exists(), "{signal}: the half-counted file is removed");
     }
     testkit::assert_a_closed_stdout_fails_cleanly(
@@ -525,8 +514,7 @@ fn a_counter_file_truncated_during_the_race_ends_it_in_one_line() {
         .and_then(|f| f.set_len(0))
         .unwrap();
     let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty());
     assert_eq!(
         stderr
@@ -571,13 +559,12 @@ fn a_full_stdout_is_blamed_on_where_it_goes() {
             .unwrap(),
     );
     let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(
         stderr.starts_with("racing_mmap: write(1, result) failed: ENOSPC (No space left on device)\nhint: stdout goes to a file or device that is full"),
         "{stderr}"
     );
-    assert!(!stderr.contains("/dev/shm"), "{stderr}");
+    never_says(&stderr, &["/dev/shm"]);
     lab.assert_clean();
 }
 
@@ -598,15 +585,14 @@ fn a_counter_in_use_is_offered_for_joining_but_not_for_removal() {
         children.len() == 2 && children.into_iter().all(in_nanosleep)
     });
     let out = lab.run(BIN, &["--file", path]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(
         stderr.contains(&format!(
             "hint: {path} is the counter of a run going on now: pid {pid} (racing_mmap) maps it; it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n"
         )),
         "{stderr}"
     );
-    assert!(!stderr.contains("rm "), "{stderr}");
+    never_says(&stderr, &["rm "]);
     let out = run.finish();
     assert!(out.status.success(), "{}", text(&out.stderr));
     std::fs::remove_file(&file).unwrap();

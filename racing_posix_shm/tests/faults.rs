@@ -1,12 +1,16 @@
 //! The fault matrix (docs/reliability.md) for racing_posix_shm: the cells
-//! the other test files do not cover. Every test runs with a name of its
-//! own (`Lab::name`) and ends with what it created gone.
+//! the other test files do not cover. The cases all racing programs share
+//! are in testkit's racing table. Every test runs with a name of its own
+//! (`Lab::name`) and ends with what it created gone.
 
 use std::path::Path;
+use testkit::{exits, never_says, says};
 
-use testkit::{Lab, child_pids, mode_of, shm_p, text};
+use testkit::{Lab, child_pids, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
+
+testkit::racing_faults!(BIN, named);
 
 /// `--name NAME`
 fn named(name: &str) -> Vec<String> {
@@ -19,21 +23,6 @@ fn files_of(name: &str) -> (String, String) {
         format!("/dev/shm{name}"),
         format!("/dev/shm/sem.{}", &name[1..]),
     )
-}
-
-/// Cell 2: an error after the object was created: stdout is a closed pipe.
-#[test]
-fn a_closed_stdout_still_unlinks_the_object() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_a_closed_stdout_fails_cleanly(
-        &lab,
-        BIN,
-        "racing_posix_shm",
-        &testkit::with(&named(&name), &["--count", "10"]),
-    );
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
 }
 
 /// Cells 2 and 7: A stale /dev/shm/sem.NAME: `--lock semaphore` fails at
@@ -50,16 +39,13 @@ fn a_stale_named_semaphore_fails_after_the_object_and_the_object_goes() {
     let stale_left = Path::new(&semaphore).exists();
     let _ = std::fs::remove_file(&semaphore);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "racing_posix_shm: sem_open(\"{name}\", O_CREAT|O_EXCL, 0600, 1) failed: EEXIST"
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(
-        stderr.contains(&format!("Remove it with: rm {semaphore}")),
-        "{stderr}"
-    );
+    says(&stderr, &[&format!("Remove it with: rm {semaphore}")]);
     assert!(stale_left, "the stale semaphore is not touched");
     assert!(
         !Path::new(&object).exists(),
@@ -88,13 +74,13 @@ fn another_users_named_semaphore_names_the_owner_and_no_command_that_fails() {
     let stale_left = Path::new(&semaphore).exists();
     let _ = std::fs::remove_file(&semaphore);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "{semaphore} already exists (owner uid 0 (root), mode 0644, 32 bytes, last written "
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(!stderr.contains("rm /dev/shm"), "{stderr}");
+    never_says(&stderr, &["rm /dev/shm"]);
     assert!(stale_left, "root's semaphore is not touched");
     assert!(!Path::new(&object).exists(), "nobody's object was unlinked");
     lab.assert_clean();
@@ -125,18 +111,17 @@ fn an_object_removed_from_outside_is_explained() {
     let run = three_children_asleep(&lab, &name, "1000000");
     std::fs::remove_file(&object).unwrap();
     let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!((1..=3).contains(&shm_p(&text(&out.stdout))));
-    assert!(
-        stderr.contains(&format!(
+    says(
+        &stderr,
+        &[&format!(
             "racing_posix_shm: shm_unlink(\"{name}\") failed: ENOENT"
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(
-        stderr.contains("was removed by someone else while the run went on"),
-        "{stderr}"
+    says(
+        &stderr,
+        &["was removed by someone else while the run went on"],
     );
     lab.assert_clean();
 }
@@ -158,13 +143,9 @@ fn a_truncated_object_stops_the_children_with_one_line() {
         .and_then(|f| f.set_len(0))
         .unwrap();
     let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty(), "no shm_p: {}", text(&out.stdout));
-    assert!(
-        stderr.contains("3 of 3 children failed: child 1 (pid "),
-        "{stderr}"
-    );
+    says(&stderr, &["3 of 3 children failed: child 1 (pid "]);
     assert_eq!(
         stderr
             .matches(": the shared memory went away under this child's mapping (SIGBUS: its file or /dev/shm object was truncated by another process); what it wrote reached nobody\n")
@@ -177,115 +158,8 @@ fn a_truncated_object_stops_the_children_with_one_line() {
         3,
         "{stderr}"
     );
-    assert!(!stderr.contains("killed by SIGBUS"), "{stderr}");
+    never_says(&stderr, &["killed by SIGBUS"]);
     assert!(!Path::new(&object).exists(), "unlinked");
-    lab.assert_clean();
-}
-
-/// Cell 5: a child killed by SIGKILL is reported; the object is unlinked.
-#[test]
-fn a_child_killed_by_sigkill_is_reported_and_the_object_unlinked() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_a_killed_child_is_reported(&lab, BIN, "racing_posix_shm", &named(&name));
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
-}
-
-/// Cell 6: fork fails part-way: the children that started are reaped, the
-/// object is unlinked, exit 1.
-#[test]
-fn a_fork_that_fails_part_way_unlinks_the_object() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_fork_fails_part_way(&lab, BIN, "racing_posix_shm", &named(&name));
-    assert!(
-        !Path::new(&files_of(&name).0).exists(),
-        "the object was unlinked"
-    );
-    lab.assert_clean();
-}
-
-/// Cell 9: two runs at once with the same name: the second fails
-/// clearly, the first is untouched and exact.
-#[test]
-fn two_runs_at_once_one_fails_clearly_the_other_is_untouched() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let (_, semaphore) = files_of(&name);
-    let stderr = testkit::assert_a_second_run_fails_clearly(
-        &lab,
-        BIN,
-        &named(&name),
-        || Path::new(&semaphore).exists(),
-        ",\n      and is in use right now: pid ",
-    );
-    assert!(
-        !stderr.contains("rm /dev/shm"),
-        "no rm for a live run: {stderr}"
-    );
-    lab.assert_clean();
-}
-
-/// Ten `--lock flock` runs at once (each with its own name): each has its
-/// own lock file, none breaks another, all exact.
-#[test]
-fn concurrent_flock_runs_do_not_break_each_other() {
-    let lab = Lab::new();
-    let owns: Vec<Vec<String>> = (0..10).map(|_| named(&lab.name())).collect();
-    testkit::assert_concurrent_flock_runs_do_not_disturb_each_other(&lab, BIN, &owns);
-    lab.assert_clean();
-}
-
-/// `--lock flock` where the lock file cannot be created: one clear error,
-/// and the object made before it is unlinked.
-#[test]
-fn an_unwritable_lock_directory_is_one_clear_error() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_an_unwritable_lock_dir_is_one_clear_error(
-        &lab,
-        BIN,
-        "racing_posix_shm",
-        &named(&name),
-    );
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
-}
-
-/// The memory object, the named semaphore and the flock lock file are
-/// 0600, and the run exact, even with umask 0277 (which would make them
-/// 0400: open() applies the umask; the program sets the mode again).
-#[test]
-fn the_object_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let (object, semaphore) = files_of(&name);
-    testkit::assert_a_restrictive_umask_changes_nothing(&lab, BIN, &named(&name), |lock| {
-        let mut modes = vec![(object.clone(), mode_of(&object)?)];
-        if lock == "semaphore" {
-            modes.push((semaphore.clone(), mode_of(&semaphore)?));
-        }
-        Some(modes)
-    });
-    lab.assert_clean();
-}
-
-/// Stdout to a file: the one line, once.
-#[test]
-fn stdout_to_a_file_holds_each_line_once() {
-    let lab = Lab::new();
-    testkit::assert_race_to_a_file_prints_once(&lab, BIN, &named(&lab.name()));
-    lab.assert_clean();
-}
-
-/// A huge `--count` is a usage error naming the bound, never an abort
-/// (and nothing is created).
-#[test]
-fn a_huge_count_is_a_usage_error_not_an_abort() {
-    let lab = Lab::new();
-    let name = lab.name();
-    testkit::assert_a_huge_count_is_a_usage_error(&lab, BIN, &named(&name));
     lab.assert_clean();
 }
 
@@ -329,54 +203,52 @@ fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
         stdout, "status=1\nfill\n",
         "exit 1, and only the filler is left:\n{stderr}"
     );
-    assert!(
-        stderr.contains(
-            "racing_posix_shm: fallocate(3, 0, 0, 4) failed: ENOSPC (No space left on device)"
-        ),
-        "{stderr}"
+    says(
+        &stderr,
+        &["racing_posix_shm: fallocate(3, 0, 0, 4) failed: ENOSPC (No space left on device)"],
     );
-    assert!(stderr.contains("df -h /dev/shm"), "{stderr}");
-    assert!(!stderr.contains("SIGBUS"), "{stderr}");
+    says(&stderr, &["df -h /dev/shm"]);
+    never_says(&stderr, &["SIGBUS"]);
+    lab.assert_clean();
+}
+
+/// Under the resource limit `limit` (prlimit), a run with `flags` fails
+/// with exit 1 saying each of `said`, and its object is unlinked.
+fn a_limit_is_explained(limit: &str, flags: &[&str], said: &[&str]) {
+    let lab = Lab::new();
+    let name = lab.name();
+    let mut command = lab.command_with_limits(BIN, &[limit]);
+    command.args(testkit::with(&named(&name), flags));
+    says(&exits(&lab.spawn(command).finish(), 1), said);
+    assert!(!Path::new(&files_of(&name).0).exists());
     lab.assert_clean();
 }
 
 /// `ulimit -f 0`: growing the object past the file-size limit used to kill
 /// the program with SIGXFSZ, leaving the object. Now it is EFBIG, with
-/// `ulimit -f` in the hint, and the object is unlinked.
+/// `ulimit -f` in the hint.
 #[test]
 fn a_file_size_limit_is_efbig_not_a_kill() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let mut command = lab.command_with_limits(BIN, &["--fsize=0"]);
-    command.args(named(&name));
-    let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)"),
-        "{stderr}"
+    a_limit_is_explained(
+        "--fsize=0",
+        &[],
+        &[
+            "racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)",
+            "ulimit -f unlimited",
+        ],
     );
-    assert!(stderr.contains("ulimit -f unlimited"), "{stderr}");
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
 }
 
-/// `ulimit -n 5`: the lock file cannot be opened: EMFILE, with `ulimit -n`
-/// in the hint, and the object unlinked.
+/// `ulimit -n 4`: the lock file cannot be opened: EMFILE, with `ulimit -n`
+/// in the hint.
 #[test]
 fn too_few_file_descriptors_is_emfile_explained() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let mut command = lab.command_with_limits(BIN, &["--nofile=4:4"]);
-    command.args(testkit::with(&named(&name), &["--lock", "flock"]));
-    let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("failed: EMFILE (Too many open files)"),
-        "{stderr}"
+    a_limit_is_explained(
+        "--nofile=4:4",
+        &["--lock", "flock"],
+        &[
+            "failed: EMFILE (Too many open files)",
+            "raise it: ulimit -n",
+        ],
     );
-    assert!(stderr.contains("raise it: ulimit -n"), "{stderr}");
-    assert!(!Path::new(&files_of(&name).0).exists());
-    lab.assert_clean();
 }

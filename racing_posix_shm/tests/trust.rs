@@ -3,14 +3,19 @@
 //! /dev/shm/sem.NAME is not what they expect — an object made again under
 //! the name while the children start, a semaphore another user planted or
 //! nobody gives back, a holder that died, an object truncated under its
-//! mapping. Each is said in one line, and nothing waits forever.
+//! mapping. Each is said in one line, and nothing waits forever. The cases
+//! both families share are in testkit's racing table.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+use testkit::{exits, never_says, says};
 
-use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, release, shm_p, text};
+use testkit::racing::{self, keeping, release, start_as_someone_else};
+use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
+
+testkit::racing_trust!(BIN);
 
 fn named(name: &str, rest: &[&str]) -> Vec<String> {
     let mut args = vec![String::from("--name"), name.to_owned()];
@@ -20,10 +25,7 @@ fn named(name: &str, rest: &[&str]) -> Vec<String> {
 
 /// A creator of `name` that keeps it until a signal (`rest`: more flags).
 fn creator(lab: &Lab, name: &str, rest: &[&str]) -> Running {
-    let object = format!("/dev/shm{name}");
-    testkit::lingering_creator(lab, BIN, &named(name, &[]), rest, || {
-        Path::new(&object).exists()
-    })
+    racing::lingering_creator(lab, BIN, &racing::Own::Name(name.to_owned()), rest)
 }
 
 /// One try of [`an_object_found_by_the_name_that_is_not_the_runs_is_left_alone`]:
@@ -43,8 +45,8 @@ fn swap_under_a_stopped_creator(lab: &Lab) -> Option<(String, String)> {
         &name,
         &["--count", "1", "--lock", "atomic", "--linger", "forever"],
     );
-    let impostor = testkit::start_as_someone_else(lab, BIN, &args);
-    let impostor = testkit::keeping(impostor, || Path::new(&object).exists());
+    let impostor = start_as_someone_else(lab, BIN, &args);
+    let impostor = keeping(impostor, || Path::new(&object).exists());
     run.signal(Signal::SIGCONT);
     let out = run.finish();
     let theirs = release(impostor);
@@ -55,8 +57,7 @@ fn swap_under_a_stopped_creator(lab: &Lab) -> Option<(String, String)> {
     if !out.stdout.is_empty() {
         return None;
     }
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     Some((stderr, format!("{object} is another object now (inode ")))
 }
 
@@ -69,89 +70,12 @@ fn an_object_found_by_the_name_that_is_not_the_runs_is_left_alone() {
     let lab = Lab::new();
     // The stop must come before the fork loop ends: on a loaded machine it
     // may not, and then the try says nothing; five tries.
-    let (stderr, says) = (0..5)
+    let (stderr, once) = (0..5)
         .find_map(|_| swap_under_a_stopped_creator(&lab))
         .expect("the test stopped the fork loop before its end in one of 5 tries");
-    assert_eq!(stderr.matches(&says).count(), 1, "said once:\n{stderr}");
-    assert!(
-        stderr.contains("), not the one this run works on (inode "),
-        "{stderr}"
-    );
-    assert!(stderr.contains("this child left it alone\n"), "{stderr}");
-    lab.assert_clean();
-}
-
-/// A joiner whose creator ends while the joiner's children are still
-/// being forked: one error for all of them, not one per child.
-#[test]
-fn a_joiner_whose_creator_ends_meanwhile_says_so_once() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let object = format!("/dev/shm{name}");
-    testkit::assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
-        &lab,
-        BIN,
-        "racing_posix_shm",
-        &named(&name, &[]),
-        || Path::new(&object).exists(),
-    );
-    lab.assert_clean();
-}
-
-/// Another user's named semaphore under the name of a run that has none,
-/// taken (value 0): refused at once, and left as it is.
-#[test]
-fn a_named_semaphore_another_user_planted_is_refused() {
-    let lab = Lab::new();
-    if !testkit::is_root() {
-        testkit::skip("needs root to plant a semaphore as another user");
-        return;
-    }
-    let name = lab.name();
-    let object = format!("/dev/shm{name}");
-    let (_, took) = testkit::join_beside_a_planted_semaphore(
-        &lab,
-        BIN,
-        &named(&name, &[]),
-        || Path::new(&object).exists(),
-        || testkit::plant::named_semaphore(&name, 0, Some(65534)),
-        |planted| {
-            format!(
-                "racing_posix_shm: --lock semaphore cannot join the run: {} is not the semaphore its creator made: it belongs to uid 65534 (nobody), and the object to uid 0 (root); it was left alone\n",
-                planted.path().display()
-            )
-        },
-    );
-    assert!(
-        took < Duration::from_secs(3),
-        "refused at once, not after {took:?}"
-    );
-    lab.assert_clean();
-}
-
-/// A named semaphore taken by something that is not a run of ours (here
-/// the test, with value 0, beside an object that has no room for a
-/// holder's pid): the joiner's children wait 5 s, then say so, once, and
-/// end.
-#[test]
-fn a_named_semaphore_nobody_says_they_hold_ends_the_wait_with_one_line() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let object = format!("/dev/shm{name}");
-    let (_, took) = testkit::join_beside_a_planted_semaphore(
-        &lab,
-        BIN,
-        &named(&name, &[]),
-        || Path::new(&object).exists(),
-        || testkit::plant::named_semaphore(&name, 0, None),
-        |planted| {
-            format!(
-                "{} has been taken for 5 s by a process that did not say who it is",
-                planted.path().display()
-            )
-        },
-    );
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(stderr.matches(&once).count(), 1, "said once:\n{stderr}");
+    says(&stderr, &["), not the one this run works on (inode "]);
+    says(&stderr, &["this child left it alone\n"]);
     lab.assert_clean();
 }
 
@@ -190,23 +114,21 @@ fn a_named_semaphore_whose_holder_died_is_said_so_within_seconds() {
     let out = first
         .finish_within(Duration::from_secs(5))
         .expect("the first joiner ends");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let says = format!(" is held by pid {holder}, which died without giving it back");
-    assert_eq!(stderr.matches(&says).count(), 1, "{stderr}");
+    let stderr = exits(&out, 1);
+    let dead = format!(" is held by pid {holder}, which died without giving it back");
+    assert_eq!(stderr.matches(&dead).count(), 1, "{stderr}");
 
     let started = Instant::now();
     let out = lab.run(
         BIN,
         &named(&name, &["--attach", "--count", "1", "--lock", "semaphore"]),
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(started.elapsed() < Duration::from_secs(5), "within 5 s");
-    assert!(stderr.contains(&says), "{stderr}");
-    assert!(
-        stderr.contains("hint: nothing can free it: end the run that made it"),
-        "{stderr}"
+    says(&stderr, &[&dead]);
+    says(
+        &stderr,
+        &["hint: nothing can free it: end the run that made it"],
     );
     release(owner);
     lab.assert_clean();
@@ -225,55 +147,16 @@ fn a_slow_holder_of_another_run_is_waited_for_and_named_once() {
         BIN,
         &named(&name, &["--attach", "--count", "3", "--lock", "semaphore"]),
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let says = format!(
+    let stderr = exits(&out, 0);
+    let waiting = format!(
         "waiting for /dev/shm/sem.{}: pid {holder} (racing_posix_shm, child of pid {slow_pid}), of another run, holds it; the children of this one wait until it gives it back\n",
         &name[1..]
     );
-    assert_eq!(stderr.matches(&says).count(), 1, "named once:\n{stderr}");
+    assert_eq!(stderr.matches(&waiting).count(), 1, "named once:\n{stderr}");
     assert_eq!(shm_p(&text(&out.stdout)), 5, "1 + 1 + 3: {stderr}");
     assert_eq!(slow.finish().status.code(), Some(0));
     let theirs = release(owner);
     assert!(theirs.contains("shm_p is 5 now"), "{theirs}");
-    lab.assert_clean();
-}
-
-/// `--attach --lock semaphore` to a run started without it: told so.
-#[test]
-fn a_joiner_of_a_run_without_a_semaphore_is_told_so() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let object = format!("/dev/shm{name}");
-    testkit::assert_a_joiner_of_a_run_without_a_semaphore_is_told_so(
-        &lab,
-        BIN,
-        "racing_posix_shm",
-        &named(&name, &[]),
-        || Path::new(&object).exists(),
-        &format!("/dev/shm/sem.{} does not exist", &name[1..]),
-    );
-    lab.assert_clean();
-}
-
-/// A joiner refused by the object's permissions (root's run, the joiner
-/// nobody): told whose it is and that only its owner may join it, not to
-/// use another name (it wants this one).
-#[test]
-fn a_joiner_of_another_users_object_is_told_whose_it_is() {
-    let lab = Lab::new();
-    let name = lab.name();
-    let object = format!("/dev/shm{name}");
-    if let Some(stderr) = testkit::join_as_nobody(&lab, BIN, &named(&name, &[]), || {
-        Path::new(&object).exists()
-    }) {
-        assert!(
-            stderr.contains(&format!(
-                "hint: {object} belongs to uid 0 (root), mode 0600: only its owner's processes (and root) may join it."
-            )),
-            "{stderr}"
-        );
-    }
     lab.assert_clean();
 }
 
@@ -292,8 +175,7 @@ fn an_object_truncated_while_it_is_kept_ends_the_run_in_one_line() {
         .unwrap();
     owner.signal(Signal::SIGINT);
     let out = owner.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(
         stderr.ends_with("racing_posix_shm: the shared memory went away under its mapping while it was kept (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n"),
         "{stderr}"
@@ -312,8 +194,7 @@ fn an_object_that_is_not_a_counter_is_not_joined() {
         let object = format!("/dev/shm{name}");
         std::fs::write(&object, content).unwrap();
         let out = lab.run(BIN, &named(&name, &["--attach", "--count", "3"]));
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let stderr = exits(&out, 1);
         assert!(
             stderr.starts_with(&format!(
                 "racing_posix_shm: {object} is a file of {} bytes (owner ",
@@ -356,15 +237,14 @@ fn a_live_runs_semaphore_is_never_called_left_over() {
     first.wait_until("its children race", || child_pids(pid).len() == 3);
     let sem_name = format!("/sem.{}", &name[1..]);
     let out = lab.run(BIN, &named(&sem_name, &[]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[&format!(
             "and is in use right now: pid {pid} (racing_posix_shm) and 3 more use it. Removing it would break that run."
-        )),
-        "{stderr}"
+        )],
     );
-    assert!(!stderr.contains("rm "), "{stderr}");
+    never_says(&stderr, &["rm "]);
     assert_eq!(first.finish().status.code(), Some(0));
     lab.assert_clean();
 }

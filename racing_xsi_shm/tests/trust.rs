@@ -3,14 +3,19 @@
 //! else than they expect — a segment made again under the key while the
 //! children start, a file behind `--path` replaced, a semaphore set that
 //! another user planted, a segment that is not a counter. Each is refused
-//! in one line and left as it was.
+//! in one line and left as it was. The cases both families share are in
+//! testkit's racing table.
 
 use common::race::SharedCounter;
 use common::system::sysvipc;
 use common::xsi::Segment;
-use testkit::{Lab, LabKey, Running, Signal, child_pids, text};
+use testkit::racing::{keeping, release, start_as_someone_else};
+use testkit::{Lab, LabKey, Running, Signal, child_pids};
+use testkit::{exits, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
+
+testkit::racing_trust!(BIN);
 
 /// The first int of `segment`.
 fn int_of(segment: &Segment) -> i32 {
@@ -56,12 +61,12 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
         assert!(ipcrm.success());
         own.key.clone()
     };
-    let impostor = testkit::start_as_someone_else(
+    let impostor = start_as_someone_else(
         lab,
         BIN,
         &own.with(&["--count", "1", "--lock", "atomic", "--linger", "forever"]),
     );
-    let impostor = testkit::keeping(impostor, || {
+    let impostor = keeping(impostor, || {
         sysvipc::segment_with_key(new_key.raw()).is_some()
     });
     let theirs = sysvipc::segment_with_key(new_key.raw()).unwrap();
@@ -69,7 +74,7 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
     creator.signal(Signal::SIGCONT);
     let out = creator.finish();
     // The impostor's int is untouched: only its own child added to it.
-    let their_err = testkit::release(impostor);
+    let their_err = release(impostor);
     assert!(
         their_err.contains("shm_p is still 1: nobody added to it meanwhile."),
         "{their_err}"
@@ -77,8 +82,7 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
     if !out.stdout.is_empty() {
         return None;
     }
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     let says = if swap_file {
         format!(
             "ftok now gives key {new_key}, not key {}, the one this run's segment has: ",
@@ -109,129 +113,13 @@ fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
         let lab = Lab::new();
         // The stop must come before the fork loop ends: on a loaded machine
         // it may not, and then the try says nothing; five tries.
-        let (stderr, says) = (0..5)
+        let (stderr, once) = (0..5)
             .find_map(|_| swap_under_a_stopped_creator(&lab, swap_file))
             .expect("the test stopped the fork loop before its end in one of 5 tries");
-        assert_eq!(stderr.matches(&says).count(), 1, "said once:\n{stderr}");
-        assert!(stderr.contains("this child left "), "{stderr}");
+        assert_eq!(stderr.matches(&once).count(), 1, "said once:\n{stderr}");
+        says(&stderr, &["this child left "]);
         lab.assert_clean();
     }
-}
-
-/// A joiner whose creator ends while the joiner's children are still
-/// being forked: one error for all of them, not one per child.
-#[test]
-fn a_joiner_whose_creator_ends_meanwhile_says_so_once() {
-    let lab = Lab::new();
-    let own = lab.key();
-    let key = own.key.raw();
-    testkit::assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
-        &lab,
-        BIN,
-        "racing_xsi_shm",
-        &own.with(&[]),
-        || sysvipc::segment_with_key(key).is_some(),
-    );
-    lab.assert_clean();
-}
-
-/// Another user's semaphore set under the key of a run that has none,
-/// taken (value 0): `--attach --lock semaphore` would wait for that user
-/// forever. It is refused at once, and left as it is.
-#[test]
-fn a_semaphore_set_another_user_planted_is_refused() {
-    let lab = Lab::new();
-    if !testkit::is_root() {
-        testkit::skip("needs root to plant a semaphore set as another user");
-        return;
-    }
-    let own = lab.key();
-    let key = own.key.clone();
-    let (_, took) = testkit::join_beside_a_planted_semaphore(
-        &lab,
-        BIN,
-        &own.with(&[]),
-        || sysvipc::segment_with_key(key.raw()).is_some(),
-        || testkit::plant::semaphore_set(&key, 0, Some(65534)),
-        |planted| {
-            format!(
-                "racing_xsi_shm: --lock semaphore cannot join the run: the semaphore set with key {key} (semid {}) is not the one its creator made: it belongs to uid 65534 (nobody), and the segment to uid 0 (root); it was left alone\n",
-                planted.id()
-            )
-        },
-    );
-    assert!(took.as_secs() < 3, "refused at once, not after {took:?}");
-    lab.assert_clean();
-}
-
-/// A semaphore set under the key that a process of another program took
-/// and keeps (here: the test itself, with SETVAL 0): no run of ours will
-/// ever give it back. The joiner's children wait 5 s for it, then say who
-/// holds it, once, and end; nothing is left waiting.
-#[test]
-fn a_semaphore_set_held_by_another_program_ends_the_wait_with_one_line() {
-    let lab = Lab::new();
-    let own = lab.key();
-    let key = own.key.clone();
-    let (stderr, took) = testkit::join_beside_a_planted_semaphore(
-        &lab,
-        BIN,
-        &own.with(&[]),
-        || sysvipc::segment_with_key(key.raw()).is_some(),
-        || testkit::plant::semaphore_set(&key, 0, None),
-        |planted| {
-            format!(
-                "semaphore set {} has been taken for 5 s by pid {} (",
-                planted.id(),
-                std::process::id()
-            )
-        },
-    );
-    assert!(took.as_secs() < 10, "took {took:?}");
-    assert!(
-        stderr.contains("), which is not a run of this program\n"),
-        "{stderr}"
-    );
-    lab.assert_clean();
-}
-
-/// `--attach --lock semaphore` to a run started without `--lock
-/// semaphore`: told so, not that the set "was removed meanwhile".
-#[test]
-fn a_joiner_of_a_run_without_a_semaphore_is_told_so() {
-    let lab = Lab::new();
-    let own = lab.key();
-    let key = own.key.raw();
-    testkit::assert_a_joiner_of_a_run_without_a_semaphore_is_told_so(
-        &lab,
-        BIN,
-        "racing_xsi_shm",
-        &own.with(&[]),
-        || sysvipc::segment_with_key(key).is_some(),
-        &format!("no semaphore set has key {}", own.key),
-    );
-    lab.assert_clean();
-}
-
-/// A joiner refused by the segment's permissions (root's run, the joiner
-/// nobody): told whose it is and that only its owner may join it, not to
-/// use another key (it wants this one).
-#[test]
-fn a_joiner_of_another_users_segment_is_told_whose_it_is() {
-    let lab = Lab::new();
-    let own = lab.key();
-    let key = own.key.raw();
-    if let Some(stderr) = testkit::join_as_nobody(&lab, BIN, &own.with(&[]), || {
-        sysvipc::segment_with_key(key).is_some()
-    }) {
-        assert!(
-            stderr.contains(
-                "hint: the segment belongs to uid 0 (root), mode 0600: only its owner's processes\n      (and root) may read and write it. Join a run of your own:"
-            ),
-            "{stderr}"
-        );
-    }
-    lab.assert_clean();
 }
 
 /// A segment under the key that is not a counter (64 bytes: another
@@ -246,15 +134,14 @@ fn a_segment_that_is_not_a_counter_is_not_joined() {
     SharedCounter::at_start_of(&attachment).set(77);
     attachment.detach().unwrap();
     let out = lab.run(BIN, &own.with(&["--attach", "--count", "5"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[&format!(
             "\nracing_xsi_shm: key {} names shmid {} of 64 bytes (owner ",
             own.key,
             segment.id()
-        )),
-        "{stderr}"
+        )],
     );
     assert!(
         stderr.contains("): not a racing_xsi_shm counter, which is one int of 4 bytes; nothing was written to it\n"),
@@ -263,15 +150,14 @@ fn a_segment_that_is_not_a_counter_is_not_joined() {
     // And a run that would create its segment there is told it is not
     // this program's leftover: no ipcrm offered.
     let out = lab.run(BIN, &own.with(&["--count", "5"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(
-            ":\n      not something this program left (its segments are one int, 4 bytes), so it is\n      left alone. Use another key: --proj-id "
-        ),
-        "{stderr}"
+    let stderr = exits(&out, 1);
+    says(
+        &stderr,
+        &[
+            ":\n      not something this program left (its segments are one int, 4 bytes), so it is\n      left alone. Use another key: --proj-id ",
+        ],
     );
-    assert!(!stderr.contains("ipcrm"), "{stderr}");
+    never_says(&stderr, &["ipcrm"]);
     assert_eq!(int_of(&segment), 77, "untouched");
     drop(segment);
     lab.assert_clean();

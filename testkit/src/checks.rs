@@ -7,7 +7,6 @@
 
 use std::ffi::OsStr;
 use std::fmt::Debug;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -19,7 +18,6 @@ use nix::unistd::Pid;
 use crate::lab::Lab;
 use crate::output::{change, shm_p, text};
 use crate::probe::{child_pids, in_nanosleep, shmem_mib};
-use crate::run::Running;
 
 /// The signals a person uses to stop a program, and the exit status each
 /// must give once the run has released everything: Ctrl-C, `kill`, a
@@ -217,7 +215,7 @@ pub fn assert_signals_release_every_lock(
     }
 }
 
-fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
+pub(crate) fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
     std::fs::read_dir(lab.tmpdir()).is_ok_and(|mut d| d.next().is_none())
 }
 
@@ -251,147 +249,6 @@ pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     }
 }
 
-/// Ten runs of `--lock flock` started 20 ms apart, each with names of its
-/// own (`owns[i]`): every one exact, and no lock file left. (With one lock
-/// file per program, the first run to finish deleted it under the others.)
-pub fn assert_concurrent_flock_runs_do_not_disturb_each_other(
-    lab: &Lab,
-    bin: &str,
-    owns: &[Vec<String>],
-) {
-    let runs: Vec<_> = owns
-        .iter()
-        .map(|own| {
-            let run = lab.start(
-                bin,
-                &with(
-                    own,
-                    &["--count", "50", "--lock", "flock", "--sleep-us", "100"],
-                ),
-            );
-            std::thread::sleep(Duration::from_millis(20));
-            run
-        })
-        .collect();
-    for run in runs {
-        let out = run.finish();
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert_eq!(shm_p(&text(&out.stdout)), 50, "{}", text(&out.stderr));
-    }
-    assert!(lab_tmpdir_is_empty(lab), "no lock file is left");
-}
-
-/// `--lock flock` where this user may not create the lock file (TMPDIR is
-/// someone else's directory): one clear error from the parent naming the
-/// directory, its owner and the `TMPDIR=` way out — not one per child —
-/// exit 1, and what the run had created before is removed.
-pub fn assert_an_unwritable_lock_dir_is_one_clear_error(
-    lab: &Lab,
-    bin: &str,
-    program: &str,
-    own: &[String],
-) {
-    let args = with(own, &["--lock", "flock", "--count", "20"]);
-    let mut command = match lab.as_nobody(bin, None) {
-        // Root may write anywhere: the test's program runs as nobody, in
-        // root's lab directory (mode 0755).
-        Some(command) => {
-            let mut command = command;
-            command.env("TMPDIR", lab.path(""));
-            command
-        }
-        None if nix::unistd::Uid::effective().is_root() => {
-            crate::skip("needs setpriv and prlimit to run as nobody (root may write anywhere)");
-            return;
-        }
-        None => {
-            let mut command = lab.command(bin);
-            command.env("TMPDIR", "/");
-            command
-        }
-    };
-    command.args(&args);
-    let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with(&format!("{program}: ")))
-        .collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "one error line, not one per child:\n{stderr}"
-    );
-    assert!(
-        errors[0].contains("failed: EACCES (Permission denied)"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("belongs to uid 0 (root), mode 0755"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("TMPDIR=$HOME"), "{stderr}");
-    assert!(!stderr.contains("child"), "{stderr}");
-}
-
-/// A umask of 0277 (which would make a new file 0400, so that not even its
-/// owner could open it for writing) changes nothing: with `--lock flock`
-/// and `--lock semaphore` the run is exact, and while it runs every object
-/// it created is mode 0600. `modes(lock)` gives the (name, mode) of each
-/// object the program makes for that lock mode once they all exist; the
-/// flock lock file is checked here.
-pub fn assert_a_restrictive_umask_changes_nothing(
-    lab: &Lab,
-    bin: &str,
-    own: &[String],
-    modes: impl Fn(&str) -> Option<Vec<(String, u32)>>,
-) {
-    for lock in ["flock", "semaphore"] {
-        let mut command = lab.command_with_umask(bin, 0o277);
-        command.args(with(
-            own,
-            &["--count", "3", "--lock", lock, "--sleep-us", "300000"],
-        ));
-        let mut run = lab.spawn(command);
-        let pid = run.pid();
-        let tmpdir = lab.tmpdir();
-        // Once the children exist, the parent has made every object and
-        // set its mode (between creating and fchmod, a file is briefly
-        // the umask's 0400: the children are forked after that).
-        let seen = run.wait_for(&format!("the objects of --lock {lock}"), || {
-            if crate::probe::children_of(pid) < 3 {
-                return None;
-            }
-            let mut seen = modes(lock)?;
-            if lock == "flock" {
-                let file = std::fs::read_dir(&tmpdir).ok()?.flatten().next()?;
-                let mode = file.metadata().ok()?.permissions().mode() & 0o777;
-                seen.push((file.path().display().to_string(), mode));
-            }
-            Some(seen)
-        });
-        for (object, mode) in &seen {
-            assert_eq!(
-                *mode, 0o600,
-                "--lock {lock}, umask 0277: {object} is {mode:04o}"
-            );
-        }
-        let out = run.finish();
-        let stderr = text(&out.stderr);
-        assert!(out.status.success(), "--lock {lock}, umask 0277: {stderr}");
-        assert_eq!(shm_p(&text(&out.stdout)), 3, "{stderr}");
-    }
-}
-
-/// The mode bits of a file, if it exists.
-pub fn mode_of(path: &str) -> Option<u32> {
-    std::fs::metadata(path)
-        .ok()
-        .map(|m| m.permissions().mode() & 0o777)
-}
-
 /// Run `bin args` with stdout redirected to a file (fully buffered in C,
 /// where fork duplicates unflushed output), and return what the file holds
 /// and the exit status. Every line must appear once: lines are unique in
@@ -412,15 +269,6 @@ pub fn run_to_file<S: AsRef<OsStr>>(lab: &Lab, bin: &str, args: &[S]) -> (ExitSt
         );
     }
     (out.status, written)
-}
-
-/// A racing program with stdout redirected to a file: exit 0, and the file
-/// holds the one `shm_p: N` line once, 1 ≤ N ≤ 20 (no stdio buffer was
-/// copied into the children by fork).
-pub fn assert_race_to_a_file_prints_once(lab: &Lab, bin: &str, own: &[String]) {
-    let (status, written) = run_to_file(lab, bin, &with(own, &["--count", "20"]));
-    assert!(status.success(), "{written}");
-    assert!((1..=20).contains(&shm_p(&written)), "{written}");
 }
 
 /// Matrix cell 2 by a closed stdout: the result cannot be written after
@@ -447,35 +295,6 @@ pub fn assert_a_closed_stdout_fails_cleanly<S: AsRef<OsStr>>(
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-}
-
-/// Matrix cell 5: a child killed by SIGKILL (the one asleep in its pause)
-/// is reported by the parent, which prints no result and exits 1.
-pub fn assert_a_killed_child_is_reported(lab: &Lab, bin: &str, program: &str, own: &[String]) {
-    let (out, _) = signal_when(
-        lab,
-        bin,
-        &with(own, &["--count", "3", "--sleep-us", "1000000"]),
-        |pid| {
-            let children = child_pids(pid);
-            (children.len() == 3)
-                .then(|| children.into_iter().find(|&c| in_nanosleep(c)))
-                .flatten()
-        },
-        Signal::SIGKILL,
-    );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(out.stdout.is_empty(), "no result with a dead child");
-    assert!(
-        stderr.contains(&format!("{program}: 1 of 3 children failed: child ")),
-        "{stderr}"
-    );
-    assert!(stderr.contains(") was killed by SIGKILL\n"), "{stderr}");
-    assert!(
-        stderr.contains("A child killed by a signal was stopped from outside"),
-        "{stderr}"
-    );
 }
 
 /// Matrix cell 6: with so few processes left that fork fails part-way
@@ -531,65 +350,6 @@ pub fn assert_signals_stop_the_zeroing(lab: &Lab, bin: &str) {
         "while zeroing, after ",
         || (shmem_mib() - base).abs() <= 4,
     );
-}
-
-/// Matrix cell 9 where the two runs share a name: the first run
-/// (`--lock semaphore`, so its result is checkable) holds the key or name
-/// once `holding()`; a second run meanwhile fails with EEXIST and a hint
-/// saying `says`; the first finishes undisturbed with exactly 5. Returns
-/// the second run's stderr.
-pub fn assert_a_second_run_fails_clearly(
-    lab: &Lab,
-    bin: &str,
-    own: &[String],
-    holding: impl Fn() -> bool,
-    says: &str,
-) -> String {
-    let mut first = lab.start(
-        bin,
-        &with(
-            own,
-            &[
-                "--count",
-                "5",
-                "--lock",
-                "semaphore",
-                "--sleep-us",
-                "200000",
-            ],
-        ),
-    );
-    first.wait_until("the first run to hold its object", holding);
-    let second = lab.run(bin, own);
-    let stderr = text(&second.stderr);
-    assert_eq!(second.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("failed: EEXIST (File exists)"), "{stderr}");
-    assert!(stderr.contains(says), "{stderr}");
-    let first = first.finish();
-    assert!(first.status.success(), "{}", text(&first.stderr));
-    assert_eq!(
-        shm_p(&text(&first.stdout)),
-        5,
-        "the first run was not disturbed"
-    );
-    stderr
-}
-
-/// Matrix cell 9 where the runs cannot meet (private memory): two runs of
-/// a memory demo at once both succeed, each reporting its own Shmem rise.
-pub fn assert_two_memory_runs_both_succeed(lab: &Lab, bin: &str) {
-    let args = ["--size", "64M", "--hold", "1"];
-    let first = lab.start(bin, &args);
-    let second = lab.run(bin, &args);
-    let first = first.finish();
-    for out in [first, second] {
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(
-            change(&text(&out.stdout), "Shmem") >= 60,
-            "{}",
-            text(&out.stdout)
-        );
-    }
 }
 
 /// A child killed by SIGKILL while it holds the semaphore (found asleep
@@ -648,36 +408,6 @@ pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
         !stderr.contains("was stuck"),
         "the waiters did not need the parent: {stderr}"
     );
-}
-
-/// A `--count` larger than the processes the machine can hold at once is a
-/// usage error naming the bound and why — also under a small address-space
-/// limit (`ulimit -v 20000`), where sizing the list of children for
-/// millions of them used to abort. Never a panic or an abort.
-pub fn assert_a_huge_count_is_a_usage_error(lab: &Lab, bin: &str, own: &[String]) {
-    for (limits, count) in [(None, "2147483647"), (Some("--as=20480000"), "10000000")] {
-        let args = with(own, &["--count", count]);
-        let out = match limits {
-            None => lab.run(bin, &args),
-            Some(limit) => {
-                let mut command = lab.command_with_limits(bin, &[limit]);
-                command.args(&args);
-                lab.spawn(command).finish()
-            }
-        };
-        let stderr = text(&out.stderr);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "--count {count} {limits:?}: {stderr}"
-        );
-        assert!(
-            stderr.contains("children: the article's loop forks them all before waiting for any"),
-            "{stderr}"
-        );
-        assert!(stderr.contains("kernel.pid_max"), "{stderr}");
-        assert!(!stderr.contains("memory allocation"), "{stderr}");
-    }
 }
 
 /// `-h` is the summary: one line per flag, none wider than the 100
@@ -860,295 +590,6 @@ impl Drop for MemoryCgroup {
             }
         }
     }
-}
-
-/// Matrix cell 10 in a container (root only): in a memory cgroup of
-/// 256 MiB, on a machine with far more available, `--size 512M --hold 0`
-/// is refused before anything is created — exit 1, one error line naming
-/// the cgroup's limit and directory, a hint with a `--size` and
-/// `--no-touch` — instead of being OOM-killed halfway through zeroing
-/// and leaving its segment or object behind (the caller's
-/// [`Lab::assert_clean`] checks that). The size the hint offers, and
-/// 64 MiB, then run in the same cgroup. The cgroup is removed at the end.
-pub fn assert_a_cgroup_limit_is_refused_before_anything_is_created(
-    lab: &Lab,
-    bin: &str,
-    program: &str,
-    own: &[String],
-) {
-    let Some(cgroup) = MemoryCgroup::make(lab, 256 << 20) else {
-        return;
-    };
-    let run = |size: &str| {
-        let mut command = cgroup.command(lab, bin);
-        command.args(with(own, &["--size", size, "--hold", "0"]));
-        lab.spawn(command).finish()
-    };
-    let out = run("512M");
-    let stderr = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "not refused, or killed: {stderr}"
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "nothing was created, nothing reported"
-    );
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with(&format!("{program}: ")))
-        .collect();
-    assert_eq!(errors.len(), 1, "one error line:\n{stderr}");
-    let says = format!(
-        "{program}: 512 MiB is more than this process's memory cgroup has room for ({} 256 MiB, ",
-        cgroup.setting()
-    );
-    assert!(
-        stderr.starts_with(&says)
-            && errors[0].ends_with(&format!(" MiB in use: {})", cgroup.dir().display())),
-        "the first line names the limit and the cgroup:\n{stderr}"
-    );
-    let hint = "\nhint: zeroing it would push this cgroup into swap or its OOM killer. Ask for less,\n      e.g. --size ";
-    let offered: u64 = stderr
-        .split_once(hint)
-        .and_then(|(_, rest)| rest.split_once("M, or add --no-touch to map it without using it.\n"))
-        .and_then(|(size, _)| size.parse().ok())
-        .unwrap_or_else(|| panic!("a hint with a --size and --no-touch:\n{stderr}"));
-    assert!(
-        (64..256).contains(&offered),
-        "--size {offered}M fits 256 MiB with room to spare:\n{stderr}"
-    );
-    for size in [format!("{offered}M"), String::from("64M")] {
-        let out = run(&size);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "--size {size} in the 256 MiB cgroup:\n{}",
-            text(&out.stderr)
-        );
-    }
-    let dir = cgroup.dir().to_owned();
-    drop(cgroup);
-    assert!(
-        !dir.exists(),
-        "the test's cgroup {} is removed",
-        dir.display()
-    );
-}
-
-// ---- meeting by key or name: what both families share ------------------------
-
-/// `bin own --count 1 --linger forever rest…`, once `keeps()` says its
-/// segment or object is there and its race is over: a creator to join,
-/// whose int is 1.
-pub fn lingering_creator(
-    lab: &Lab,
-    bin: &str,
-    own: &[String],
-    rest: &[&str],
-    keeps: impl Fn() -> bool,
-) -> Running {
-    let mut args = vec!["--count", "1", "--linger", "forever"];
-    args.extend_from_slice(rest);
-    keeping(lab.start(bin, &with(own, &args)), keeps)
-}
-
-/// `run`, once `keeps()` says its segment or object is there, its race is
-/// over and it sleeps in `--linger`.
-pub fn keeping(mut run: Running, keeps: impl Fn() -> bool) -> Running {
-    let pid = run.pid();
-    run.wait_until("the run keeps its memory", || {
-        keeps() && child_pids(pid).is_empty() && crate::probe::sleeping(pid)
-    });
-    run
-}
-
-/// `bin args` run by someone else: `nobody` when the test is root (another
-/// user, as on a lab server), else this user (another program of theirs).
-pub fn start_as_someone_else(lab: &Lab, bin: &str, args: &[String]) -> Running {
-    match lab.as_nobody(bin, None) {
-        Some(mut nobody) => {
-            nobody.args(args);
-            lab.spawn(nobody)
-        }
-        None => lab.start(bin, args),
-    }
-}
-
-/// End a lingering creator with Ctrl-C: it releases and exits 0. Its stderr.
-pub fn release(creator: Running) -> String {
-    creator.signal(Signal::SIGINT);
-    let out = creator.finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    stderr
-}
-
-/// A joiner whose creator ends while the joiner's 200 children are still
-/// being forked (the joiner is stopped after 2, the creator ends, the
-/// joiner goes on): the children forked after find nothing under the key
-/// or name. One error for all of them, not one per child, then the
-/// parent's count; exit 1. (If the joiner's fork loop ends before the
-/// test can stop it, as on a loaded machine, nothing is left to check:
-/// the scene is played again, five times at most.)
-pub fn assert_a_joiner_whose_creator_ends_meanwhile_says_so_once(
-    lab: &Lab,
-    bin: &str,
-    program: &str,
-    own: &[String],
-    keeps: impl Fn() -> bool,
-) {
-    for _ in 0..5 {
-        let creator = lingering_creator(lab, bin, own, &[], &keeps);
-        let mut joiner = lab.start(
-            bin,
-            &with(
-                own,
-                &["--attach", "--count", "200", "--sleep-us", "2000000"],
-            ),
-        );
-        let pid = joiner.pid();
-        joiner.stop_when("2 children forked", || child_pids(pid).len() >= 2);
-        release(creator);
-        joiner.signal(Signal::SIGCONT);
-        let out = joiner.finish();
-        let stderr = text(&out.stderr);
-        if out.status.code() == Some(0) {
-            continue;
-        }
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert_eq!(
-            stderr.matches(&format!("{program}: child pid ")).count(),
-            1,
-            "one line for all:\n{stderr}"
-        );
-        assert!(
-            stderr.contains(" of 200 children failed: child "),
-            "{stderr}"
-        );
-        assert!(stderr.lines().count() < 20, "{stderr}");
-        return;
-    }
-    panic!("the test stopped the joiner's fork loop before its end in none of 5 tries");
-}
-
-/// `--attach --lock semaphore` to a run started without `--lock
-/// semaphore`: one line that `says` so (not that the semaphore "was
-/// removed meanwhile"), and the hint; exit 1.
-pub fn assert_a_joiner_of_a_run_without_a_semaphore_is_told_so(
-    lab: &Lab,
-    bin: &str,
-    program: &str,
-    own: &[String],
-    keeps: impl Fn() -> bool,
-    says: &str,
-) {
-    let creator = lingering_creator(lab, bin, own, &[], keeps);
-    let out = lab.run(bin, &with(own, &["--attach", "--lock", "semaphore"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with(&format!("{program}: ")))
-        .collect();
-    assert_eq!(
-        errors,
-        [format!(
-            "{program}: --lock semaphore cannot join the run: {says}"
-        )],
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("hint: the run you join was started without --lock semaphore"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("meanwhile"), "{stderr}");
-    release(creator);
-}
-
-/// A semaphore planted by a test ([`crate::plant`]), read back.
-pub trait Planted {
-    /// Its value now.
-    fn value(&self) -> i32;
-}
-
-impl Planted for crate::plant::PlantedSet {
-    fn value(&self) -> i32 {
-        self.value()
-    }
-}
-
-impl Planted for crate::plant::PlantedSemaphore {
-    fn value(&self) -> i32 {
-        self.value()
-    }
-}
-
-/// A creator of `own` without a semaphore (`keeps()`: its memory is
-/// there), and a semaphore `plant`ed under its key or name, taken (value
-/// 0): `--attach --count 2 --lock semaphore` must end, exit 1, and leave
-/// the planted semaphore as it was. Returns its stderr and how long it
-/// took, for the family's own words; the creator is released and the
-/// planted semaphore removed.
-pub fn join_beside_a_planted_semaphore<P: Planted>(
-    lab: &Lab,
-    bin: &str,
-    own: &[String],
-    keeps: impl Fn() -> bool,
-    plant: impl FnOnce() -> P,
-    says: impl FnOnce(&P) -> String,
-) -> (String, Duration) {
-    let creator = lingering_creator(lab, bin, own, &[], keeps);
-    let planted = plant();
-    let started = Instant::now();
-    let out = lab.run(
-        bin,
-        &with(own, &["--attach", "--count", "2", "--lock", "semaphore"]),
-    );
-    let took = started.elapsed();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(
-        stderr.matches(&says(&planted)).count(),
-        1,
-        "said once:\n{stderr}"
-    );
-    assert_eq!(planted.value(), 0, "the planted semaphore is untouched");
-    drop(planted);
-    release(creator);
-    (stderr, took)
-}
-
-/// A creator of `own` run by root, and `--attach` run by nobody, whom the
-/// memory's mode 0600 keeps out: exit 1 with EACCES, and never "use
-/// another key or name" (the joiner wants this one). Its stderr, for the
-/// family's hint; `None` (the test skipped) unless the test runs as root.
-pub fn join_as_nobody(
-    lab: &Lab,
-    bin: &str,
-    own: &[String],
-    keeps: impl Fn() -> bool,
-) -> Option<String> {
-    let Some(mut nobody) = lab.as_nobody(bin, None) else {
-        crate::skip("needs root to run the creator and the joiner as two users");
-        return None;
-    };
-    let creator = lingering_creator(lab, bin, own, &[], keeps);
-    nobody.args(with(own, &["--attach"]));
-    let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("failed: EACCES (Permission denied)"),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("another key") && !stderr.contains("another name"),
-        "{stderr}"
-    );
-    release(creator);
-    Some(stderr)
 }
 
 /// How much more page cache other processes may add while a memory demo

@@ -16,12 +16,8 @@ use common::xsi::Key;
 use nix::unistd::Uid;
 
 use crate::lock::{self, Held};
-use crate::run::Running;
+use crate::run::{Running, WAIT};
 use crate::snapshot::{Leftover, Snapshot};
-
-/// How long a test waits for anything but a lock: a program to reach the
-/// phase to interrupt, an object to appear, a run to end.
-pub const WAIT: Duration = Duration::from_secs(30);
 
 /// The uid of `nobody`, the second user root's tests run programs as.
 const NOBODY: u32 = 65534;

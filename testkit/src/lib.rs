@@ -59,6 +59,9 @@
 //! | [`plant`] | a semaphore set or named semaphore planted under a key or name, as a classmate would |
 //! | [`cases`](mod@cases) | the cases several programs share, as tables ([`cases::PROGRAMS`], [`refusals!`]), run by [`cases!`] |
 //! | [`checks`] | the assertions the six programs' tests share; [`MemoryCgroup`], a limited memory cgroup to run a demo in (root) |
+//! | [`racing`] | the cases the three racing programs share, one `#[test]` each by [`racing_faults!`], [`racing_meet!`], [`racing_trust!`] |
+//! | [`demos`] | the cases the three memory demos share, one `#[test]` each by [`demo_faults!`] |
+//! | [`said`] | short assertions on a run's exit status and what it said |
 //! | [`react`] | how fast a stopping signal is acted on in every phase of a run ([`react::CASES`]), and how the parent waits |
 //! | [`generated`] | generated flag combinations, and the check that none crashes a program |
 //! | [`trace`] | `--trace` in the three racing programs: its count adds up, locks show no shared read, stdout untouched |
@@ -66,6 +69,7 @@
 
 pub mod cases;
 pub mod checks;
+pub mod demos;
 pub mod generated;
 pub mod lab;
 pub mod lock;
@@ -74,19 +78,22 @@ pub mod output;
 #[allow(unsafe_code)]
 pub mod plant;
 pub mod probe;
+pub mod racing;
 pub mod react;
 pub mod run;
+pub mod said;
 pub mod snapshot;
 pub mod trace;
 pub mod transcripts;
 
 pub use checks::*;
-pub use lab::{Article, Lab, LabKey, WAIT};
+pub use lab::{Article, Lab, LabKey};
 pub use nix::sys::signal::Signal;
 pub use nix::unistd::Pid;
 pub use output::{assert_usage_error, change, faults, me, shm_p, text};
 pub use probe::*;
-pub use run::Running;
+pub use run::{Running, WAIT};
+pub use said::{exits, never_says, says, says_once};
 pub use snapshot::Snapshot;
 pub use transcripts::check_transcripts;
 

@@ -8,7 +8,11 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::lab::WAIT;
+use crate::output::text;
+
+/// How long a test waits for anything but a lock: a program to reach the
+/// phase to interrupt, an object to appear, a run to end.
+pub const WAIT: Duration = Duration::from_secs(30);
 
 /// How long a program may run before a test gives up on it.
 pub const RUN_WAIT: Duration = Duration::from_secs(120);
@@ -114,8 +118,8 @@ impl Running {
                 panic!(
                     "{} ended ({status}) before {what}:\n{}{}",
                     self.what,
-                    crate::text(&out.stdout),
-                    crate::text(&out.stderr)
+                    text(&out.stdout),
+                    text(&out.stderr)
                 );
             }
             if start.elapsed() > WAIT {
@@ -124,8 +128,8 @@ impl Running {
                     "waited {} s for {what}; {} never got there:\n{}{}",
                     WAIT.as_secs(),
                     self.what,
-                    crate::text(&out.stdout),
-                    crate::text(&out.stderr)
+                    text(&out.stdout),
+                    text(&out.stderr)
                 );
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -141,8 +145,8 @@ impl Running {
                 "{} did not end within {} s:\n{}{}",
                 self.what,
                 RUN_WAIT.as_secs(),
-                crate::text(&out.stdout),
-                crate::text(&out.stderr)
+                text(&out.stdout),
+                text(&out.stderr)
             ),
         }
     }

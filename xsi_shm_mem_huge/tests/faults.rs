@@ -4,12 +4,16 @@
 //!
 //! Every test here needs huge pages, which only root can reserve: as
 //! anyone else they say `skipped: needs root …` and pass without asserting
-//! (the ordinary user's side is in cli.rs).
+//! (the ordinary user's side is in cli.rs). The cases all demos share are
+//! in testkit's demos table.
 
 use common::system::sysvipc;
 use testkit::{Lab, Pid, STOPPING, Signal, change, interrupt_when, sleeping, text};
+use testkit::{exits, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
+
+testkit::demo_faults!(BIN);
 
 fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
     sysvipc::segments()
@@ -25,23 +29,6 @@ fn root_lab() -> Option<Lab> {
         return None;
     }
     Some(Lab::machine())
-}
-
-/// Cell 2: an error after the segment was created (with --reserve): the
-/// report meets a closed pipe. Exit 1; segment removed, nr_hugepages
-/// restored.
-#[test]
-fn a_closed_stdout_still_removes_the_segment_and_restores_the_reservation() {
-    let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
-    testkit::assert_a_closed_stdout_fails_cleanly(
-        &lab,
-        BIN,
-        "xsi_shm_mem_huge",
-        &["--size", "32M", "--hold", "0", "--reserve"],
-    );
-    assert_eq!(testkit::nr_hugepages(), old);
-    lab.assert_clean();
 }
 
 /// Cells 3 and 4: every stopping signal while holding (Ctrl-C, SIGTERM, a
@@ -61,10 +48,7 @@ fn every_stopping_signal_during_the_hold_exits_0_and_restores() {
         );
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
-        assert!(
-            stderr.contains(&format!("{signal}: releasing.")),
-            "{stderr}"
-        );
+        says(&stderr, &[&format!("{signal}: releasing.")]);
         assert!(
             stderr.contains("--reserve: nr_hugepages 16 → "),
             "{signal}: {stderr}"
@@ -107,28 +91,16 @@ fn two_runs_at_once_with_pages_for_one() {
         segment_of(pid).is_some() && sleeping(pid)
     });
     let second = lab.run(BIN, &["--size", "32M", "--hold", "0"]);
-    let stderr = text(&second.stderr);
-    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&second, 1);
     assert!(
         stderr.contains("needs 16 huge pages of 2 MiB; only "),
         "{stderr}"
     );
-    assert!(stderr.contains("> /proc/sys/vm/nr_hugepages"), "{stderr}");
+    says(&stderr, &["> /proc/sys/vm/nr_hugepages"]);
     let first = first.finish();
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert_eq!(testkit::change(&text(&first.stdout), "HugePages_Free"), -16);
     assert_eq!(testkit::nr_hugepages(), old);
-    lab.assert_clean();
-}
-
-/// Stdout to a file: every report line once.
-#[test]
-fn stdout_to_a_file_holds_each_line_once() {
-    let Some(lab) = root_lab() else { return };
-    let (status, written) =
-        testkit::run_to_file(&lab, BIN, &["--size", "8M", "--hold", "0", "--reserve"]);
-    assert!(status.success());
-    assert_eq!(written.lines().count(), 8, "{written}");
     lab.assert_clean();
 }
 
