@@ -93,14 +93,14 @@ impl Demo {
 #[macro_export]
 macro_rules! demo_faults {
     ($bin:expr) => {
-        $crate::cases!($bin, demos;
+        $crate::table_cases!($bin, demos;
             a_closed_stdout_is_an_error_that_still_releases,
             stdout_to_a_file_holds_each_line_once,
         );
     };
     ($bin:expr, small_pages) => {
         $crate::demo_faults!($bin);
-        $crate::cases!($bin, demos;
+        $crate::table_cases!($bin, demos;
             two_runs_at_once_both_succeed,
             more_than_the_memory_cgroup_has_room_for_is_refused_before_anything_is_created,
         );

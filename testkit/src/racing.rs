@@ -201,10 +201,10 @@ impl Planted {
 }
 
 /// Make one `#[test]` per case of a `testkit` module, for the program at
-/// `bin`: `cases!(bin, racing; case, …)` calls `racing::case(&racing::row(bin))`.
+/// `bin`: `table_cases!(bin, racing; case, …)` calls `racing::case(&racing::row(bin))`.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! cases {
+macro_rules! table_cases {
     ($bin:expr, $module:ident; $($case:ident),+ $(,)?) => {
         $(
             #[test]
@@ -221,10 +221,10 @@ macro_rules! cases {
 macro_rules! racing_faults {
     ($bin:expr, named) => {
         $crate::racing_faults!($bin);
-        $crate::cases!($bin, racing; two_runs_at_once_one_fails_clearly_the_other_is_untouched);
+        $crate::table_cases!($bin, racing; two_runs_at_once_one_fails_clearly_the_other_is_untouched);
     };
     ($bin:expr) => {
-        $crate::cases!($bin, racing;
+        $crate::table_cases!($bin, racing;
             a_closed_stdout_is_an_error_and_the_memory_is_released,
             a_child_killed_by_sigkill_is_reported_and_the_memory_released,
             a_fork_that_fails_part_way_releases_the_memory,
@@ -242,7 +242,7 @@ macro_rules! racing_faults {
 #[macro_export]
 macro_rules! racing_meet {
     ($bin:expr) => {
-        $crate::cases!($bin, racing;
+        $crate::table_cases!($bin, racing;
             a_joiner_started_on_its_own_reads_adds_and_leaves_the_memory_to_its_creator,
             with_nothing_to_join_it_says_which_program_to_start,
         );
@@ -254,7 +254,7 @@ macro_rules! racing_meet {
 #[macro_export]
 macro_rules! racing_trust {
     ($bin:expr) => {
-        $crate::cases!($bin, racing;
+        $crate::table_cases!($bin, racing;
             a_joiner_whose_creator_ends_meanwhile_says_so_once,
             a_joiner_of_a_run_without_a_semaphore_is_told_so,
             a_joiner_of_another_users_memory_is_told_whose_it_is,
