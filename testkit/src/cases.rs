@@ -146,7 +146,8 @@ fn own_key(own: &[String]) -> i32 {
         .raw()
 }
 
-/// Runs shared cases for one program, one `#[test]` each:
+/// Runs shared cases for one program (`PROGRAM;` or `PROGRAM = BIN;`), one
+/// `#[test]` each:
 ///
 /// - `fn NAME();` runs the case `testkit::cases::NAME`, `fn NAME() = CASE;`
 ///   runs `CASE` under the program's own name for it;
@@ -156,6 +157,9 @@ fn own_key(own: &[String]) -> i32 {
 ///   [`refusals!`](crate::refusals!).
 #[macro_export]
 macro_rules! cases {
+    ($program:ident; $($rest:tt)*) => {
+        $crate::cases!(@each $program, env!(concat!("CARGO_BIN_EXE_", stringify!($program))); $($rest)*);
+    };
     ($program:ident = $bin:expr; $($rest:tt)*) => {
         $crate::cases!(@each $program, $bin; $($rest)*);
     };
