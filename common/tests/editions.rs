@@ -83,7 +83,8 @@ fn twins_run_the_same_commands_and_show_the_same_blocks() {
                 problems.push(format!("{zh} runs `{extra}`; {en} does not"));
             }
             let (mut a, mut b) = (ours.clone(), theirs.clone());
-            (a.sort(), b.sort());
+            a.sort();
+            b.sort();
             if a == b {
                 problems.push(format!("{en} and {zh} run their commands in another order"));
             }

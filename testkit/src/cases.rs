@@ -360,7 +360,8 @@ pub fn every_lock_mode_gives_exactly_count(program: &Program, bin: &str) {
 }
 
 /// Every stopping signal while the children run, under every `--lock`:
-/// what the run created is removed ([`Program::released`]).
+/// what the run created (lock file, segment and semaphore set, object
+/// and named semaphore) is removed.
 pub fn signals_under_every_lock(program: &Program, bin: &str) {
     program.check(Lab::new(), |lab, own| {
         checks::assert_signals_release_every_lock(lab, bin, own, || program.released(own));

@@ -512,7 +512,7 @@ fn tally<'a>(items: impl Iterator<Item = &'a String>) -> String {
 
 /// While its 3 children sleep 5 s, the parent is blocked in the article's
 /// `wait(NULL)`, `wait4(-1, &status, 0, NULL)`, not polling with `WNOHANG`
-/// between naps: each of [`LOOKS`] looks at /proc/PID/syscall finds it,
+/// between naps: each of 20 looks at /proc/PID/syscall finds it,
 /// and /proc/PID/wchan, if it says anything, says `do_wait`. Whichever
 /// file cannot be read is left out; if neither can, the test is skipped.
 /// The run is then ended with SIGTERM (exit 143).
