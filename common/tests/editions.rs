@@ -1,65 +1,56 @@
-//! The English and the Chinese edition stay in step.
-//!
-//! Every chapter in `docs/` has its twin of the same name in `docs/zh/`
-//! (and README.md has README.zh-CN.md), with the same sections, the same
-//! exercises, the same links between chapters and — byte for byte — the
-//! same code blocks, so both run the same commands and show the same
-//! output. The transcripts of both are run against the programs by each
-//! program's `tests/docs.rs` (`testkit::check_transcripts`). An English
-//! change that forgets the Chinese side fails here, naming the chapter.
-//!
-//! The Chinese edition is also held to what a reader without English
-//! needs: its links stay in the Chinese edition, no English sentence is
-//! left outside code, and every term of its glossary (docs/zh/术语.md) is
-//! one its chapters use.
+//! The English and the Chinese edition stay in step: every page has its
+//! twin (docs/zh/, README.zh-CN.md) with the same sections, exercises,
+//! links and, byte for byte, code blocks, whose transcripts each program's
+//! `tests/docs.rs` runs. An English change that forgets the Chinese side
+//! fails here, naming the chapter. The Chinese edition is also held to
+//! what a reader without English needs: its links stay in it, no English
+//! sentence is left outside code, and its glossary's terms are used.
 
 mod pages;
 
-use pages::{CHINESE, ENGLISH, GLOSSARY, blocks, exercises, links, prose, read};
+use pages::read;
+use pages::{CHINESE, ENGLISH, GLOSSARY, assert_none, blocks, exercises, links, on_prose, prose};
 
 /// (English page, its Chinese twin), README first.
 fn twins() -> Vec<(String, String)> {
-    let mut pairs = vec![(ENGLISH.readme.to_owned(), CHINESE.readme.to_owned())];
-    for name in ENGLISH.chapters() {
-        pairs.push((
+    let twin = |name| {
+        (
             format!("{}/{name}", ENGLISH.docs),
             format!("{}/{name}", CHINESE.docs),
-        ));
-    }
-    pairs
+        )
+    };
+    let readmes = (ENGLISH.readme.to_owned(), CHINESE.readme.to_owned());
+    std::iter::once(readmes)
+        .chain(ENGLISH.chapters().into_iter().map(twin))
+        .collect()
 }
 
 #[test]
 fn every_chapter_has_its_twin_in_the_other_edition() {
     let english = ENGLISH.chapters();
-    let chinese: Vec<String> = CHINESE
-        .chapters()
-        .into_iter()
-        .filter(|name| name != GLOSSARY)
-        .collect();
+    let mut chinese = CHINESE.chapters();
+    chinese.retain(|name| name != GLOSSARY);
     let mut problems = Vec::new();
-    for name in &english {
-        if !chinese.contains(name) {
-            problems.push(format!(
-                "docs/{name} has no Chinese twin: write docs/zh/{name}"
-            ));
-        }
+    let lonely = |name: &&String, of: &Vec<String>| !of.contains(name);
+    for name in english.iter().filter(|n| lonely(n, &chinese)) {
+        problems.push(format!(
+            "docs/{name} has no Chinese twin: write docs/zh/{name}"
+        ));
     }
-    for name in &chinese {
-        if !english.contains(name) {
-            problems.push(format!(
-                "docs/zh/{name} has no English twin: write docs/{name}"
-            ));
-        }
+    for name in chinese.iter().filter(|n| lonely(n, &english)) {
+        problems.push(format!(
+            "docs/zh/{name} has no English twin: write docs/{name}"
+        ));
     }
     if !pages::root().join(CHINESE.readme).is_file() {
         problems.push(format!("{} is missing", CHINESE.readme));
     }
+    let glossary = pages::root().join(CHINESE.docs).join(GLOSSARY);
     assert!(
-        pages::root().join(CHINESE.docs).join(GLOSSARY).is_file(),
+        glossary.is_file(),
         "the glossary docs/zh/{GLOSSARY} is missing"
     );
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(problems);
 }
 
 /// The command lines of a page's blocks: `$ …` anywhere, and `# …` (a
@@ -91,34 +82,25 @@ fn twins_run_the_same_commands_and_show_the_same_blocks() {
             for extra in theirs.iter().filter(|c| !ours.contains(c)) {
                 problems.push(format!("{zh} runs `{extra}`; {en} does not"));
             }
-            let sorted = |c: &[String]| {
-                let mut c = c.to_vec();
-                c.sort();
-                c
-            };
-            if sorted(&ours) == sorted(&theirs) {
+            let (mut a, mut b) = (ours.clone(), theirs.clone());
+            a.sort();
+            b.sort();
+            if a == b {
                 problems.push(format!("{en} and {zh} run their commands in another order"));
             }
             continue;
         }
         let (ours, theirs) = (blocks(&english), blocks(&chinese));
         if ours.len() != theirs.len() {
-            problems.push(format!(
-                "{en} has {} code blocks, {zh} has {}",
-                ours.len(),
-                theirs.len()
-            ));
+            let (a, b) = (ours.len(), theirs.len());
+            problems.push(format!("{en} has {a} code blocks, {zh} has {b}"));
             continue;
         }
         for (a, b) in ours.iter().zip(&theirs) {
             if a.info != b.info || a.body != b.body {
-                let differs = a
-                    .body
-                    .iter()
-                    .zip(&b.body)
-                    .find(|(x, y)| x != y)
-                    .map(|(x, y)| format!("`{x}` / `{y}`"))
-                    .unwrap_or_else(|| format!("```{} / ```{}", a.info, b.info));
+                let line = a.body.iter().zip(&b.body).find(|(x, y)| x != y);
+                let differs = line.map(|(x, y)| format!("`{x}` / `{y}`"));
+                let differs = differs.unwrap_or_else(|| format!("```{} / ```{}", a.info, b.info));
                 problems.push(format!(
                     "{en}:{} and {zh}:{}: the block differs ({differs}); copy it byte for byte",
                     a.line, b.line
@@ -126,7 +108,7 @@ fn twins_run_the_same_commands_and_show_the_same_blocks() {
             }
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(problems);
 }
 
 /// The levels of a page's headings, in order: `#`, `##`, `###`.
@@ -151,72 +133,56 @@ fn twins_have_the_same_sections_and_exercises() {
                 "{en} and {zh} differ in their sections: heading levels {ours:?} against {theirs:?}"
             ));
         }
-        let (ours, theirs) = (
-            exercises(&english, ENGLISH.exercises),
-            exercises(&chinese, CHINESE.exercises),
-        );
-        if ours != theirs {
+        let (ours, theirs) = (ENGLISH.exercises, CHINESE.exercises);
+        let (a, b) = (exercises(&english, ours), exercises(&chinese, theirs));
+        if a != b {
             problems.push(format!(
-                "{en} has {ours} exercises under {}, {zh} has {theirs} under {}",
-                ENGLISH.exercises, CHINESE.exercises
+                "{en} has {a} exercises under {ours}, {zh} has {b} under {theirs}"
             ));
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(problems);
 }
 
 /// The backticked words of a row's last cell that name a test file or a
 /// test function.
 fn named_tests(row: &str) -> Vec<String> {
     let checked_by = row.trim_end_matches('|').rsplit(" | ").next().unwrap_or("");
-    checked_by
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|q| q.ends_with(".rs") || (q.contains('_') && !q.contains([' ', '/', '-'])))
-        .map(str::to_owned)
-        .collect()
+    let quoted = checked_by.split('`').skip(1).step_by(2);
+    let test = |q: &&str| q.ends_with(".rs") || (q.contains('_') && !q.contains([' ', '/', '-']));
+    quoted.filter(test).map(str::to_owned).collect()
 }
 
 #[test]
 fn the_answer_keys_name_the_same_tests_row_for_row() {
     let rows = |page: &str| -> Vec<String> {
-        prose(&read(page))
-            .iter()
-            .filter(|(_, l)| l.starts_with("| ") && !l.starts_with("| #"))
-            .map(|(_, l)| (*l).to_owned())
+        let text = read(page);
+        let lines = prose(&text).into_iter().map(|(_, l)| l.to_owned());
+        lines
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
             .collect()
     };
     let (en, zh) = ("docs/answers.md", "docs/zh/answers.md");
     let (ours, theirs) = (rows(en), rows(zh));
     assert_eq!(ours.len(), theirs.len(), "{en} and {zh}: rows");
     for (a, b) in ours.iter().zip(&theirs) {
-        assert_eq!(
-            named_tests(a),
-            named_tests(b),
-            "{zh} names other tests than {en} in this row:\n{b}\n{a}"
-        );
+        let other = format!("{zh} names other tests than {en} in this row:\n{b}\n{a}");
+        assert_eq!(named_tests(a), named_tests(b), "{other}");
     }
 }
 
 /// The chapters a page links to, in order, by file name (the glossary and
 /// the READMEs' links to each other left out).
 fn chapter_links(text: &str) -> Vec<String> {
-    prose(text)
-        .iter()
-        .flat_map(|(_, line)| links(line))
-        .filter(|t| !t.contains("://") && t.split('#').next().unwrap().ends_with(".md"))
-        .map(|t| {
-            t.split('#')
-                .next()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_owned()
-        })
-        .filter(|name| name != GLOSSARY && !name.starts_with("README."))
-        .collect()
+    let targets = prose(text).into_iter().flat_map(|(_, line)| links(line));
+    let files = targets
+        .filter(|t| !t.contains("://"))
+        .map(|t| t.split('#').next().unwrap());
+    let names = files
+        .filter(|f| f.ends_with(".md"))
+        .map(|f| f.rsplit('/').next().unwrap());
+    let chapters = names.filter(|name| *name != GLOSSARY && !name.starts_with("README."));
+    chapters.map(str::to_owned).collect()
 }
 
 #[test]
@@ -251,25 +217,24 @@ fn links_in_the_chinese_edition_stay_in_it() {
                 let english_twin = page == CHINESE.readme && target == ENGLISH.readme;
                 let chinese = path.starts_with(&chinese_docs) || path == root.join(CHINESE.readme);
                 if target.ends_with(".md") && !chinese && !english_twin {
-                    problems.push(format!(
-                        "{page}:{n}: {target} is an English page; link its Chinese twin"
-                    ));
+                    let english = format!("{target} is an English page; link its Chinese twin");
+                    problems.push(format!("{page}:{n}: {english}"));
                 }
             }
         }
     }
     // Each README offers the other in its first lines.
-    for (page, other) in [
-        (ENGLISH.readme, CHINESE.readme),
-        (CHINESE.readme, ENGLISH.readme),
-    ] {
-        let text = read(page);
-        let top: Vec<&str> = text.lines().take(5).collect();
-        if !top.iter().any(|l| links(l).contains(&other)) {
+    let readmes = [ENGLISH.readme, CHINESE.readme];
+    for (page, other) in [(readmes[0], readmes[1]), (readmes[1], readmes[0])] {
+        if !read(page)
+            .lines()
+            .take(5)
+            .any(|l| links(l).contains(&other))
+        {
             problems.push(format!("{page}: its first lines do not link {other}"));
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(problems);
 }
 
 /// Runs of five or more English words on a line, outside inline code,
@@ -283,11 +248,8 @@ fn english_runs(line: &str) -> Vec<String> {
         rest = rest[at..].split_once(')').map_or("", |(_, after)| after);
     }
     text.push_str(rest);
-    let text: String = text
-        .split_whitespace()
-        .filter(|w| !w.contains("://"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let words = text.split_whitespace().filter(|w| !w.contains("://"));
+    let text = words.collect::<Vec<_>>().join(" ");
     let mut runs = Vec::new();
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
@@ -323,22 +285,18 @@ fn the_chinese_edition_leaves_no_english_sentence_outside_code() {
         vec!["and so on it is English"]
     );
     assert!(english_runs("`a b c d e f` 和 https://a.b/c d e [链接](p/q r/s t/u v.md)").is_empty());
-    let mut problems = Vec::new();
-    for page in CHINESE.pages() {
-        for (n, line) in prose(&read(&page)) {
-            for run in english_runs(line) {
-                problems.push(format!("{page}:{n}: English outside code: {run}"));
-            }
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(on_prose(CHINESE.pages(), |line| {
+        let runs = english_runs(line).into_iter();
+        runs.map(|run| format!("English outside code: {run}"))
+            .collect()
+    }));
 }
 
 #[test]
 fn every_glossary_term_is_used_in_the_chinese_edition() {
     let glossary = read(&format!("{}/{GLOSSARY}", CHINESE.docs));
-    let chapters: String = CHINESE
-        .pages()
+    let pages = CHINESE.pages();
+    let chapters: String = pages
         .iter()
         .filter(|p| !p.ends_with(GLOSSARY))
         .map(|p| read(p))
@@ -351,23 +309,21 @@ fn every_glossary_term_is_used_in_the_chinese_edition() {
         }
         let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
         if cells.len() != 3 || cells.iter().any(|c| c.is_empty()) {
-            problems.push(format!(
-                "{GLOSSARY}:{n}: a term needs three cells: Chinese, English, what it names"
-            ));
+            let cells = "a term needs three cells: Chinese, English, what it names";
+            problems.push(format!("{GLOSSARY}:{n}: {cells}"));
             continue;
         }
         let chinese = cells[0].split('（').next().unwrap();
         for term in chinese.split('、').map(str::trim) {
             terms += 1;
             if !chapters.contains(term) {
-                problems.push(format!(
-                    "{GLOSSARY}:{n}: no Chinese chapter uses {term}; use it or drop it"
-                ));
+                let unused = format!("no Chinese chapter uses {term}; use it or drop it");
+                problems.push(format!("{GLOSSARY}:{n}: {unused}"));
             }
         }
     }
     assert!(terms > 30, "the glossary was read ({terms} terms)");
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(problems);
 }
 
 /// Emphasis markers that CommonMark (and GitHub) would show as literal
@@ -434,26 +390,18 @@ fn broken_emphasis(line: &str) -> Vec<String> {
 
 #[test]
 fn the_chinese_editions_emphasis_shows_as_emphasis() {
-    assert!(
-        broken_emphasis("**标题**。然后 *预期*得到 `a*b` **`code`** 后 HugePages_* 行").is_empty()
-    );
-    assert_eq!(
-        broken_emphasis("看**“名字”**呢"),
-        vec!["看**“名字”**", "**“名字”**呢"]
-    );
+    let fine = "**标题**。然后 *预期*得到 `a*b` **`code`** 后 HugePages_* 行";
+    assert!(broken_emphasis(fine).is_empty());
+    let quoted = broken_emphasis("看**“名字”**呢");
+    assert_eq!(quoted, vec!["看**“名字”**", "**“名字”**呢"]);
     assert_eq!(broken_emphasis("**标题。**然后"), vec!["**标题。**然后"]);
-    let mut problems = Vec::new();
-    for page in CHINESE.pages() {
-        for (n, line) in prose(&read(&page)) {
-            for marker in broken_emphasis(line) {
-                problems.push(format!(
-                    "{page}:{n}: shown as asterisks, not emphasis: {marker} \
-                     (move the punctuation outside, or put a space beside it)"
-                ));
-            }
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(on_prose(CHINESE.pages(), |line| {
+        let markers = broken_emphasis(line).into_iter();
+        let fix = "(move the punctuation outside, or put a space beside it)";
+        markers
+            .map(|m| format!("shown as asterisks, not emphasis: {m} {fix}"))
+            .collect()
+    }));
 }
 
 /// Is this character Chinese text or Chinese punctuation?
@@ -473,20 +421,19 @@ fn chinese_paragraphs_are_not_broken_between_characters() {
         for pair in lines.windows(2) {
             let ((n, line), (m, next)) = (pair[0], pair[1]);
             let next = next.trim_start();
-            let continues = m == n + 1
-                && !next.is_empty()
-                && !next.starts_with(['#', '|', '-', '*', '>'])
-                && !next
-                    .split_once(". ")
-                    .is_some_and(|(d, _)| d.chars().all(|c| c.is_ascii_digit()));
+            let numbered = next.split_once(". ");
+            let numbered = numbered.is_some_and(|(d, _)| d.chars().all(|c| c.is_ascii_digit()));
+            let list_or_table = next.starts_with(['#', '|', '-', '*', '>']) || numbered;
+            let continues = m == n + 1 && !next.is_empty() && !list_or_table;
             let ends = line.trim_end().chars().last().is_some_and(chinese);
             let starts = next.chars().next().is_some_and(chinese);
             if continues && ends && starts {
+                let join = format!("join line {m} to it");
                 problems.push(format!(
-                    "{page}:{n}: the paragraph breaks between two characters; join line {m} to it"
+                    "{page}:{n}: the paragraph breaks between two characters; {join}"
                 ));
             }
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(problems);
 }

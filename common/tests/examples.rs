@@ -1,58 +1,45 @@
-//! Every program output the README and the chapters show is checked.
-//!
-//! A ```` ```console ```` block is a transcript that `cargo test` runs (each
-//! program's `tests/docs.rs`). Anything else that shows output — another
-//! terminal, a Ctrl-C, a timing, the article's C — is a ```` ```text ````
-//! block, and the sentence that introduces it must say two things: that it
-//! is an example from one run, and, when it shows our programs' output,
-//! which test checks the same lines (`` `racing_xsi_shm/tests/faults.rs` ``,
-//! `` `a_stale_…` ``). (Output of the article's C, said so in the same
-//! sentence, is an example only: no test of ours can check it.) This test
-//! holds the chapters to that, in both editions: the Chinese chapters say
-//! 一次运行 and 原文的 C (see `pages::CHINESE`).
+//! Every program output the README and the chapters show is checked: a
+//! ```` ```console ```` block is a transcript each program's `tests/docs.rs`
+//! runs; a ```` ```text ```` block (another terminal, a Ctrl-C, a timing)
+//! must be introduced as an example from one run and, when it shows our
+//! programs' output, name the test that checks the same lines
+//! (`` `racing_xsi_shm/tests/faults.rs` `` `` `a_stale_…` ``). The article's
+//! C output, said so, is an example only: no test of ours can check it.
 
 mod pages;
 
 use pages::{EDITIONS, Edition, lead, root};
 
-const PROGRAMS: [&str; 6] = [
-    "racing_mmap",
-    "racing_xsi_shm",
-    "racing_posix_shm",
-    "mmap_mem",
-    "xsi_shm_mem",
-    "xsi_shm_mem_huge",
-];
+const PROGRAMS: &str =
+    "racing_mmap racing_xsi_shm racing_posix_shm mmap_mem xsi_shm_mem xsi_shm_mem_huge";
 
-/// Lines only our programs print.
-const OURS: [&str; 11] = [
+/// The starts of lines only our programs print.
+const OURS: &[&str] = &[
     "shm_p: ",
     "hint: ",
     "key 0x",
     "created /",
     "zeroed ",
     "--reserve: ",
-    "mmap(NULL",
-    "shmget(IPC_PRIVATE",
-    "released (",
-    "Holding ",
-    "interrupted by ",
 ];
+const MORE_OF_OURS: &[&str] = &["mmap(NULL", "shmget(IPC_PRIVATE", "released (", "Holding "];
 
 /// Does this block show what one of our programs printed?
 fn shows_our_output(block: &[&str]) -> bool {
     block.iter().any(|line| {
         let line = line.trim_start_matches("^C");
         let command = line.strip_prefix("$ ").or_else(|| line.strip_prefix("# "));
-        let runs_ours = command.is_some_and(|c| {
-            c.split_whitespace().any(|w| {
-                PROGRAMS
-                    .iter()
-                    .any(|p| w == *p || w.ends_with(&format!("/{p}")))
-            })
-        });
-        let printed = PROGRAMS.iter().any(|p| line.starts_with(&format!("{p}: ")));
-        runs_ours || printed || OURS.iter().any(|o| line.starts_with(o))
+        let ours = |w: &str| {
+            PROGRAMS
+                .split(' ')
+                .any(|p| w == p || w.ends_with(&format!("/{p}")))
+        };
+        let runs_ours = command.is_some_and(|c| c.split_whitespace().any(ours));
+        let printed = PROGRAMS
+            .split(' ')
+            .any(|p| line.starts_with(&format!("{p}: ")));
+        let starts = [OURS, MORE_OF_OURS, &["interrupted by "]].concat();
+        runs_ours || printed || starts.iter().any(|o| line.starts_with(o))
     })
 }
 
@@ -63,17 +50,18 @@ fn named_test(lead: &str) -> Option<(String, String)> {
     // `HugePages_Free`, may come before).
     let at = quoted.iter().position(|q| q.ends_with(".rs"))?;
     let file = &quoted[at];
-    let test = quoted[at + 1..].iter().find(|q| {
-        q.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && q.contains('_') && q.len() > 12
-    })?;
+    let name = |q: &&&str| q.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let test = quoted[at + 1..]
+        .iter()
+        .find(|q| name(q) && q.contains('_') && q.len() > 12)?;
     Some(((*file).to_owned(), (*test).to_owned()))
 }
 
 #[test]
 fn every_shown_output_is_tested_or_an_example_naming_its_test() {
-    for edition in EDITIONS {
-        shown_output_is_tested_or_an_example_naming_its_test(edition);
-    }
+    EDITIONS
+        .into_iter()
+        .for_each(shown_output_is_tested_or_an_example_naming_its_test);
 }
 
 fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
@@ -94,23 +82,21 @@ fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
             let block = &lines[at + 1..end];
             let lead = lead(&lines, at);
             examples += 1;
+            let here = format!("{name}:{}", at + 1);
             if !lead.to_lowercase().contains(edition.one_run) {
+                let one_run = edition.one_run;
                 problems.push(format!(
-                    "{name}:{}: a text block not introduced as an example from one run ({})",
-                    at + 1,
-                    edition.one_run
+                    "{here}: a text block not introduced as an example from one run ({one_run})"
                 ));
             } else if shows_our_output(block) && !lead.contains(edition.articles_c) {
                 match named_test(&lead) {
                     None => problems.push(format!(
-                        "{name}:{}: our output, but no `tests/….rs` and `test_name` checking it",
-                        at + 1
+                        "{here}: our output, but no `tests/….rs` and `test_name` checking it"
                     )),
                     Some((file, test)) => {
-                        let source =
-                            std::fs::read_to_string(root().join(&file)).unwrap_or_default();
-                        if !source.contains(&format!("fn {test}(")) {
-                            problems.push(format!("{name}:{}: {file} has no test {test}", at + 1));
+                        let source = std::fs::read_to_string(root().join(&file));
+                        if !source.unwrap_or_default().contains(&format!("fn {test}(")) {
+                            problems.push(format!("{here}: {file} has no test {test}"));
                         }
                     }
                 }
@@ -118,21 +104,21 @@ fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
             at = end + 1;
         }
     }
+    let docs = edition.docs;
     assert!(
         examples > 10,
-        "the chapters of {} were read ({examples} examples)",
-        edition.docs
+        "the chapters of {docs} were read ({examples} examples)"
     );
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    pages::assert_none(problems);
 }
 
 /// docs/answers.md has a row for every exercise of every chapter, and
 /// every test it names exists where it says.
 #[test]
 fn the_answer_key_covers_every_exercise_and_names_real_tests() {
-    for edition in EDITIONS {
-        answer_key_covers_every_exercise_and_names_real_tests(edition);
-    }
+    EDITIONS
+        .into_iter()
+        .for_each(answer_key_covers_every_exercise_and_names_real_tests);
 }
 
 fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
@@ -140,21 +126,19 @@ fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
     let answers = pages::read(&key);
     let mut checked = 0;
     for section in answers.split("\n## ").skip(1) {
-        let chapter = section
+        let link = section
             .split("](")
             .nth(1)
-            .and_then(|rest| rest.split(')').next())
-            .unwrap_or_else(|| panic!("no chapter link in: {section}"));
-        let text = pages::read(&format!("{}/{chapter}", edition.docs));
-        let exercises = pages::exercises(&text, edition.exercises);
+            .and_then(|rest| rest.split(')').next());
+        let chapter = link.unwrap_or_else(|| panic!("no chapter link in: {section}"));
+        let (docs, heading) = (edition.docs, edition.exercises);
+        let exercises = pages::exercises(&pages::read(&format!("{docs}/{chapter}")), heading);
         assert!(
             exercises > 0,
-            "{}/{chapter} has no exercises under {}",
-            edition.docs,
-            edition.exercises
+            "{docs}/{chapter} has no exercises under {heading}"
         );
-        let rows: Vec<&str> = section
-            .lines()
+        let lines = section.lines();
+        let rows: Vec<&str> = lines
             .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
             .collect();
         assert_eq!(
@@ -163,23 +147,18 @@ fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
             "{key}: a row per exercise of {chapter}"
         );
         for row in rows {
-            let cells: Vec<&str> = row.split(" | ").collect();
-            let by = cells.last().unwrap();
+            let by = row.split(" | ").last().unwrap();
             let mut file = None;
             for quoted in by.split('`').skip(1).step_by(2) {
                 if quoted.ends_with(".rs") {
-                    file = Some(
-                        std::fs::read_to_string(root().join(quoted))
-                            .unwrap_or_else(|e| panic!("{key} names {quoted}: {e}")),
-                    );
+                    let source = std::fs::read_to_string(root().join(quoted));
+                    file = Some(source.unwrap_or_else(|e| panic!("{key} names {quoted}: {e}")));
                 } else if quoted.contains('_') && !quoted.contains(['/', '.', ' ', '-']) {
-                    let source = file
-                        .as_ref()
-                        .unwrap_or_else(|| panic!("{key}: {quoted} without its file"));
-                    assert!(
-                        source.contains(&format!("fn {quoted}(")),
-                        "{key} names a test {quoted} that its file lacks"
-                    );
+                    let source = file.as_ref();
+                    let source =
+                        source.unwrap_or_else(|| panic!("{key}: {quoted} without its file"));
+                    let lacks = format!("{key} names a test {quoted} that its file lacks");
+                    assert!(source.contains(&format!("fn {quoted}(")), "{lacks}");
                     checked += 1;
                 }
             }
@@ -193,21 +172,14 @@ fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
 /// in backticks. (`\|` is how a table cell holds a `|`, so it stays.)
 #[test]
 fn backslashes_outside_code_show_as_written() {
-    let mut problems = Vec::new();
-    for page in pages::all_pages() {
-        for (n, line) in pages::prose(&pages::read(&page)) {
-            for text in line.split('`').step_by(2) {
-                let chars: Vec<char> = text.chars().collect();
-                for pair in chars.windows(2) {
-                    if pair[0] == '\\' && pair[1].is_ascii_punctuation() && pair[1] != '|' {
-                        problems.push(format!(
-                            "{page}:{n}: `\\{}` outside code shows as `{}`; put it in backticks",
-                            pair[1], pair[1]
-                        ));
-                    }
-                }
-            }
+    pages::assert_none(pages::on_prose(pages::all_pages(), |line| {
+        let mut escaped = Vec::new();
+        for text in line.split('`').step_by(2) {
+            let chars: Vec<char> = text.chars().collect();
+            let pairs = chars.windows(2).filter(|p| p[0] == '\\' && p[1] != '|');
+            escaped.extend(pairs.map(|p| p[1]).filter(char::is_ascii_punctuation));
         }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+        let shows = |c| format!("`\\{c}` outside code shows as `{c}`; put it in backticks");
+        escaped.into_iter().map(shows).collect()
+    }));
 }

@@ -1,12 +1,7 @@
-//! The crate's layout keeps the promises its documentation makes (see
-//! `common/src/lib.rs` and docs/architecture.md): imports between its
-//! files form no cycle, no file reaches a sibling through the re-exports
-//! meant for the programs, every family keeps its explanations in a file of
-//! their own, and every file the docs name exists.
-//!
-//! It reads the sources, so it is a little coarse: it finds `crate::…` and
-//! `super::…` paths outside comments and the `#[cfg(test)]` part of each
-//! file, and maps each to the module file it names.
+//! The crate's layout keeps the promises `common/src/lib.rs` and
+//! docs/architecture.md make. It reads the sources, so it is a little
+//! coarse: it maps the `crate::…` and `super::…` paths outside comments
+//! and `#[cfg(test)]` to the module files they name.
 
 mod pages;
 
@@ -52,10 +47,11 @@ fn module_of(root: &Path, file: &Path) -> Module {
 fn code(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
     let text = text.split("#[cfg(test)]").next().unwrap();
-    text.lines()
+    let lines: Vec<&str> = text
+        .lines()
         .map(|line| line.split("//").next().unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    lines.join("\n")
 }
 
 /// Every `crate::a::b` or `super::a` path in `code`, as written.
@@ -63,15 +59,13 @@ fn paths(code: &str) -> Vec<(bool, Vec<String>)> {
     let mut found = Vec::new();
     for (at, _) in code.match_indices("::") {
         let before = &code[..at];
-        let word_start = before
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
-        let head = &before[word_start..];
+        let word_start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_'));
+        let head = &before[word_start.map_or(0, |i| i + 1)..];
         if head != "crate" && head != "super" {
             continue;
         }
-        let rest: String = code[at + 2..]
-            .chars()
+        let path = code[at + 2..].chars();
+        let rest: String = path
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
             .collect();
         let parts = rest
@@ -110,10 +104,8 @@ fn imports(root: &Path) -> BTreeMap<Module, BTreeSet<Module>> {
                 folder.clone()
             };
             path.extend(parts);
-            let named = (1..=path.len())
-                .rev()
-                .map(|n| path[..n].to_vec())
-                .find(|prefix| modules.contains(prefix));
+            let prefixes = (1..=path.len()).rev().map(|n| path[..n].to_vec());
+            let named = prefixes.into_iter().find(|prefix| modules.contains(prefix));
             if let Some(target) = named {
                 let is_ancestor = target.len() < me.len() && me.starts_with(&target);
                 if target != me && !is_ancestor {
@@ -131,11 +123,10 @@ fn imports(root: &Path) -> BTreeMap<Module, BTreeSet<Module>> {
 fn cycle<T: Ord + Clone>(graph: &BTreeMap<T, BTreeSet<T>>) -> Vec<T> {
     let mut left = graph.clone();
     loop {
-        let done: Vec<T> = left
+        let done = left
             .iter()
-            .filter(|(_, deps)| deps.iter().all(|d| !left.contains_key(d)))
-            .map(|(m, _)| m.clone())
-            .collect();
+            .filter(|(_, deps)| deps.iter().all(|d| !left.contains_key(d)));
+        let done: Vec<T> = done.map(|(m, _)| m.clone()).collect();
         if done.is_empty() {
             return left.into_keys().collect();
         }
@@ -151,11 +142,11 @@ fn imports_between_the_files_form_no_cycle() {
         let graph = imports(&root);
         assert!(graph.len() > 10, "the sources were found: {graph:?}");
         let left = cycle(&graph);
+        let left: Vec<String> = left.iter().map(|m| m.join("::")).collect();
+        let root = root.display();
         assert!(
             left.is_empty(),
-            "these files of {} import each other in a cycle: {:?}",
-            root.display(),
-            left.iter().map(|m| m.join("::")).collect::<Vec<_>>()
+            "these files of {root} import each other in a cycle: {left:?}"
         );
     }
 }
@@ -177,9 +168,8 @@ const FLOORS: [(&str, u8); 11] = [
 ];
 
 fn floor(folder: &str) -> u8 {
-    FLOORS
-        .iter()
-        .find(|(name, _)| *name == folder)
+    let found = FLOORS.iter().find(|(name, _)| *name == folder);
+    found
         .unwrap_or_else(|| {
             panic!("common/src/{folder} is on no floor: add it to FLOORS and lib.rs")
         })
@@ -193,10 +183,10 @@ fn imports_between_the_folders_go_down_the_floors_only() {
         let Some(me) = module.first() else { continue };
         let mine = folders.entry(me.clone()).or_default();
         for dep in deps.iter().filter_map(|d| d.first()).filter(|d| *d != me) {
+            let module = module.join("::");
             assert!(
                 floor(dep) <= floor(me),
-                "{} imports {dep}, a floor above it",
-                module.join("::")
+                "{module} imports {dep}, a floor above it"
             );
             mine.insert(dep.clone());
         }
@@ -212,17 +202,15 @@ fn imports_between_the_folders_go_down_the_floors_only() {
 #[test]
 fn no_file_reaches_a_sibling_through_the_programs_re_exports() {
     let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
-    let reexported: Vec<String> = lib
-        .lines()
-        .filter_map(|l| l.strip_prefix("pub use "))
-        .flat_map(|l| {
-            let names = l.rsplit("::").next().unwrap_or("");
-            names
-                .trim_matches(|c| "{};".contains(c))
-                .split(',')
-                .map(|n| n.trim().to_owned())
-                .collect::<Vec<_>>()
-        })
+    let uses = lib.lines().filter_map(|l| l.strip_prefix("pub use "));
+    let names = uses.map(|l| {
+        l.rsplit("::")
+            .next()
+            .unwrap_or("")
+            .trim_matches(|c| "{};".contains(c))
+    });
+    let reexported: Vec<String> = names
+        .flat_map(|n| n.split(',').map(|n| n.trim().to_owned()))
         .collect();
     assert!(reexported.contains(&String::from("run")), "{reexported:?}");
     let mut files = Vec::new();
@@ -230,19 +218,17 @@ fn no_file_reaches_a_sibling_through_the_programs_re_exports() {
     for file in files {
         for (from_root, parts) in paths(&code(&file)) {
             if from_root && parts.len() == 1 {
-                assert!(
-                    !reexported.contains(&parts[0]),
-                    "{} uses crate::{}: import it from its own module",
-                    file.display(),
-                    parts[0]
-                );
+                let (file, name) = (file.display(), &parts[0]);
+                let own_module =
+                    format!("{file} uses crate::{name}: import it from its own module");
+                assert!(!reexported.contains(name), "{own_module}");
             }
         }
     }
 }
 
 /// The folders that explain failures, each in its own `explain.rs`.
-const EXPLAINING: [&str; 7] = [
+const EXPLAINING: &[&str] = &[
     "terminal", "mmap", "xsi", "posix", "process", "race", "demo",
 ];
 
@@ -260,13 +246,12 @@ fn every_hint_is_written_in_the_explain_file_of_its_folder() {
         let exempt = ["explain.rs", "error.rs", "key.rs"]
             .iter()
             .any(|name| file.ends_with(name));
-        if !exempt {
-            assert!(
-                !code(&file).contains(".hint("),
-                "{} writes a hint; hints belong in its folder's explain.rs",
-                file.display()
-            );
-        }
+        let writes_hints = !exempt && code(&file).contains(".hint(");
+        let file = file.display();
+        assert!(
+            !writes_hints,
+            "{file} writes a hint; hints belong in its folder's explain.rs"
+        );
     }
 }
 

@@ -1,5 +1,3 @@
-//! The console transcripts of mmap_mem's chapters (`testkit::cases`).
+//! The console transcripts of mmap_mem's chapters, in both editions.
 
-testkit::cases! { mmap_mem = env!("CARGO_BIN_EXE_mmap_mem");
-    fn chapter_transcripts_match_the_program();
-}
+testkit::cases! { mmap_mem; fn chapter_transcripts_match_the_program(); }

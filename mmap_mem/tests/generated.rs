@@ -1,5 +1,3 @@
-//! Generated flags never crash mmap_mem (`testkit::cases`).
+//! Generated flags never crash mmap_mem (`testkit::generated`).
 
-testkit::cases! { mmap_mem = env!("CARGO_BIN_EXE_mmap_mem");
-    fn generated_flags_never_crash();
-}
+testkit::cases! { mmap_mem; fn generated_flags_never_crash(); }

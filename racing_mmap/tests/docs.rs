@@ -1,5 +1,3 @@
-//! The console transcripts of racing_mmap's chapters (`testkit::cases`).
+//! The console transcripts of racing_mmap's chapters, in both editions.
 
-testkit::cases! { racing_mmap = env!("CARGO_BIN_EXE_racing_mmap");
-    fn chapter_transcripts_match_the_program();
-}
+testkit::cases! { racing_mmap; fn chapter_transcripts_match_the_program(); }

@@ -1,5 +1,3 @@
-//! Generated flags never crash racing_mmap (`testkit::cases`).
+//! Generated flags never crash racing_mmap (`testkit::generated`).
 
-testkit::cases! { racing_mmap = env!("CARGO_BIN_EXE_racing_mmap");
-    fn generated_flags_never_crash();
-}
+testkit::cases! { racing_mmap; fn generated_flags_never_crash(); }

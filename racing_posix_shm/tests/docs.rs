@@ -1,5 +1,3 @@
-//! The console transcripts of racing_posix_shm's chapters (`testkit::cases`).
+//! The console transcripts of racing_posix_shm's chapters, in both editions.
 
-testkit::cases! { racing_posix_shm = env!("CARGO_BIN_EXE_racing_posix_shm");
-    fn chapter_transcripts_match_the_program();
-}
+testkit::cases! { racing_posix_shm; fn chapter_transcripts_match_the_program(); }

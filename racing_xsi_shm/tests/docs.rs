@@ -1,5 +1,3 @@
-//! The console transcripts of racing_xsi_shm's chapters (`testkit::cases`).
+//! The console transcripts of racing_xsi_shm's chapters, in both editions.
 
-testkit::cases! { racing_xsi_shm = env!("CARGO_BIN_EXE_racing_xsi_shm");
-    fn chapter_transcripts_match_the_program();
-}
+testkit::cases! { racing_xsi_shm; fn chapter_transcripts_match_the_program(); }

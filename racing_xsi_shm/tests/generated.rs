@@ -1,5 +1,3 @@
-//! Generated flags never crash racing_xsi_shm (`testkit::cases`).
+//! Generated flags never crash racing_xsi_shm (`testkit::generated`).
 
-testkit::cases! { racing_xsi_shm = env!("CARGO_BIN_EXE_racing_xsi_shm");
-    fn generated_flags_never_crash();
-}
+testkit::cases! { racing_xsi_shm; fn generated_flags_never_crash(); }

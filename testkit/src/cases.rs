@@ -1,11 +1,7 @@
-//! The cases several programs share, written once and run for each.
-//!
-//! [`PROGRAMS`] holds what differs between the programs (their names of
-//! their own, what `--help` must explain, their chapters, their memory
-//! report); the functions below are the cases, each run for one program. A
-//! program's test file runs them with [`cases!`](crate::cases!), which
-//! makes one `#[test]` per case under the name the file gives it, and
-//! [`refusals!`](crate::refusals!) holds the table of usage errors.
+//! The cases several programs share, written once and run for each: what
+//! differs between the programs is a row of [`PROGRAMS`], a program's test
+//! file names its tests with [`cases!`](crate::cases!), and the usage
+//! errors are the table [`refusals!`](crate::refusals!).
 
 use std::path::Path;
 
@@ -33,27 +29,24 @@ pub enum Names {
     Name,
 }
 
-/// What a memory demo prints, as its shared cases check it.
+/// A memory demo's report: the start of its first line for `--size 64M`,
+/// and how it says it released the memory (`{id}` stands for the shmid).
 #[derive(Debug, Clone, Copy)]
 pub struct Memory {
-    /// The report's first line for `--size 64M` (its start).
     pub mapped: &'static str,
-    /// How it says it released the memory; `{id}` stands for the shmid.
     pub released: &'static str,
 }
 
-/// One program, and what its shared cases need to know about it.
+/// One program: what its `--help` must explain, the chapters whose
+/// transcripts run it, the seed of its generated flags, and `memory` for
+/// the memory demos.
 #[derive(Debug, Clone, Copy)]
 pub struct Program {
     pub name: &'static str,
     pub names: Names,
-    /// What its `--help` must explain itself.
     pub help: &'static [&'static str],
-    /// The chapters whose transcripts run it.
     pub chapters: &'static [&'static str],
-    /// The seed of its generated flags.
     pub seed: u64,
-    /// `Some` for the memory demos.
     pub memory: Option<Memory>,
 }
 
@@ -121,8 +114,13 @@ impl Program {
         }
     }
 
-    /// Whether what a run named by `own` creates is gone: the segment and
-    /// semaphore set of its key, or the object and semaphore of its name.
+    /// `case` in `lab`, given the run's own names; then nothing may be left.
+    fn check(&self, lab: Lab, case: impl FnOnce(&Lab, &[String])) {
+        case(&lab, &self.own(&lab));
+        lab.assert_clean();
+    }
+
+    /// Whether what a run named by `own` creates is gone.
     fn released(&self, own: &[String]) -> bool {
         match self.names {
             Names::None => true,
@@ -148,25 +146,20 @@ fn own_key(own: &[String]) -> i32 {
         .raw()
 }
 
-/// Runs shared cases for one program, one `#[test]` each:
+/// Runs shared cases for one program (`PROGRAM;` or `PROGRAM = BIN;`), one
+/// `#[test]` each:
 ///
-/// ```text
-/// testkit::cases! { racing_xsi_shm = env!("CARGO_BIN_EXE_racing_xsi_shm");
-///     refusals all, racing, xsi;
-///     fn every_lock_mode_gives_exactly_count();
-///     fn every_stopping_signal_under_every_lock_removes_the_segment() = signals_under_every_lock;
-/// }
-/// ```
-///
-/// `fn NAME();` runs the case `testkit::cases::NAME`; `fn NAME() = CASE;`
-/// runs `CASE` under the program's own name for it; `race fn NAME(ARGS) =>
-/// COUNT give RANGE;` is a run of COUNT children whose result is in RANGE
-/// ([`race_gives`]); `error fn NAME(ARGS) => FIRST, MORE…;` is one clear
-/// error before anything is created ([`assert_one_clear_error`]);
-/// `refusals A, B;` makes a test of each row of those
-/// groups of [`refusals!`](crate::refusals!).
+/// - `fn NAME();` runs the case `testkit::cases::NAME`, `fn NAME() = CASE;`
+///   runs `CASE` under the program's own name for it;
+/// - `race fn NAME(ARGS) => COUNT give RANGE;` is [`race_gives`];
+/// - `error fn NAME(ARGS) => FIRST, MORE…;` is [`assert_one_clear_error`];
+/// - `refusals A, B;` makes a test of each row of those groups of
+///   [`refusals!`](crate::refusals!).
 #[macro_export]
 macro_rules! cases {
+    ($program:ident; $($rest:tt)*) => {
+        $crate::cases!(@each $program, env!(concat!("CARGO_BIN_EXE_", stringify!($program))); $($rest)*);
+    };
     ($program:ident = $bin:expr; $($rest:tt)*) => {
         $crate::cases!(@each $program, $bin; $($rest)*);
     };
@@ -273,8 +266,7 @@ pub fn assert_refused(bin: &str, args: &[&str], says: &[&str]) {
 }
 
 /// A race of `count` children with the lab's names and `args` succeeds
-/// ([`checks::race`]: one `shm_p: N` line, 1 ≤ N ≤ count, explained), and
-/// N is in `gives`.
+/// ([`checks::race`]), and its result is in `gives`.
 pub fn race_gives(
     program: &Program,
     bin: &str,
@@ -282,15 +274,15 @@ pub fn race_gives(
     count: i64,
     gives: std::ops::RangeInclusive<i64>,
 ) {
-    let lab = Lab::new();
-    let (n, _) = checks::race(&lab, bin, &checks::with(&program.own(&lab), args), count);
-    assert!(gives.contains(&n), "{args:?}: shm_p {n}, not in {gives:?}");
-    lab.assert_clean();
+    program.check(Lab::new(), |lab, own| {
+        let (n, _) = checks::race(lab, bin, &checks::with(own, args), count);
+        assert!(gives.contains(&n), "{args:?}: shm_p {n}, not in {gives:?}");
+    });
 }
 
 /// `bin args` fails before it creates anything, with one error from the
-/// parent: exit 1, nothing on stdout, stderr starting with `says[0]` and
-/// holding the rest, no child speaking.
+/// parent (no child speaking): exit 1, nothing on stdout, stderr starting
+/// with `says[0]` and holding the rest.
 pub fn assert_one_clear_error(bin: &str, args: &[&str], says: &[&str]) {
     let lab = Lab::new();
     let out = lab.run(bin, args);
@@ -308,8 +300,8 @@ pub fn assert_one_clear_error(bin: &str, args: &[&str], says: &[&str]) {
 
 /// `lab`, if `default` (the article's key or name) is free for it. If an
 /// object this test may not touch holds it, the program run without
-/// arguments is checked to refuse it, saying EEXIST and each of `says`,
-/// and to leave it alone; then `None`.
+/// arguments must refuse it, saying EEXIST and each of `says`, and leave
+/// it alone; then `None`.
 pub fn lab_with_default(lab: Lab, bin: &str, default: &Article, says: &[&str]) -> Option<Lab> {
     let Err(holder) = lab.use_default(default) else {
         return Some(lab);
@@ -329,8 +321,7 @@ pub fn lab_with_default(lab: Lab, bin: &str, default: &Article, says: &[&str]) -
 /// Root's leftover under the run's key or name (made by `plant`), and the
 /// program run as nobody with `args`: exit 1, EEXIST, each of `says`, and
 /// no `never` (a remedy that would fail for nobody). Returns what `plant`
-/// made, for the test to see it untouched; `None`, saying why, without
-/// root.
+/// made, for the test to see it untouched; `None`, saying why, without root.
 pub fn assert_a_leftover_of_root_is_left_alone<T>(
     lab: &Lab,
     bin: &str,
@@ -354,63 +345,52 @@ pub fn assert_a_leftover_of_root_is_left_alone<T>(
     Some(planted)
 }
 
-/// `-h` is one line per flag; `--help` explains each flag in full, on its
-/// own, wrapped, with no literal backticks ([`Program::help`]).
+/// `-h` is one line per flag; `--help` explains each flag in full
+/// ([`Program::help`]).
 pub fn help_is_short_with_h_and_complete_with_help(program: &Program, bin: &str) {
     let lab = Lab::new();
     checks::assert_help_is_short_and_long(&lab, bin, program.help);
     lab.assert_clean();
 }
 
-/// `--lock` atomic, flock and semaphore each make the result exact.
 pub fn every_lock_mode_gives_exactly_count(program: &Program, bin: &str) {
-    let lab = Lab::new();
-    checks::assert_every_lock_is_exact(&lab, bin, &program.own(&lab));
-    lab.assert_clean();
+    program.check(Lab::new(), |lab, own| {
+        checks::assert_every_lock_is_exact(lab, bin, own)
+    });
 }
 
-/// Ctrl-C, SIGTERM, a closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) while
-/// the children run, under every `--lock`: every child reaped, exit 128 +
-/// signal, and what the run created (lock file, segment and semaphore set,
-/// object and named semaphore) removed, promptly although each child would
-/// sleep 5 s.
+/// Every stopping signal while the children run, under every `--lock`:
+/// what the run created (lock file, segment and semaphore set, object
+/// and named semaphore) is removed.
 pub fn signals_under_every_lock(program: &Program, bin: &str) {
-    let lab = Lab::new();
-    let own = program.own(&lab);
-    checks::assert_signals_release_every_lock(&lab, bin, &own, || program.released(&own));
-    lab.assert_clean();
+    program.check(Lab::new(), |lab, own| {
+        checks::assert_signals_release_every_lock(lab, bin, own, || program.released(own));
+    });
 }
 
 /// A POSIX semaphore (unnamed in racing_mmap's mapping, named in
-/// racing_posix_shm) stays taken when its holder dies: the children
-/// waiting for it find the holder dead, say so (once for all) and end, and
-/// the parent reports them all instead of hanging.
+/// racing_posix_shm) stays taken when its holder dies: the waiting children
+/// say so and end, and the parent reports them all instead of hanging.
 pub fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs(
     program: &Program,
     bin: &str,
 ) {
-    let lab = Lab::new();
-    let own = program.own(&lab);
-    let stderr = checks::assert_a_killed_holder_does_not_hang(&lab, bin, &own);
-    checks::assert_the_waiters_said_the_holder_died(&stderr);
-    match program.names {
-        Names::Name => {
+    program.check(Lab::new(), |lab, own| {
+        let stderr = checks::assert_a_killed_holder_does_not_hang(lab, bin, own);
+        checks::assert_the_waiters_said_the_holder_died(&stderr);
+        if program.names == Names::Name {
             let semaphore = format!("/dev/shm/sem.{}", &own[1][1..]);
             assert_says(&stderr, &[&format!(": {semaphore} is held by pid ")]);
             assert!(
                 !Path::new(&semaphore).exists(),
                 "the semaphore was unlinked"
             );
+        } else {
+            let child = format!("{}: child pid ", program.name);
+            let held = ": the unnamed semaphore in the mapping is held by pid ";
+            assert_says(&stderr, &[&child, held]);
         }
-        _ => assert_says(
-            &stderr,
-            &[
-                &format!("{}: child pid ", program.name),
-                ": the unnamed semaphore in the mapping is held by pid ",
-            ],
-        ),
-    }
-    lab.assert_clean();
+    });
 }
 
 /// Shmem must rise by the size give or take this many MiB (other tmpfs
@@ -419,9 +399,10 @@ pub const SLACK_MIB: i64 = 4;
 
 /// The memory demo's report of what it holds.
 fn memory(program: &Program) -> Memory {
+    let name = program.name;
     program
         .memory
-        .unwrap_or_else(|| panic!("{} is not a memory demo", program.name))
+        .unwrap_or_else(|| panic!("{name} is not a memory demo"))
 }
 
 /// The shmid on the report's first line, `shmget(...) = shmid N, ...`, if
@@ -477,8 +458,8 @@ pub fn a_touched_mapping_shows_up_as_shmem_and_cached(program: &Program, bin: &s
     lab.assert_clean();
 }
 
-/// `--no-touch`: the table shows no change, and the reader is told so
-/// (held for a second, so that the "look at it" lines are printed).
+/// `--no-touch`: the table shows no change, and what the reader is told to
+/// look at agrees (held for a second, so that those lines are printed).
 pub fn untouched_memory_costs_nothing(_: &Program, bin: &str) {
     let lab = Lab::machine();
     let out = lab.run(bin, &["--size", "64M", "--hold", "1", "--no-touch"]);
@@ -486,60 +467,40 @@ pub fn untouched_memory_costs_nothing(_: &Program, bin: &str) {
     assert!(out.status.success(), "{stderr}");
     assert_says(&stdout, &["not zeroed (--no-touch)"]);
     let shmem = change(&stdout, "Shmem");
-    assert!(
-        shmem.abs() <= SLACK_MIB,
-        "Shmem changed by {shmem} MiB without a touch:\n{stdout}"
-    );
-    // What it tells the reader to look at matches the table: nothing moved.
-    assert_says(
-        &stderr,
-        &["\"buff/cache\" have not moved: no page was written (--no-touch)"],
-    );
+    let moved = format!("Shmem changed by {shmem} MiB without a touch:\n{stdout}");
+    assert!(shmem.abs() <= SLACK_MIB, "{moved}");
+    let still = "\"buff/cache\" have not moved: no page was written (--no-touch)";
+    assert_says(&stderr, &[still]);
     assert!(!stderr.contains("are up by"), "{stderr}");
     lab.assert_clean();
 }
 
-/// Every stopping signal during `--hold forever` ends the hold the way it
-/// is meant to end: release (detach and IPC_RMID a segment), exit 0, and
-/// Shmem back where it was. While it held, Shmem was up by the size.
+/// Every stopping signal during `--hold forever`, once Shmem is up by the
+/// size, ends the hold the way it is meant to end: release (detach and
+/// IPC_RMID a segment), exit 0, and Shmem back where it was.
 pub fn every_stopping_signal_ends_the_hold(program: &Program, bin: &str) {
     let lab = Lab::machine();
     let needs_segment = memory(program).released.contains("{id}");
     for (signal, _) in STOPPING {
         let base = shmem_mib();
-        let (out, _) = checks::interrupt_when(
-            &lab,
-            bin,
-            &["--size", "64M"],
-            |pid| {
-                (!needs_segment || segment_of(pid).is_some())
-                    && shmem_mib() - base >= 64 - SLACK_MIB
-                    && sleeping(pid)
-            },
-            signal,
-        );
+        let holds = |pid| {
+            (!needs_segment || segment_of(pid).is_some())
+                && shmem_mib() - base >= 64 - SLACK_MIB
+                && sleeping(pid)
+        };
+        let (out, _) = checks::interrupt_when(&lab, bin, &["--size", "64M"], holds, signal);
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
-        assert_says(
-            &stderr,
-            &[
-                "Holding 64 MiB until Ctrl-C (or SIGTERM, or the terminal closing).",
-                &format!("{signal}: releasing.\n{}", released(program, &stdout)),
-            ],
-        );
+        let holding = "Holding 64 MiB until Ctrl-C (or SIGTERM, or the terminal closing).";
+        let releasing = format!("{signal}: releasing.\n{}", released(program, &stdout));
+        assert_says(&stderr, &[holding, &releasing]);
         if let Some(id) = shmid(&stdout) {
-            assert_says(
-                &stderr,
-                &[&format!(
-                    "ipcs -m          shmid {id}: 67108864 bytes, 1 attached"
-                )],
-            );
+            let ipcs = format!("ipcs -m          shmid {id}: 67108864 bytes, 1 attached");
+            assert_says(&stderr, &[&ipcs]);
             assert!(!exists(id), "{signal}: shmid {id} still exists");
         }
-        assert!(
-            (shmem_mib() - base).abs() <= SLACK_MIB,
-            "{signal}: Shmem did not come back"
-        );
+        let back = (shmem_mib() - base).abs() <= SLACK_MIB;
+        assert!(back, "{signal}: Shmem did not come back");
     }
     lab.assert_clean();
 }
@@ -552,8 +513,7 @@ pub fn every_stopping_signal_while_zeroing(_: &Program, bin: &str) {
 }
 
 /// More than the machine has is refused before anything is created; the
-/// tighter of the machine's MemAvailable and this process's memory cgroup
-/// (a container) is named.
+/// tighter of MemAvailable and this process's memory cgroup is named.
 pub fn more_than_the_machine_has_is_refused(program: &Program, bin: &str) {
     let lab = Lab::machine();
     let out = lab.run(bin, &["--size", "100000G"]);
@@ -566,42 +526,36 @@ pub fn more_than_the_machine_has_is_refused(program: &Program, bin: &str) {
     let more = format!("{}: 100000 GiB is more than this ", program.name);
     let machine = format!("{more}machine has available (MemAvailable ");
     let cgroup = format!("{more}process's memory cgroup has room for (");
-    assert!(
-        stderr.starts_with(&machine) || stderr.starts_with(&cgroup),
-        "{stderr}"
-    );
+    let names = stderr.starts_with(&machine) || stderr.starts_with(&cgroup);
+    assert!(names, "{stderr}");
     assert_says(&stderr, &["Ask for less,\n      e.g. --size "]);
     lab.assert_clean();
 }
 
-/// Generated flags ([`crate::generated`]): 100 runs of a racing program,
-/// 80 of a memory demo, with values from the edge classes and the
-/// program's seed, every name that could create an object the lab's own.
-/// Each exits 0, 1 or 2 (a run still holding, lingering or zeroing after
-/// half a second is sent SIGTERM and must exit 0 or 143), never panics or
-/// aborts, and leaves nothing; some runs work and some are usage errors.
+/// Generated flags ([`crate::generated`]): 100 runs of a racing program, 80
+/// of a memory demo, from the program's seed, every name that could create
+/// an object the lab's own; a run still going after half a second is sent
+/// SIGTERM. Some runs must work and some be usage errors.
 pub fn generated_flags_never_crash(program: &Program, bin: &str) {
     let lab = program.lab();
     let seed = program.seed;
     let mut random = Random::new(seed);
     let own = program.own(&lab);
-    let (mut flags, runs) = match program.memory {
-        None => (racing_flags(&mut random), 100),
-        Some(_) => {
-            let switches: &[&'static str] = match program.name {
-                "xsi_shm_mem" => &["--rmid-early"],
-                "xsi_shm_mem_huge" => &["--rmid-early", "--reserve"],
-                _ => &[],
-            };
-            (memory_demo_flags(&mut random, switches), 80)
-        }
+    let (mut flags, runs) = match program.name {
+        "xsi_shm_mem" => (memory_demo_flags(&mut random, &["--rmid-early"]), 80),
+        "xsi_shm_mem_huge" => (
+            memory_demo_flags(&mut random, &["--rmid-early", "--reserve"]),
+            80,
+        ),
+        _ if program.memory.is_some() => (memory_demo_flags(&mut random, &[]), 80),
+        _ => (racing_flags(&mut random), 100),
     };
     match program.name {
         "racing_mmap" => flags.extend([Flag::switch("--private"), file_flag(&lab)]),
-        "mmap_mem" => flags.extend([
-            Flag::new("--posix", &["", "/", "a/b", ".."]).or([lab.name(), lab.name()]),
-            file_flag(&lab),
-        ]),
+        "mmap_mem" => {
+            let names = Flag::new("--posix", &["", "/", "a/b", ".."]).or([lab.name(), lab.name()]);
+            flags.extend([names, file_flag(&lab)]);
+        }
         _ => {}
     }
     match program.names {
@@ -626,19 +580,13 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
                 lab.name_with("-ünï"),
                 lab.long_name(251),
             ];
-            let (long, far_too_long, inside) =
-                (lab.long_name(252), "x".repeat(400), format!("{name}/x"));
-            let edges = [
-                long.as_str(),
-                &far_too_long,
-                "",
-                "/",
-                "a/b",
-                "..",
-                ".",
-                &inside,
-            ];
-            flags.extend([Flag::new("--name", &edges).or(plausible), linger_flag()]);
+            let mut edges = vec![lab.long_name(252), "x".repeat(400)];
+            edges.extend(["", "/", "a/b", "..", "."].map(String::from));
+            edges.push(format!("{name}/x"));
+            flags.extend([
+                Flag::new("--name", &[]).and(edges).or(plausible),
+                linger_flag(),
+            ]);
         }
     }
     let mut defaults: Vec<(&str, &str)> = own
@@ -659,8 +607,7 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
         ran > 0 && ended[2] > 0,
         "some runs, some usage errors: {ended:?}"
     );
-    // racing_mmap --file keeps its file by design (the int stays readable
-    // with od): those are the runs' results, not leftovers.
+    // racing_mmap --file keeps its file by design: a result, not a leftover.
     if program.name == "racing_mmap" {
         for name in ["a", "b", "🦀"] {
             let _ = std::fs::remove_file(lab.tmpdir().join(name));
@@ -669,9 +616,9 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
     lab.assert_clean();
 }
 
-/// The console transcripts of the program's chapters, in both editions,
-/// run against the real binary ([`crate::check_transcripts`]); the racing
-/// chapters show the article's key or name.
+/// The console transcripts of the program's chapters, in both editions
+/// ([`crate::check_transcripts`]); the racing chapters show the article's
+/// key or name.
 pub fn chapter_transcripts_match_the_program(program: &Program, bin: &str) {
     let defaults = match program.names {
         Names::None => vec![],
@@ -681,37 +628,30 @@ pub fn chapter_transcripts_match_the_program(program: &Program, bin: &str) {
     crate::check_transcripts(program.name, bin, program.chapters, &defaults);
 }
 
-/// A stopping signal is acted on within 100 ms in every phase of a run
-/// ([`react::CASES`]), sent to the program alone or to its whole group.
+/// [`react::CASES`]: a stopping signal is acted on within 100 ms.
 pub fn a_stopping_signal_is_acted_on_within_100_ms_in_every_phase(program: &Program, bin: &str) {
-    let lab = program.lab();
-    let own = program.own(&lab);
-    react::assert_stopping_signals_are_acted_on_promptly(&lab, program.name, bin, &own);
-    lab.assert_clean();
+    program.check(program.lab(), |lab, own| {
+        react::assert_stopping_signals_are_acted_on_promptly(lab, program.name, bin, own);
+    });
 }
 
-/// The parent waits for its children in the article's blocking
-/// `wait(NULL)` ([`react::assert_the_parent_blocks_in_wait4`]).
 pub fn the_parent_waits_for_its_children_in_a_blocking_wait4(program: &Program, bin: &str) {
-    let lab = Lab::new();
-    let own = program.own(&lab);
-    react::assert_the_parent_blocks_in_wait4(&lab, program.name, bin, &own);
-    lab.assert_clean();
+    program.check(Lab::new(), |lab, own| {
+        react::assert_the_parent_blocks_in_wait4(lab, program.name, bin, own);
+    });
 }
 
-/// `--trace` keeps the promises all three racing programs make ([`trace`]).
 pub fn the_trace_adds_up_shows_no_shared_read_under_a_lock_and_leaves_stdout_alone(
     program: &Program,
     bin: &str,
 ) {
-    let lab = Lab::new();
-    trace::assert_the_trace_keeps_its_promises(&lab, bin, &program.own(&lab));
-    lab.assert_clean();
+    program.check(Lab::new(), |lab, own| {
+        trace::assert_the_trace_keeps_its_promises(lab, bin, own)
+    });
 }
 
-/// A joiner does not join a traced run ([`trace::assert_a_traced_run_is_not_joined`]).
 pub fn a_traced_run_is_not_joined(program: &Program, bin: &str) {
-    let lab = Lab::new();
-    trace::assert_a_traced_run_is_not_joined(&lab, bin, &program.own(&lab));
-    lab.assert_clean();
+    program.check(Lab::new(), |lab, own| {
+        trace::assert_a_traced_run_is_not_joined(lab, bin, own)
+    });
 }

@@ -4,7 +4,6 @@
 //! run must end with exit 0, 1 or 2 — never a panic, an abort or a death by
 //! signal — within a time bound, and leave nothing behind.
 
-use std::ffi::OsStr;
 use std::time::Duration;
 
 use crate::lab::Lab;
@@ -12,34 +11,29 @@ use crate::output::text;
 
 /// One flag of a program and the values to draw for it: edge values (a
 /// third of the time) and plausible ones (the rest, so that a good share
-/// of the runs get past the flags and do real work). A switch has neither.
+/// of the runs get past the flags and do real work). A flag with neither
+/// is a switch.
 #[derive(Debug, Clone)]
 pub struct Flag {
     pub name: &'static str,
     pub edges: Vec<String>,
     pub plausible: Vec<String>,
-    pub switch: bool,
 }
 
 impl Flag {
     /// A flag that takes a value, with these edge values.
     pub fn new(name: &'static str, edges: &[&str]) -> Flag {
+        let edges = edges.iter().map(|s| (*s).to_owned()).collect();
         Flag {
             name,
-            edges: edges.iter().map(|s| (*s).to_owned()).collect(),
+            edges,
             plausible: Vec::new(),
-            switch: false,
         }
     }
 
     /// A switch, present or not.
     pub fn switch(name: &'static str) -> Flag {
-        Flag {
-            name,
-            edges: Vec::new(),
-            plausible: Vec::new(),
-            switch: true,
-        }
+        Flag::new(name, &[])
     }
 
     /// A number flag: the [`number_edges`], and these plausible values.
@@ -60,15 +54,12 @@ impl Flag {
     }
 
     fn draw(&self, random: &mut Random) -> Option<String> {
-        if self.switch {
+        let (edges, plausible) = (&self.edges, &self.plausible);
+        if edges.is_empty() && plausible.is_empty() {
             return None;
         }
-        let from = if self.plausible.is_empty() || (random.below(3) == 0 && !self.edges.is_empty())
-        {
-            &self.edges
-        } else {
-            &self.plausible
-        };
+        let edge = plausible.is_empty() || (random.below(3) == 0 && !edges.is_empty());
+        let from = if edge { edges } else { plausible };
         Some(from[random.below(from.len() as u64) as usize].clone())
     }
 }
@@ -113,11 +104,18 @@ impl Random {
 
     /// `count` random numbers in `low..=high`, as text.
     pub fn numbers(&mut self, count: usize, low: u64, high: u64) -> Vec<String> {
-        (0..count)
-            .map(|_| (low + self.below(high - low + 1)).to_string())
-            .collect()
+        let mut one = || (low + self.below(high - low + 1)).to_string();
+        (0..count).map(|_| one()).collect()
     }
 }
+
+/// What stderr shows of a panic or an abort.
+const CRASHED: [&str; 4] = [
+    "panicked",
+    "memory allocation of",
+    "RUST_BACKTRACE",
+    "SIGABRT",
+];
 
 /// Run `bin` `runs` times, each with a random selection of `flags` (in a
 /// random order, sometimes one twice, sometimes an unknown one) and random
@@ -160,46 +158,26 @@ pub fn assert_generated_flags_never_crash(
         if random.below(25) == 0 {
             args.push(String::from("--no-such-flag"));
         }
-        let out = run_once(lab, bin, &args, patience);
+        // finish_within stops a run still going with SIGTERM (SIGKILL 5 s later).
+        let mut running = lab.start(bin, &args);
+        let out = running.finish_within(patience).unwrap_or_else(|out| out);
         let stderr = text(&out.stderr);
         let replay = format!("run {run} of seed {seed}: {bin} {args:?}");
-        for sign in [
-            "panicked",
-            "memory allocation of",
-            "RUST_BACKTRACE",
-            "SIGABRT",
-        ] {
+        for sign in CRASHED {
             assert!(!stderr.contains(sign), "{replay}\n{stderr}");
         }
         match out.status.code() {
             Some(code @ 0..=2) => ended[code as usize] += 1,
             // Stopped by our SIGTERM while it held or paused.
             Some(143) => ended[0] += 1,
-            other => panic!(
-                "{replay}\nended with {other:?} ({:?}):\n{stderr}",
-                out.status
-            ),
+            other => panic!("{replay}\nended with {other:?} ({}):\n{stderr}", out.status),
         }
     }
+    let [ok, failed, usage] = ended;
     crate::say(&format!(
-        "{runs} generated runs (seed {seed:#x}): {} exit 0, {} exit 1, {} exit 2",
-        ended[0], ended[1], ended[2]
+        "{runs} generated runs (seed {seed:#x}): {ok} exit 0, {failed} exit 1, {usage} exit 2"
     ));
     ended
-}
-
-fn run_once<S: AsRef<OsStr>>(
-    lab: &Lab,
-    bin: &str,
-    args: &[S],
-    patience: Duration,
-) -> std::process::Output {
-    let mut running = lab.start(bin, args);
-    match running.finish_within(patience) {
-        Ok(out) => out,
-        // finish_within stopped it with SIGTERM (SIGKILL 5 s later).
-        Err(out) => out,
-    }
 }
 
 /// The flags every racing program has: `--count`, `--sleep-us`, `--lock`,
@@ -229,12 +207,9 @@ pub fn linger_flag() -> Flag {
 /// find taken, or join), and paths no run may create.
 pub fn file_flag(lab: &Lab) -> Flag {
     let own = |name: &str| lab.tmpdir().join(name).display().to_string();
-    Flag::new(
-        "--file",
-        &["", "/", "/proc/self/status", "/sys/kernel/shm-lessons-x"],
-    )
-    .and([own("missing-dir/x"), own("")])
-    .or([own("a"), own("b"), own("🦀")])
+    let edges = ["", "/", "/proc/self/status", "/sys/kernel/shm-lessons-x"];
+    let edges = Flag::new("--file", &edges).and([own("missing-dir/x"), own("")]);
+    edges.or([own("a"), own("b"), own("🦀")])
 }
 
 /// The flags every memory demo has: `--size` (plausible sizes up to

@@ -19,44 +19,41 @@ pub fn shm_p(stdout: &str) -> i64 {
         stdout.ends_with('\n'),
         "the line ends with a newline: {stdout:?}"
     );
-    lines[0]
+    let n = lines[0]
         .strip_prefix("shm_p: ")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not a `shm_p: N` line: {stdout:?}"))
+        .and_then(|n| n.parse().ok());
+    n.unwrap_or_else(|| panic!("not a `shm_p: N` line: {stdout:?}"))
 }
 
 /// The "change" column of a memory demo's before/after table: `Shmem`,
 /// `Cached`, `MemFree` (MiB) or `HugePages_Free` (pages).
 pub fn change(stdout: &str, row: &str) -> i64 {
-    stdout
-        .lines()
-        .find(|line| line.split_whitespace().next() == Some(row))
-        .and_then(|line| line.split_whitespace().nth(5))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no {row} row with a change in:\n{stdout}"))
+    let mut rows = stdout.lines().map(|line| line.split_whitespace());
+    let row_of = rows.find_map(|mut cells| (cells.next() == Some(row)).then_some(cells));
+    let n = row_of.and_then(|mut cells| cells.nth(4)?.parse().ok());
+    n.unwrap_or_else(|| panic!("no {row} row with a change in:\n{stdout}"))
 }
 
 /// The minor page faults on the report's `zeroed ...` line.
 pub fn faults(stdout: &str) -> u64 {
-    stdout
-        .lines()
-        .find(|line| line.starts_with("zeroed "))
-        .and_then(|line| line.split(": ").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no `zeroed ...: N minor page faults` line in:\n{stdout}"))
+    let line = stdout.lines().find(|line| line.starts_with("zeroed "));
+    let n = line.and_then(|l| {
+        l.split(": ")
+            .nth(1)?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    });
+    n.unwrap_or_else(|| panic!("no `zeroed ...: N minor page faults` line in:\n{stdout}"))
 }
 
 /// A usage error, as every program must give one: exit status 2, nothing
 /// on stdout, clap's `error:` line on stderr saying `says`, no panic.
 pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
-    let stderr = text(&out.stderr);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "{args:?} printed to stdout: {}",
-        text(&out.stdout)
-    );
+    assert!(stdout.is_empty(), "{args:?} printed to stdout: {stdout}");
     assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
     assert!(
         stderr.contains(says),

@@ -2,35 +2,17 @@
 
 use std::path::Path;
 
-use nix::unistd::Uid;
-
 use crate::cases::PROGRAMS;
 use crate::lab::{Article, Lab};
 
-/// Run the ```console transcripts of each docs chapter against the real
-/// program `name` at `bin` (with trycmd): if the program's output changes,
-/// the chapter must change with it.
-///
-/// - They run under a [`Lab::machine`] (the memory chapters read
-///   /proc/meminfo; the racing chapters use the article's default key and
-///   name, listed in `defaults`), one chapter after the other, with the
-///   lab's TMPDIR, and nothing may be left.
-/// - A block fenced ```` ```console,root ```` shows what only root can do
-///   (reserve huge pages): it runs when the tests run as root, and is
-///   skipped, saying so, otherwise.
-/// - If one of `defaults` is held by an object this test may not touch
-///   (another user's leftover), the chapter cannot show the article's run:
-///   it is not run, and a line says which object is in the way.
-/// - A chapter about several programs (fixing-the-race.md, reliability.md)
-///   is checked by each program's test: a block whose first command names
-///   another of the six programs is left to that program's test.
-/// - `timeout` may run the program (`$ timeout -s INT 1 racing_xsi_shm …`):
-///   that is how a transcript shows a Ctrl-C. The lab's copy of the
-///   program is first in PATH, under its own name.
-/// - Each chapter is run in both editions, `docs/` and its Chinese twin in
-///   `docs/zh/` ([`EDITIONS`]): the same blocks, explained in another
-///   language (common's `tests/editions.rs` holds them byte for byte
-///   alike), so each must still match the program.
+/// Run the ```console transcripts of each chapter, in both [`EDITIONS`],
+/// against the real program `name` at `bin` (with trycmd), under a
+/// [`Lab::machine`] that must be left clean. The lab's copy of the program
+/// is first in PATH, so `timeout -s INT 1 racing_xsi_shm …` shows a Ctrl-C.
+/// A ```` ```console,root ```` block runs only as root; a block whose
+/// first command names another program is left to that program's test. If
+/// one of `defaults` (the article's key or name) is held by an object this
+/// test may not touch, the chapters are not run, saying who holds it.
 pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[Article]) {
     let lab = Lab::machine();
     for default in defaults {
@@ -45,22 +27,16 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
             return;
         }
     }
-    let root = Uid::effective().is_root();
+    let root = crate::is_root();
     let wrapper = lab.wrapper(Path::new(bin), false);
-    let path = format!(
-        "{}:{}",
-        wrapper.parent().expect("the lab's bin directory").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    for (edition, chapter) in EDITIONS
-        .iter()
-        .flat_map(|edition| chapters.iter().map(move |chapter| (edition, chapter)))
-    {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(edition);
-        let text = std::fs::read_to_string(docs.join(chapter))
-            .unwrap_or_else(|e| panic!("{edition}/{chapter}: {e}"));
+    let bin_dir = wrapper.parent().expect("the lab's bin directory").display();
+    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pages = EDITIONS.map(|e| chapters.iter().map(move |c| (e, *c)));
+    for (edition, chapter) in pages.into_iter().flatten() {
+        let page = repository.join(edition).join(chapter);
+        let text =
+            std::fs::read_to_string(page).unwrap_or_else(|e| panic!("{edition}/{chapter}: {e}"));
         let (text, skipped) = for_this_user(&text, root, name);
         if skipped > 0 {
             crate::say(&format!(
@@ -73,11 +49,10 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
         std::fs::create_dir_all(&copies).expect("a folder for the chapters");
         let copy = copies.join(chapter);
         std::fs::write(&copy, text).expect("write the chapter's copy");
-        // trycmd runs a case in `NAME.in/` if there is one: the lab's, so
-        // a file a transcript creates (racing_mmap --file counter) lands
-        // there and goes with the lab, never in the repository.
-        std::fs::create_dir_all(copy.with_extension("in"))
-            .expect("the chapter's working directory");
+        // trycmd runs a case in `NAME.in/`: a file a transcript creates
+        // lands there, in the lab, never in the repository.
+        let workdir = copy.with_extension("in");
+        std::fs::create_dir_all(workdir).expect("the chapter's working directory");
         trycmd::TestCases::new()
             .timeout(crate::run::RUN_WAIT)
             .register_bin(name, &wrapper)
@@ -93,10 +68,8 @@ pub fn check_transcripts(name: &str, bin: &str, chapters: &[&str], defaults: &[A
 /// The chapters' folders: the English edition and its Chinese twin.
 pub const EDITIONS: [&str; 2] = ["docs", "docs/zh"];
 
-/// The chapter as `name`'s test runs it: ```` ```console,root ```` blocks
-/// turned into plain console blocks (as root) or ignored ones (anyone
-/// else), and blocks of the other programs ignored; and how many root
-/// blocks were ignored.
+/// The chapter as `name`'s test runs it (root blocks run or ignored, the
+/// other programs' blocks ignored), and how many root blocks were ignored.
 fn for_this_user(text: &str, root: bool, name: &str) -> (String, usize) {
     let mut skipped = 0;
     let source: Vec<&str> = text.lines().collect();
@@ -108,12 +81,8 @@ fn for_this_user(text: &str, root: bool, name: &str) -> (String, usize) {
             if fence != "```console" && fence != "```console,root" {
                 return (*line).to_owned();
             }
-            let first = source[at + 1..]
-                .iter()
-                .find(|l| l.starts_with("$ "))
-                .copied()
-                .unwrap_or("");
-            let words: Vec<&str> = first.split_whitespace().collect();
+            let first = source[at + 1..].iter().find(|l| l.starts_with("$ "));
+            let words: Vec<&str> = first.map_or(vec![], |l| l.split_whitespace().collect());
             let theirs = PROGRAMS
                 .iter()
                 .any(|p| p.name != name && words.contains(&p.name));

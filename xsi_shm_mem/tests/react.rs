@@ -1,7 +1,4 @@
-//! xsi_shm_mem and a stopping signal during `--hold forever`: acted on within
-//! 100 ms (`testkit::react`).
+//! xsi_shm_mem: a stopping signal ends `--hold forever` within 100 ms (`testkit::react`).
 
-testkit::cases! { xsi_shm_mem = env!("CARGO_BIN_EXE_xsi_shm_mem");
-    fn a_stopping_signal_ends_the_hold_within_100_ms() =
-        a_stopping_signal_is_acted_on_within_100_ms_in_every_phase;
-}
+testkit::cases! { xsi_shm_mem; fn a_stopping_signal_ends_the_hold_within_100_ms() =
+a_stopping_signal_is_acted_on_within_100_ms_in_every_phase; }

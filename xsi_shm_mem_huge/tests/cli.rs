@@ -1,13 +1,10 @@
 //! xsi_shm_mem_huge for real: huge pages are reserved (by --reserve or by
-//! the test), used, and given back on every path. Each test holds a
-//! `testkit::Lab::machine()`, which also puts nr_hugepages back if a test
-//! fails.
-//!
-//! Reserving huge pages needs root. As an ordinary user, the tests check
-//! what such a user meets (the shortage explained, --reserve refused, no
-//! command they could not run), and the rest say `skipped: needs root …`.
+//! the test), used, and given back on every path. As an ordinary user, the
+//! tests check what such a user meets (the shortage explained, --reserve
+//! refused); the rest need root and say `skipped: needs root …`.
 
-use testkit::{Lab, change, faults, huge_available, text};
+use testkit::output::assert_says;
+use testkit::{Lab, change, faults, huge_available, is_root, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 const SLACK_MIB: i64 = 4;
@@ -18,8 +15,8 @@ testkit::cases! { xsi_shm_mem_huge = BIN;
 
 const NR: &str = "/proc/sys/vm/nr_hugepages";
 
-/// nr_hugepages set by the test for its duration; restored when dropped,
-/// even if an assertion fails first.
+/// nr_hugepages raised by the test for its duration; restored when
+/// dropped, even if an assertion fails first.
 struct Reserved(u64);
 
 impl Reserved {
@@ -49,35 +46,29 @@ fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
     let lab = Lab::machine();
     let total = testkit::meminfo().huge_total as i64;
     let available = huge_available();
-    // Ask for one page more than there is.
     let pages = available + 1;
-    let size = format!("{}M", pages * 2);
-    let out = lab.run(BIN, &["--size", &size, "--hold", "0"]);
+    let out = lab.run(BIN, &["--size", &format!("{}M", pages * 2), "--hold", "0"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing created, nothing reported");
-    assert!(
-        stderr.starts_with(&format!("xsi_shm_mem_huge: {} MiB needs {pages} huge pages of 2 MiB; only {available} are available", pages * 2)),
-        "{stderr}"
+    let short = format!(
+        "xsi_shm_mem_huge: {} MiB needs {pages} huge pages of 2 MiB; only {available} are available",
+        pages * 2
     );
-    let target = total + pages - available;
-    assert!(
-        stderr.contains(&format!("echo {target} > /proc/sys/vm/nr_hugepages")),
-        "{stderr}"
+    assert!(stderr.starts_with(&short), "{stderr}");
+    let echo = format!(
+        "echo {} > /proc/sys/vm/nr_hugepages",
+        total + pages - available
     );
-    if testkit::is_root() {
-        assert!(stderr.contains("hint: reserve them: echo "), "{stderr}");
-        assert!(stderr.contains("or run with --reserve"), "{stderr}");
+    assert_says(&stderr, &[&echo]);
+    if is_root() {
+        assert_says(
+            &stderr,
+            &["hint: reserve them: echo ", "or run with --reserve"],
+        );
     } else {
-        assert!(
-            stderr
-                .contains("hint: only root can reserve huge pages. Ask root (sudo) to run: echo "),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains("but only when the program runs as root"),
-            "{stderr}"
-        );
+        let ask = "hint: only root can reserve huge pages. Ask root (sudo) to run: echo ";
+        assert_says(&stderr, &[ask, "but only when the program runs as root"]);
     }
     lab.assert_clean();
 }
@@ -87,19 +78,16 @@ fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
 /// 2 MiB page instead of one per 4 KiB.
 #[test]
 fn huge_pages_are_used_and_free_does_not_see_them() {
-    if !testkit::is_root() {
-        testkit::skip("needs root to reserve 32 huge pages and to use SHM_HUGETLB");
-        return;
+    if !is_root() {
+        return testkit::skip("needs root to reserve 32 huge pages and to use SHM_HUGETLB");
     }
     let lab = Lab::machine();
     let reserved = Reserved::raise_by(32);
     let out = lab.run(BIN, &["--size", "64M", "--hold", "0"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        stdout.starts_with("shmget(IPC_PRIVATE, 67108864, SHM_HUGETLB|0600) = shmid "),
-        "{stdout}"
-    );
+    let shmget = "shmget(IPC_PRIVATE, 67108864, SHM_HUGETLB|0600) = shmid ";
+    assert!(stdout.starts_with(shmget), "{stdout}");
     assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
     assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
     let f = faults(&stdout);
@@ -113,37 +101,28 @@ fn huge_pages_are_used_and_free_does_not_see_them() {
 
 #[test]
 fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
-    if !testkit::is_root() {
-        testkit::skip("needs root to write vm.nr_hugepages (--reserve)");
-        return;
+    if !is_root() {
+        return testkit::skip("needs root to write vm.nr_hugepages (--reserve)");
     }
     let lab = Lab::machine();
     let old = testkit::nr_hugepages();
     let out = lab.run(BIN, &["--size", "63M", "--hold", "0", "--reserve"]);
-    let stdout = text(&out.stdout);
-    let stderr = text(&out.stderr);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.starts_with(
-            "rounded 63 MiB up to 64 MiB: a huge page segment is a whole number of 2 MiB pages\n"
-        ),
-        "{stderr}"
-    );
+    let rounded =
+        "rounded 63 MiB up to 64 MiB: a huge page segment is a whole number of 2 MiB pages\n";
+    assert!(stderr.starts_with(rounded), "{stderr}");
     if huge_available() < 32 {
-        assert!(
-            stderr.contains(&format!("--reserve: nr_hugepages {old} → ")),
-            "{stderr}"
-        );
+        assert_says(&stderr, &[&format!("--reserve: nr_hugepages {old} → ")]);
     }
     assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
     assert_eq!(testkit::nr_hugepages(), old, "restored");
     lab.assert_clean();
 }
 
-/// An ordinary user (the test's own user, or `nobody` when the tests run
-/// as root): `--reserve` is refused before anything changes; SHM_HUGETLB
-/// with pages available (only root can make them available) is EPERM,
-/// explained.
+/// An ordinary user (the test's own, or `nobody` when the tests run as
+/// root): `--reserve` is refused before anything changes; SHM_HUGETLB
+/// with pages available (only root can make them so) is EPERM, explained.
 #[test]
 fn reserve_and_shm_hugetlb_need_privileges() {
     let lab = Lab::machine();
@@ -154,42 +133,32 @@ fn reserve_and_shm_hugetlb_need_privileges() {
         }
         None => lab.run(BIN, args),
     };
-    if testkit::is_root() && !testkit::has("setpriv") {
-        testkit::skip("needs setpriv and prlimit to run as nobody");
-        return;
+    if is_root() && !testkit::has("setpriv") {
+        return testkit::skip("needs setpriv and prlimit to run as nobody");
     }
-    // --reserve as an ordinary user: refused before anything changes.
     if huge_available() < 8 {
         let out = ordinary(&["--size", "16M", "--hold", "0", "--reserve"]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("only root may do"), "{stderr}");
-        assert!(
-            stderr.contains("ask root to reserve the pages: echo "),
-            "{stderr}"
+        assert_says(
+            &stderr,
+            &["only root may do", "ask root to reserve the pages: echo "],
         );
     }
-    if !testkit::is_root() {
+    if !is_root() {
         testkit::skip("needs root to make huge pages available, to see SHM_HUGETLB's EPERM");
-        lab.assert_clean();
-        return;
+        return lab.assert_clean();
     }
-    // SHM_HUGETLB as nobody (not in vm.hugetlb_shm_group): EPERM, explained.
+    // As nobody (not in vm.hugetlb_shm_group).
     let reserved = Reserved::raise_by(8);
     let out = ordinary(&["--size", "16M", "--hold", "0"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("SHM_HUGETLB|0600) failed: EPERM"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("CAP_IPC_LOCK") && stderr.contains("hugetlb_shm_group"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("ask root to allow a group: echo GID > /proc/sys/vm/hugetlb_shm_group"),
-        "{stderr}"
+    let allow = "ask root to allow a group: echo GID > /proc/sys/vm/hugetlb_shm_group";
+    let eperm = "SHM_HUGETLB|0600) failed: EPERM";
+    assert_says(
+        &stderr,
+        &[eperm, "CAP_IPC_LOCK", "hugetlb_shm_group", allow],
     );
     drop(reserved);
     lab.assert_clean();

@@ -1,5 +1,3 @@
-//! Generated flags never crash xsi_shm_mem_huge (`testkit::cases`).
+//! Generated flags never crash xsi_shm_mem_huge (`testkit::generated`).
 
-testkit::cases! { xsi_shm_mem_huge = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
-    fn generated_flags_never_crash();
-}
+testkit::cases! { xsi_shm_mem_huge; fn generated_flags_never_crash(); }

@@ -6,18 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
-/// One language's README and chapters, and the words its tests look for.
+/// One language's README and chapters folder (from the repository's
+/// root), and the words its tests look for: the exercises' heading, what
+/// the sentence before a ```` ```text ```` block says (that it shows one
+/// run) and how it says the block is the article's C program's output.
 pub struct Edition {
-    /// The README, from the repository's root.
     pub readme: &'static str,
-    /// The chapters' folder, from the repository's root.
     pub docs: &'static str,
-    /// The heading of the exercises, the last section of a chapter.
     pub exercises: &'static str,
-    /// What the sentence before a ```` ```text ```` block says: that it
-    /// shows one run.
     pub one_run: &'static str,
-    /// How it says that a block is the article's C program's output.
     pub articles_c: &'static str,
 }
 
@@ -53,25 +50,23 @@ pub fn root() -> PathBuf {
 impl Edition {
     /// The chapters' file names, sorted (the glossary included).
     pub fn chapters(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(root().join(self.docs))
+        let dir = std::fs::read_dir(root().join(self.docs));
+        let dir = dir
             .unwrap_or_else(|e| panic!("{}: {e}", self.docs))
-            .flatten()
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .filter(|name| name.ends_with(".md"))
-            .collect();
+            .flatten();
+        let names = dir.map(|entry| entry.file_name().to_string_lossy().into_owned());
+        let mut names: Vec<String> = names.filter(|name| name.ends_with(".md")).collect();
         names.sort();
         names
     }
 
     /// The README and every chapter, as paths from the repository's root.
     pub fn pages(&self) -> Vec<String> {
-        let mut pages = vec![self.readme.to_owned()];
-        pages.extend(
-            self.chapters()
-                .into_iter()
-                .map(|name| format!("{}/{name}", self.docs)),
-        );
-        pages
+        let chapters = self.chapters().into_iter();
+        let chapters = chapters.map(|name| format!("{}/{name}", self.docs));
+        std::iter::once(self.readme.to_owned())
+            .chain(chapters)
+            .collect()
     }
 }
 
@@ -103,11 +98,9 @@ pub fn blocks(text: &str) -> Vec<Block> {
             let end = (at + 1..lines.len())
                 .find(|&i| is_fence(lines[i]))
                 .unwrap_or_else(|| panic!("line {}: an unclosed block", at + 1));
-            found.push(Block {
-                info: info.trim().to_owned(),
-                body: lines[at + 1..end].iter().map(|l| (*l).to_owned()).collect(),
-                line: at + 1,
-            });
+            let body = lines[at + 1..end].iter().map(|l| (*l).to_owned()).collect();
+            let (info, line) = (info.trim().to_owned(), at + 1);
+            found.push(Block { info, body, line });
             at = end + 1;
         } else {
             at += 1;
@@ -175,4 +168,21 @@ pub fn exercises(text: &str, heading: &str) -> usize {
         }
     }
     count
+}
+
+/// What `check` finds wrong with each prose line of `pages`, each problem
+/// as `page:line: problem`.
+pub fn on_prose(pages: Vec<String>, check: impl Fn(&str) -> Vec<String>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for page in pages {
+        for (n, line) in prose(&read(&page)) {
+            problems.extend(check(line).into_iter().map(|p| format!("{page}:{n}: {p}")));
+        }
+    }
+    problems
+}
+
+/// No problems, or fail listing them all.
+pub fn assert_none(problems: Vec<String>) {
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
