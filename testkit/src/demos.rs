@@ -153,15 +153,16 @@ pub fn more_than_the_memory_cgroup_has_room_for_is_refused_before_anything_is_cr
         let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty(), "nothing was created, nothing reported");
         let program = demo.program.name;
-        let errors = stderr.lines().filter(|l| l.starts_with(&format!("{program}: ")));
-        assert_eq!(errors.clone().count(), 1, "one error line:\n{stderr}");
+        let prefix = format!("{program}: ");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&prefix)).collect();
+        assert_eq!(errors.len(), 1, "one error line:\n{stderr}");
         let limit = format!(
             "{program}: 512 MiB is more than this process's memory cgroup has room for ({} 256 MiB, ",
             cgroup.setting()
         );
         let in_use = format!(" MiB in use: {})", cgroup.dir().display());
         assert!(
-            stderr.starts_with(&limit) && errors.last().unwrap().ends_with(&in_use),
+            stderr.starts_with(&limit) && errors[0].ends_with(&in_use),
             "the first line names the limit and the cgroup:\n{stderr}"
         );
         let hint = "\nhint: zeroing it would push this cgroup into swap or its OOM killer. Ask for less,\n      e.g. --size ";
