@@ -3,9 +3,9 @@
 //! /dev/shm, or a file on disk, and where /proc/meminfo books each.
 
 use std::path::Path;
-use testkit::{exits, never_says, says};
 
 use testkit::{Lab, change, text};
+use testkit::{exits, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mmap_mem");
 
@@ -24,30 +24,20 @@ fn a_posix_object_is_shmem_like_anonymous_memory_and_counts_in_df() {
         64,
         2 * SLACK_MIB,
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        stdout.starts_with(&format!(
-            "shm_open(\"{name}\"), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB of /dev/shm{name} mapped\n"
-        )),
-        "{stdout}"
+    let (stderr, stdout) = (exits(&out, 0), text(&out.stdout));
+    let mapped = format!(
+        "shm_open(\"{name}\"), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB of /dev/shm{name} mapped\n"
     );
-    assert!(
-        (change(&stdout, "Shmem") - 64).abs() <= SLACK_MIB,
-        "{stdout}"
-    );
+    assert!(stdout.starts_with(&mapped), "{stdout}");
+    let near_64 = |row| (change(&stdout, row) - 64).abs() <= SLACK_MIB;
+    assert!(near_64("Shmem") && near_64("/dev/shm"), "{stdout}");
     assert!(
         testkit::cached_rose_by(&stdout, 64, 2 * SLACK_MIB),
         "{stdout}"
     );
     assert!(
-        (change(&stdout, "/dev/shm") - 64).abs() <= SLACK_MIB,
-        "{stdout}"
-    );
-    assert!(
-        text(&out.stderr).starts_with("released (munmap, shm_unlink): "),
-        "{}",
-        text(&out.stderr)
+        stderr.starts_with("released (munmap, shm_unlink): "),
+        "{stderr}"
     );
     assert!(!Path::new(&format!("/dev/shm{name}")).exists());
     lab.assert_clean();
@@ -71,12 +61,11 @@ fn a_disk_file_is_page_cache_but_not_shmem() {
         64,
         2 * SLACK_MIB,
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        stdout.starts_with(&format!("open(\"{path}\", O_CREAT|O_EXCL), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB mapped\n")),
-        "{stdout}"
+    let (stderr, stdout) = (exits(&out, 0), text(&out.stdout));
+    let mapped = format!(
+        "open(\"{path}\", O_CREAT|O_EXCL), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB mapped\n"
     );
+    assert!(stdout.starts_with(&mapped), "{stdout}");
     assert!(
         change(&stdout, "Shmem").abs() <= SLACK_MIB,
         "not Shmem: {stdout}"
@@ -85,14 +74,10 @@ fn a_disk_file_is_page_cache_but_not_shmem() {
         testkit::cached_rose_by(&stdout, 64, 2 * SLACK_MIB),
         "{stdout}"
     );
+    says(&stdout, &["\nDirty ", "\nWriteback "]);
     assert!(
-        stdout.contains("\nDirty ") && stdout.contains("\nWriteback "),
-        "{stdout}"
-    );
-    assert!(
-        text(&out.stderr).starts_with("released (munmap, unlink): "),
-        "{}",
-        text(&out.stderr)
+        stderr.starts_with("released (munmap, unlink): "),
+        "{stderr}"
     );
     assert!(!file.exists(), "the file is removed at the end");
     lab.assert_clean();
@@ -103,30 +88,30 @@ fn an_existing_file_or_object_is_refused_and_left_alone() {
     let lab = Lab::new();
     let file = lab.tmpdir().join("precious");
     std::fs::write(&file, "important").unwrap();
-    let out = lab.run(
-        BIN,
-        &[
-            "--size",
-            "1M",
-            "--hold",
-            "0",
-            "--file",
-            file.to_str().unwrap(),
-        ],
+    let args = [
+        "--size",
+        "1M",
+        "--hold",
+        "0",
+        "--file",
+        file.to_str().unwrap(),
+    ];
+    says(
+        &exits(&lab.run(BIN, &args), 1),
+        &["failed: EEXIST (File exists)"],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("failed: EEXIST (File exists)"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "important");
     std::fs::remove_file(&file).unwrap();
 
     let name = lab.name();
     let object = format!("/dev/shm{name}");
     std::fs::write(&object, "important").unwrap();
-    let out = lab.run(BIN, &["--size", "1M", "--hold", "0", "--posix", &name]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = exits(
+        &lab.run(BIN, &["--size", "1M", "--hold", "0", "--posix", &name]),
+        1,
+    );
     // Not provably this program's leftover: no rm, another name offered
     // with mmap_mem's own flag.
-    let stderr = text(&out.stderr);
     never_says(&stderr, &["rm "]);
     says(
         &stderr,
@@ -140,13 +125,10 @@ fn an_existing_file_or_object_is_refused_and_left_alone() {
 #[test]
 fn posix_and_file_are_one_or_the_other() {
     let lab = Lab::new();
-    let out = lab.run(BIN, &["--posix", "/a", "--file", "/tmp/b"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr)
-            .contains("the argument '--posix <NAME>' cannot be used with '--file <PATH>'"),
-        "{}",
-        text(&out.stderr)
+    let stderr = exits(&lab.run(BIN, &["--posix", "/a", "--file", "/tmp/b"]), 2);
+    says(
+        &stderr,
+        &["the argument '--posix <NAME>' cannot be used with '--file <PATH>'"],
     );
     lab.assert_clean();
 }
@@ -177,28 +159,18 @@ fn a_full_file_system_is_enospc_and_leaves_nothing() {
         lab.assert_clean();
         return;
     };
-    assert!(
-        stdout.contains("posix=1\n") && stdout.contains("file=1\n"),
-        "{stdout}{stderr}"
+    let both = stdout.contains("posix=1\n") && stdout.contains("file=1\n");
+    assert!(both, "{stdout}{stderr}");
+    let fills = stdout.matches("fill").count();
+    assert_eq!(fills, 2, "only the fillers are left:\n{stdout}");
+    never_says(&stdout, &["\nm\n"]);
+    let shown = full.display();
+    let dev_shm =
+        "failed: ENOSPC (No space left on device)\nhint: the tmpfs at /dev/shm has no room";
+    let file = format!(
+        "hint: the file system of {shown} has no room for it (df -h {shown}); the file was removed."
     );
-    assert_eq!(
-        stdout.matches("fill").count(),
-        2,
-        "only the fillers are left:\n{stdout}"
-    );
-    assert!(!stdout.contains("\nm\n"), "{stdout}");
-    says(
-        &stderr,
-        &["failed: ENOSPC (No space left on device)\nhint: the tmpfs at /dev/shm has no room"],
-    );
-    assert!(
-        stderr.contains(&format!(
-            "hint: the file system of {} has no room for it (df -h {}); the file was removed.",
-            full.display(),
-            full.display()
-        )),
-        "{stderr}"
-    );
+    says(&stderr, &[dev_shm, &file]);
     never_says(&stderr, &["SIGBUS"]);
     std::fs::remove_dir(&full).unwrap();
     lab.assert_clean();
@@ -239,39 +211,27 @@ fn a_backing_truncated_while_zeroing_ends_the_run_in_one_line() {
     let name = lab.name();
     let file = lab.tmpdir().join("memory");
     let size: u64 = 512 << 20;
+    let file = file.to_str().unwrap();
     for (flag, value, path) in [
-        ("--posix", name.clone(), format!("/dev/shm{name}")),
-        (
-            "--file",
-            file.to_str().unwrap().to_owned(),
-            file.to_str().unwrap().to_owned(),
-        ),
+        ("--posix", &*name, format!("/dev/shm{name}")),
+        ("--file", file, file.into()),
     ] {
-        let mut run = lab.start(BIN, &["--size", "512M", "--hold", "0", flag, &value]);
+        let mut run = lab.start(BIN, &["--size", "512M", "--hold", "0", flag, value]);
         // Stop it once its blocks are allocated (fallocate would undo an
         // earlier truncation), so that the truncation comes while it zeroes.
         run.wait_until("the backing allocated", || {
             std::fs::metadata(&path).is_ok_and(|m| m.len() == size && m.blocks() * 512 >= size)
         });
         run.signal(testkit::Signal::SIGSTOP);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_len(0))
-            .unwrap();
+        testkit::truncate(&path);
         run.signal(testkit::Signal::SIGCONT);
         let out = run.finish();
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{flag}: {stderr}");
+        let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty(), "no report: {}", text(&out.stdout));
+        let went = "mmap_mem: the shared memory went away under its mapping while zeroing, after ";
+        let why = " of 512 MiB (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n";
         assert!(
-            stderr.starts_with(
-                "mmap_mem: the shared memory went away under its mapping while zeroing, after "
-            ),
-            "{flag}: {stderr}"
-        );
-        assert!(
-            stderr.ends_with(" of 512 MiB (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n"),
+            stderr.starts_with(went) && stderr.ends_with(why),
             "{flag}: {stderr}"
         );
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -299,11 +259,11 @@ fn no_touch_allocates_nothing_for_an_object_either() {
             &name,
         ],
     );
+    exits(&out, 0);
     let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        stdout.contains("not zeroed (--no-touch): no page was written, so none needed memory yet"),
-        "{stdout}"
+    says(
+        &stdout,
+        &["not zeroed (--no-touch): no page was written, so none needed memory yet"],
     );
     assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
     assert!(change(&stdout, "/dev/shm").abs() <= SLACK_MIB, "{stdout}");
@@ -322,13 +282,9 @@ fn a_file_removed_during_the_hold_is_said_so() {
     run.wait_until("the hold", || file.exists() && testkit::sleeping(pid));
     std::fs::remove_file(&file).unwrap();
     run.signal(testkit::Signal::SIGINT);
-    let out = run.finish();
-    let stderr = exits(&out, 0);
-    assert!(
-        stderr.contains(&format!(
-            "released (munmap; {path} had been removed by someone else meanwhile): Shmem is "
-        )),
-        "{stderr}"
-    );
+    let stderr = exits(&run.finish(), 0);
+    let removed =
+        format!("released (munmap; {path} had been removed by someone else meanwhile): Shmem is ");
+    says(&stderr, &[removed]);
     lab.assert_clean();
 }

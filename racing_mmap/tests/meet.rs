@@ -2,13 +2,32 @@
 //! memory a name; and `--attach --file PATH`, a process started on its own
 //! that joins the counter by that name.
 
+use std::ffi::OsStr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use testkit::{Lab, Signal, child_pids, in_nanosleep, shm_p, start_asleep, text, truncate};
 use testkit::{exits, never_says, says};
 
-use testkit::{Lab, Signal, child_pids, in_nanosleep, shm_p, text};
-
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
+
+/// A lab, and the path of a counter file in its TMPDIR.
+fn lab_and_counter() -> (Lab, PathBuf, String) {
+    let lab = Lab::new();
+    let file = lab.tmpdir().join("counter");
+    let path = file.to_str().unwrap().to_owned();
+    (lab, file, path)
+}
+
+/// `racing_mmap` with `flags` (split at spaces) after `--file PATH`.
+fn on_file(path: &str, flags: &str) -> Vec<String> {
+    let rest = flags.split_whitespace().map(String::from);
+    [String::from("--file"), path.to_owned()]
+        .into_iter()
+        .chain(rest)
+        .collect()
+}
 
 /// The page size: a counter file's header is one page, the int after it.
 fn page() -> usize {
@@ -34,84 +53,54 @@ fn fingerprint(path: &Path) -> Option<(Vec<u8>, i64, i64)> {
 
 #[test]
 fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
-    let lab = Lab::new();
-    let file = lab.tmpdir().join("counter");
-    let path = file.to_str().unwrap();
-    let out = lab.run(BIN, &["--file", path, "--count", "20", "--lock", "atomic"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (lab, file, path) = lab_and_counter();
+    let out = lab.run(BIN, &on_file(&path, "--count 20 --lock atomic"));
+    let stderr = exits(&out, 0);
     assert_eq!(shm_p(&text(&out.stdout)), 20);
-    let page = page();
-    assert!(
-        text(&out.stderr).ends_with(&format!(
-            "{path} keeps the int: od -An -td4 -j {page} -N 4 {path}; join it: racing_mmap --attach --file {path}\n"
-        )),
-        "{}",
-        text(&out.stderr)
-    );
+    let (page, path) = (page(), path.as_str());
+    let od = format!("od -An -td4 -j {page} -N 4");
+    let kept =
+        format!("{path} keeps the int: {od} {path}; join it: racing_mmap --attach --file {path}\n");
+    assert!(stderr.ends_with(&kept), "{stderr}");
     assert_eq!(int_in(&file), 20, "the run's result is in the file");
     // The header says what the file is, and how to read the int.
     let head = std::fs::read_to_string(&file).unwrap_or_default();
-    assert!(
-        std::fs::read(&file).unwrap().starts_with(
-            format!(
-                "racing_mmap counter\nThe int is the 4 bytes after this page: od -An -td4 -j {page} -N 4 FILE\n"
-            )
-            .as_bytes()
-        ),
-        "{head:?}"
-    );
+    let header =
+        format!("racing_mmap counter\nThe int is the 4 bytes after this page: {od} FILE\n");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(header.as_bytes()), "{head:?}");
     if testkit::has("od") {
-        let od = std::process::Command::new("od")
-            .args(["-An", "-td4", "-j", &page.to_string(), "-N", "4", path])
-            .output()
-            .unwrap();
-        assert_eq!(text(&od.stdout).trim(), "20");
+        let od = Command::new("od")
+            .args(od.split_whitespace().skip(1))
+            .arg(path)
+            .output();
+        assert_eq!(text(&od.unwrap().stdout).trim(), "20");
     }
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 
-    let out = lab.run(
-        BIN,
-        &[
-            "--attach", "--file", path, "--count", "10", "--lock", "atomic",
-        ],
-    );
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let out = lab.run(BIN, &on_file(path, "--attach --count 10 --lock atomic"));
+    let stderr = exits(&out, 0);
     assert_eq!(shm_p(&text(&out.stdout)), 30);
-    assert!(
-        stderr.starts_with(&format!(
-            "joined {path}: no process holds it now; only this process maps it\n"
-        )),
-        "{stderr}"
-    );
+    let joined = format!("joined {path}: no process holds it now; only this process maps it\n");
+    assert!(stderr.starts_with(&joined), "{stderr}");
+    let alone = ": not a child of the process that made it. It found the memory by its name alone.";
     says(
         &stderr,
-        &[": not a child of the process that made it. It found the memory by its name alone."],
-    );
-    says(
-        &stderr,
-        &["10 children of this process each added 1: 20 → 30."],
+        &[alone, "10 children of this process each added 1: 20 → 30."],
     );
     assert_eq!(int_in(&file), 30);
 
-    let out = lab.run(BIN, &["--attach", "--file", path, "--count", "0"]);
+    let out = lab.run(BIN, &on_file(path, "--attach --count 0"));
     assert_eq!(shm_p(&text(&out.stdout)), 30, "only read");
 
     // Neither lock object of the creator's run can be joined: each is
     // refused in one line, the hint offers only --lock atomic (which
     // works), and the int is untouched.
-    for (mode, why) in [
-        (
-            "semaphore",
-            "the creator's unnamed semaphore belongs to its own run and has no name",
-        ),
-        (
-            "flock",
-            "its lock file is its own, made for its own children",
-        ),
-    ] {
-        let out = lab.run(BIN, &["--attach", "--file", path, "--lock", mode]);
+    let semaphore = "the creator's unnamed semaphore belongs to its own run and has no name";
+    let flock = "its lock file is its own, made for its own children";
+    for (mode, why) in [("semaphore", semaphore), ("flock", flock)] {
+        let out = lab.run(BIN, &on_file(path, &format!("--attach --lock {mode}")));
         let stderr = exits(&out, 1);
         assert_eq!(
             stderr,
@@ -130,9 +119,7 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
 
 /// Whatever is at a path that racing_mmap did not make is left as it is,
 /// by `--file` (which creates) and by `--attach --file` (which would add
-/// to the int): a student's notes, the password file, a device, a
-/// directory, a FIFO, a symbolic link. One line each; no hint offers to
-/// join it or to remove it.
+/// to the int); no hint offers to join it or to remove it.
 #[test]
 fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     let lab = Lab::new();
@@ -140,61 +127,55 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     let notes = dir.join("notes.txt");
     std::fs::write(&notes, "Dear diary, today I learned mmap.").unwrap();
     let fifo = dir.join("fifo");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success(), "mkfifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success(),
+        "mkfifo"
+    );
     let subdir = dir.join("subdir");
     std::fs::create_dir(&subdir).unwrap();
     let link = dir.join("link");
     std::os::unix::fs::symlink(&notes, &link).unwrap();
     let short = dir.join("short");
     std::fs::write(&short, "racing_mmap counter\n").unwrap();
+    let not_a_counter = "that does not begin with the line";
+    let short_file = format!("a file of 20 bytes {not_a_counter}");
+    let diary = format!(
+        "a file of 33 bytes {not_a_counter} \"racing_mmap counter\", and it begins \"Dear diary, today I lear…\""
+    );
     let cases: Vec<(PathBuf, &str)> = vec![
-        (
-            notes.clone(),
-            "a file of 33 bytes that does not begin with the line \"racing_mmap counter\", and it begins \"Dear diary, today I lear…\"",
-        ),
+        (notes.clone(), &diary),
         (PathBuf::from("/etc/passwd"), "a file of"),
         (PathBuf::from("/dev/null"), "a character device"),
         (subdir.clone(), "a directory"),
         (fifo.clone(), "a FIFO (a named pipe)"),
         (link.clone(), "a symbolic link, which is not followed"),
-        (
-            short.clone(),
-            "a file of 20 bytes that does not begin with the line",
-        ),
+        (short.clone(), &short_file),
     ];
     for (path, what) in &cases {
         let before = fingerprint(path);
         let q = path.to_str().unwrap();
-        let out = lab.run(BIN, &["--attach", "--file", q, "--count", "3"]);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{q}: {stderr}");
+        let out = lab.run(BIN, &on_file(q, "--attach --count 3"));
+        let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty(), "{q}");
-        assert!(
-            stderr.starts_with(&format!(
-                "racing_mmap: {q} is not a racing_mmap counter: {what}"
-            )),
-            "{q}: {stderr}"
-        );
-        assert!(stderr.contains("; nothing was written to it\n"), "{stderr}");
+        let not = format!("racing_mmap: {q} is not a racing_mmap counter: {what}");
+        assert!(stderr.starts_with(&not), "{q}: {stderr}");
+        says(&stderr, &["; nothing was written to it\n"]);
         never_says(&stderr, &["rm "]);
 
-        let out = lab.run(BIN, &["--file", q, "--count", "3"]);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{q}: {stderr}");
-        says(&stderr, &["failed: EEXIST (File exists)"]);
-        says(&stderr, &["it is left as it is."]);
-        assert!(!stderr.contains("--attach"), "{q}: {stderr}");
-        assert!(!stderr.contains("rm "), "{q}: {stderr}");
+        let stderr = exits(&lab.run(BIN, &on_file(q, "--count 3")), 1);
+        says(
+            &stderr,
+            &["failed: EEXIST (File exists)", "it is left as it is."],
+        );
+        never_says(&stderr, &["--attach", "rm "]);
         assert_eq!(fingerprint(path), before, "{q} untouched");
     }
-    assert_eq!(
-        std::fs::read_to_string(&notes).unwrap(),
-        "Dear diary, today I learned mmap."
-    );
+    let diary = std::fs::read_to_string(&notes).unwrap();
+    assert_eq!(diary, "Dear diary, today I learned mmap.");
     for path in [&notes, &fifo, &link, &short] {
         std::fs::remove_file(path).unwrap();
     }
@@ -203,8 +184,7 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
 }
 
 /// Another user's file, and another user's counter, in a shared
-/// directory: refused and left alone, named with its owner, and no `rm`
-/// (this user may not remove them) nor `--attach` offered.
+/// directory: no `rm` (this user may not remove them) nor `--attach` offered.
 #[test]
 fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
     let lab = Lab::new();
@@ -216,47 +196,22 @@ fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
     let theirs = shared.join("their-counter");
-    let out = lab.run(
-        BIN,
-        &[
-            "--file",
-            theirs.to_str().unwrap(),
-            "--count",
-            "3",
-            "--lock",
-            "atomic",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let path = theirs.to_str().unwrap();
+    exits(&lab.run(BIN, &on_file(path, "--count 3 --lock atomic")), 0);
     std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o644)).unwrap();
     let before = fingerprint(&theirs);
-    nobody.args(["--file", theirs.to_str().unwrap()]);
-    let out = lab.spawn(nobody).finish();
-    let stderr = exits(&out, 1);
-    says(
-        &stderr,
-        &["is a racing_mmap counter of uid 0 (root) (shm_p 3, last written"],
-    );
-    assert!(
-        stderr.contains("not yours; it is left as it is."),
-        "{stderr}"
-    );
+    nobody.args(on_file(path, ""));
+    let stderr = exits(&lab.spawn(nobody).finish(), 1);
+    let counter = "is a racing_mmap counter of uid 0 (root) (shm_p 3, last written";
+    says(&stderr, &[counter, "not yours; it is left as it is."]);
     never_says(&stderr, &["rm ", "--attach"]);
 
     let mut nobody = lab.as_nobody(BIN, None).unwrap();
-    nobody.args(["--attach", "--file", theirs.to_str().unwrap()]);
-    let out = lab.spawn(nobody).finish();
-    let stderr = exits(&out, 1);
-    says(
-        &stderr,
-        &["failed: EACCES (Permission denied)\nhint: this user may not write"],
-    );
-    says(
-        &stderr,
-        &[
-            "(owner uid 0 (root), mode 0644): a counter is joined only by its\n      owner's runs (and root's).",
-        ],
-    );
+    nobody.args(on_file(path, "--attach"));
+    let stderr = exits(&lab.spawn(nobody).finish(), 1);
+    let eacces = "failed: EACCES (Permission denied)\nhint: this user may not write";
+    let owner = "(owner uid 0 (root), mode 0644): a counter is joined only by its\n      owner's runs (and root's).";
+    says(&stderr, &[eacces, owner]);
     assert_eq!(fingerprint(&theirs), before);
     std::fs::remove_file(&theirs).unwrap();
     std::fs::remove_dir(&shared).unwrap();
@@ -267,26 +222,17 @@ fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
 /// offers to join it, to remove it, or a fresh path beside it.
 #[test]
 fn this_users_own_leftover_counter_may_be_joined_or_removed() {
-    let lab = Lab::new();
-    let file = lab.tmpdir().join("counter");
-    let path = file.to_str().unwrap();
-    let out = lab.run(BIN, &["--file", path, "--count", "5", "--lock", "atomic"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (lab, file, path) = lab_and_counter();
+    exits(&lab.run(BIN, &on_file(&path, "--count 5 --lock atomic")), 0);
     let before = fingerprint(&file);
-    let out = lab.run(BIN, &["--file", path]);
-    let stderr = exits(&out, 1);
-    says(
-        &stderr,
-        &[&format!(
-            "hint: {path} is a counter an earlier racing_mmap run left (shm_p 5, last written "
-        )],
+    let stderr = exits(&lab.run(BIN, &on_file(&path, "")), 1);
+    let left = format!(
+        "hint: {path} is a counter an earlier racing_mmap run left (shm_p 5, last written "
     );
-    says(
-        &stderr,
-        &[&format!(
-            "it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n      or remove it: rm {path}\n      or pick a path where nothing is yet: --file {path}-2\n"
-        )],
+    let offers = format!(
+        "it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n      or remove it: rm {path}\n      or pick a path where nothing is yet: --file {path}-2\n"
     );
+    says(&stderr, &[left, offers]);
     assert_eq!(fingerprint(&file), before);
     std::fs::remove_file(&file).unwrap();
     lab.assert_clean();
@@ -302,39 +248,24 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
         testkit::skip("needs bash to paste the commands into");
         return;
     }
-    for name in ["my counter", "it's", "two\nlines"] {
-        let file = lab.tmpdir().join(name);
-        let out = lab.run(
-            BIN,
-            &[
-                std::ffi::OsStr::new("--file"),
-                file.as_os_str(),
-                "--count".as_ref(),
-                "7".as_ref(),
-                "--lock".as_ref(),
-                "atomic".as_ref(),
-            ],
-        );
-        let stderr = text(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
-        let last = stderr.lines().last().unwrap();
-        let (od, join) = last
-            .split_once(" keeps the int: ")
-            .unwrap()
-            .1
-            .split_once("; join it: ")
-            .unwrap();
-        let od = std::process::Command::new("bash")
-            .args(["-c", od])
-            .output()
-            .unwrap();
-        assert_eq!(text(&od.stdout).trim(), "7", "{last}");
-        let join = join.replacen("racing_mmap", &lab.program(BIN).display().to_string(), 1);
-        let out = std::process::Command::new("bash")
-            .args(["-c", &format!("{join} --count 3 --lock atomic")])
+    let bash = |line: &str| {
+        Command::new("bash")
+            .args(["-c", line])
             .env("TMPDIR", lab.tmpdir())
             .output()
-            .unwrap();
+    };
+    for name in ["my counter", "it's", "two\nlines"] {
+        let file = lab.tmpdir().join(name);
+        let flag = [OsStr::new("--file"), file.as_os_str()];
+        let count = ["--count", "7", "--lock", "atomic"].map(OsStr::new);
+        let out = lab.run(BIN, &[&flag[..], &count].concat());
+        let stderr = exits(&out, 0);
+        let last = stderr.lines().last().unwrap();
+        let kept = last.split_once(" keeps the int: ").unwrap().1;
+        let (od, join) = kept.split_once("; join it: ").unwrap();
+        assert_eq!(text(&bash(od).unwrap().stdout).trim(), "7", "{last}");
+        let join = join.replacen("racing_mmap", &lab.program(BIN).display().to_string(), 1);
+        let out = bash(&format!("{join} --count 3 --lock atomic")).unwrap();
         assert_eq!(
             shm_p(&text(&out.stdout)),
             10,
@@ -342,17 +273,12 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
             text(&out.stderr)
         );
         // And the rm the next refusal offers removes exactly this file.
-        let out = lab.run(BIN, &[std::ffi::OsStr::new("--file"), file.as_os_str()]);
-        let stderr = text(&out.stderr);
+        let stderr = text(&lab.run(BIN, &flag).stderr);
         let rm = stderr
             .lines()
-            .find_map(|l| l.trim().strip_prefix("or remove it: "))
-            .unwrap_or_else(|| panic!("{stderr}"));
-        let status = std::process::Command::new("bash")
-            .args(["-c", rm])
-            .status()
-            .unwrap();
-        assert!(status.success());
+            .find_map(|l| l.trim().strip_prefix("or remove it: "));
+        let rm = rm.unwrap_or_else(|| panic!("{stderr}"));
+        assert!(bash(rm).unwrap().status.success());
         assert!(!file.exists(), "{rm} removed {name:?}");
     }
     lab.assert_clean();
@@ -363,31 +289,20 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
 /// the "released" line is true and the next run may use the path.
 #[test]
 fn a_file_run_cut_short_removes_its_file() {
-    let lab = Lab::new();
-    let file = lab.tmpdir().join("counter");
-    let path = file.to_str().unwrap();
+    let (lab, file, path) = lab_and_counter();
     for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
-        let (out, _) = testkit::signal_when(
-            &lab,
-            BIN,
-            &["--file", path, "--count", "3", "--sleep-us", "5000000"],
-            |pid| {
-                let children = child_pids(pid);
-                (children.len() == 3 && children.iter().all(|c| in_nanosleep(*c))).then_some(pid)
-            },
-            signal,
-        );
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(status), "{stderr}");
+        let args = on_file(&path, "--count 3 --sleep-us 5000000");
+        let asleep = |pid| {
+            let children = child_pids(pid);
+            (children.len() == 3 && children.into_iter().all(in_nanosleep)).then_some(pid)
+        };
+        let (out, _) = testkit::signal_when(&lab, BIN, &args, asleep, signal);
+        let stderr = exits(&out, status);
         says(&stderr, &["everything this run created has been released"]);
         assert!(!file.exists(), "{signal}: the half-counted file is removed");
     }
-    testkit::assert_a_closed_stdout_fails_cleanly(
-        &lab,
-        BIN,
-        "racing_mmap",
-        &["--file", path, "--count", "3"],
-    );
+    let args = on_file(&path, "--count 3");
+    testkit::assert_a_closed_stdout_fails_cleanly(&lab, BIN, "racing_mmap", &args);
     assert!(!file.exists(), "no result printed: no file kept");
     lab.assert_clean();
 }
@@ -396,37 +311,15 @@ fn a_file_run_cut_short_removes_its_file() {
 /// does not claim that it keeps the int.
 #[test]
 fn a_file_removed_during_the_run_is_not_said_to_keep_the_int() {
-    let lab = Lab::new();
-    let file = lab.tmpdir().join("counter");
-    let path = file.to_str().unwrap();
-    let mut run = lab.start(
-        BIN,
-        &[
-            "--file",
-            path,
-            "--count",
-            "2",
-            "--sleep-us",
-            "500000",
-            "--lock",
-            "atomic",
-        ],
-    );
-    let pid = run.pid();
-    run.wait_until("the children asleep", || {
-        let children = child_pids(pid);
-        children.len() == 2 && children.into_iter().all(in_nanosleep)
-    });
+    let (lab, file, path) = lab_and_counter();
+    let args = on_file(&path, "--count 2 --sleep-us 500000 --lock atomic");
+    let run = start_asleep(&lab, BIN, &args, 2);
     std::fs::remove_file(&file).unwrap();
-    let out = run.finish();
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.ends_with(&format!(
-            "{path} was removed or replaced by someone else during the run: the int went with the file it was in.\n"
-        )),
-        "{stderr}"
+    let stderr = exits(&run.finish(), 0);
+    let removed = format!(
+        "{path} was removed or replaced by someone else during the run: the int went with the file it was in.\n"
     );
+    assert!(stderr.ends_with(&removed), "{stderr}");
     assert!(!file.exists());
     lab.assert_clean();
 }
@@ -434,25 +327,19 @@ fn a_file_removed_during_the_run_is_not_said_to_keep_the_int() {
 #[test]
 fn attach_without_a_file_says_why_anonymous_memory_cannot_be_joined() {
     let lab = Lab::new();
-    let out = lab.run(BIN, &["--attach"]);
-    assert_eq!(out.status.code(), Some(2));
+    let stderr = exits(&lab.run(BIN, &["--attach"]), 2);
     assert_eq!(
-        text(&out.stderr),
+        stderr,
         "error: --attach needs --file PATH: anonymous memory has no name, so no other process can \
          find it; only the children forked after the mmap share it\n\nFor more information, try '--help'.\n"
     );
     let missing = lab.tmpdir().join("missing");
-    let out = lab.run(BIN, &["--attach", "--file", missing.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains(&format!(
-            "hint: nothing to join: {} does not exist. Create it first, in another terminal:\n      racing_mmap --file {}",
-            missing.display(),
-            missing.display()
-        )),
-        "{}",
-        text(&out.stderr)
+    let missing = missing.to_str().unwrap();
+    let stderr = exits(&lab.run(BIN, &on_file(missing, "--attach")), 1);
+    let hint = format!(
+        "hint: nothing to join: {missing} does not exist. Create it first, in another terminal:\n      racing_mmap --file {missing}"
     );
+    says(&stderr, &[hint]);
     lab.assert_clean();
 }
 
@@ -461,29 +348,20 @@ fn attach_without_a_file_says_why_anonymous_memory_cannot_be_joined() {
 /// its critical section.
 #[test]
 fn each_memory_shows_its_name_in_proc_maps() {
-    let lab = Lab::new();
-    let file = lab.tmpdir().join("counter");
-    let path = file.to_str().unwrap().to_owned();
-    for (extra, name) in [
-        (vec![], String::from("/dev/zero (deleted)")),
-        (vec!["--file", path.as_str()], path.clone()),
-    ] {
-        let mut args = vec!["--count", "1", "--sleep-us", "2000000"];
-        args.extend(extra);
+    let (lab, file, path) = lab_and_counter();
+    for file_flag in [None, Some(path.as_str())] {
+        let name = file_flag.unwrap_or("/dev/zero (deleted)");
+        let mut args = file_flag.map_or(vec![], |path| on_file(path, ""));
+        args.extend(["--count", "1", "--sleep-us", "2000000"].map(String::from));
         let mut run = lab.start(BIN, &args);
         let pid = run.pid();
         let child = run.wait_for("the child asleep in its critical section", || {
-            testkit::child_pids(pid)
-                .into_iter()
-                .find(|c| testkit::in_nanosleep(*c))
+            child_pids(pid).into_iter().find(|c| in_nanosleep(*c))
         });
         let maps = std::fs::read_to_string(format!("/proc/{child}/maps")).unwrap();
-        assert!(
-            maps.lines()
-                .any(|l| l.contains(" rw-s ") && l.ends_with(&format!(" {name}"))),
-            "{name} in:\n{maps}"
-        );
-        run.signal(testkit::Signal::SIGTERM);
+        let shows = |l: &str| l.contains(" rw-s ") && l.ends_with(&format!(" {name}"));
+        assert!(maps.lines().any(shows), "{name} in:\n{maps}");
+        run.signal(Signal::SIGTERM);
         run.finish();
     }
     let _ = std::fs::remove_file(&file);
@@ -491,43 +369,19 @@ fn each_memory_shows_its_name_in_proc_maps() {
 }
 
 /// The counter file truncated under the children's mapping while they
-/// sleep in their critical section: SIGBUS, which each child survives on
-/// a zero page of its own and reports, once for all; no result, exit 1,
-/// and the half-counted file removed.
+/// sleep in their critical section: the half-counted file is removed.
 #[test]
 fn a_counter_file_truncated_during_the_race_ends_it_in_one_line() {
-    let lab = Lab::new();
-    let file = lab.tmpdir().join("counter");
-    let path = file.to_str().unwrap();
-    let mut run = lab.start(
+    let (lab, file, path) = lab_and_counter();
+    let run = start_asleep(
+        &lab,
         BIN,
-        &["--file", path, "--count", "3", "--sleep-us", "1000000"],
-    );
-    let pid = run.pid();
-    run.wait_until("the children asleep", || {
-        let children = child_pids(pid);
-        children.len() == 3 && children.into_iter().all(in_nanosleep)
-    });
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&file)
-        .and_then(|f| f.set_len(0))
-        .unwrap();
-    let out = run.finish();
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty());
-    assert_eq!(
-        stderr
-            .matches("the shared memory went away under this child's mapping (SIGBUS")
-            .count(),
-        1,
-        "{stderr}"
-    );
-    assert_eq!(
-        stderr.matches("exited with status 1").count(),
+        &on_file(&path, "--count 3 --sleep-us 1000000"),
         3,
-        "{stderr}"
     );
+    truncate(&file);
+    let went_away = "the shared memory went away under this child's mapping (SIGBUS";
+    testkit::assert_sigbus_said_once(&run.finish(), went_away, 3);
     assert!(!file.exists(), "no half-counted file is kept");
     lab.assert_clean();
 }
@@ -538,11 +392,8 @@ fn a_counter_file_truncated_during_the_race_ends_it_in_one_line() {
 fn attach_and_private_are_a_usage_error() {
     let lab = Lab::new();
     let out = lab.run(BIN, &["--attach", "--private", "--file", "x"]);
-    testkit::assert_usage_error(
-        &["--attach", "--private"],
-        &out,
-        "the argument '--attach' cannot be used with '--private'",
-    );
+    let says = "the argument '--attach' cannot be used with '--private'";
+    testkit::assert_usage_error(&["--attach", "--private"], &out, says);
     lab.assert_clean();
 }
 
@@ -552,18 +403,16 @@ fn attach_and_private_are_a_usage_error() {
 fn a_full_stdout_is_blamed_on_where_it_goes() {
     let lab = Lab::new();
     let mut command = lab.command(BIN);
-    command.args(["--count", "3", "--lock", "atomic"]).stdout(
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap(),
-    );
-    let out = lab.spawn(command).finish();
-    let stderr = exits(&out, 1);
-    assert!(
-        stderr.starts_with("racing_mmap: write(1, result) failed: ENOSPC (No space left on device)\nhint: stdout goes to a file or device that is full"),
-        "{stderr}"
-    );
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    command
+        .args(["--count", "3", "--lock", "atomic"])
+        .stdout(full);
+    let stderr = exits(&lab.spawn(command).finish(), 1);
+    let enospc = "racing_mmap: write(1, result) failed: ENOSPC (No space left on device)\nhint: stdout goes to a file or device that is full";
+    assert!(stderr.starts_with(enospc), "{stderr}");
     never_says(&stderr, &["/dev/shm"]);
     lab.assert_clean();
 }
@@ -572,29 +421,21 @@ fn a_full_stdout_is_blamed_on_where_it_goes() {
 /// never to remove it (that would break the run).
 #[test]
 fn a_counter_in_use_is_offered_for_joining_but_not_for_removal() {
-    let lab = Lab::new();
-    let file = lab.tmpdir().join("counter");
-    let path = file.to_str().unwrap();
-    let mut run = lab.start(
+    let (lab, file, path) = lab_and_counter();
+    let run = start_asleep(
+        &lab,
         BIN,
-        &["--file", path, "--count", "2", "--sleep-us", "2000000"],
+        &on_file(&path, "--count 2 --sleep-us 2000000"),
+        2,
     );
     let pid = run.pid();
-    run.wait_until("the children asleep", || {
-        let children = child_pids(pid);
-        children.len() == 2 && children.into_iter().all(in_nanosleep)
-    });
-    let out = lab.run(BIN, &["--file", path]);
-    let stderr = exits(&out, 1);
-    assert!(
-        stderr.contains(&format!(
-            "hint: {path} is the counter of a run going on now: pid {pid} (racing_mmap) maps it; it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n"
-        )),
-        "{stderr}"
+    let stderr = exits(&lab.run(BIN, &on_file(&path, "")), 1);
+    let in_use = format!(
+        "hint: {path} is the counter of a run going on now: pid {pid} (racing_mmap) maps it; it is left as it is.\n      Join it: racing_mmap --attach --file {path}\n"
     );
+    says(&stderr, &[in_use]);
     never_says(&stderr, &["rm "]);
-    let out = run.finish();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    exits(&run.finish(), 0);
     std::fs::remove_file(&file).unwrap();
     lab.assert_clean();
 }

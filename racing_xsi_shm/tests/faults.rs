@@ -1,10 +1,9 @@
 //! The fault matrix (docs/reliability.md) for racing_xsi_shm: the cells the
-//! other test files do not cover. The cases all racing programs share are
-//! in testkit's racing table. Every test runs with a key of its own
-//! (`Lab::key`) and ends with what it created gone.
+//! other test files do not cover (the shared ones are in testkit's racing
+//! module). Every test runs with a key of its own (`Lab::key`).
 
 use common::system::sysvipc::{self, semaphore_sets};
-use common::xsi::{Key, XsiSemaphore};
+use common::xsi::XsiSemaphore;
 use testkit::{Lab, child_pids, me, shm_p, text};
 use testkit::{exits, never_says, says};
 
@@ -12,47 +11,37 @@ const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
 testkit::racing_faults!(BIN, named);
 
-/// The permission bits of the System V semaphore set with this key.
-fn semaphore_perms(key: &Key) -> Option<u32> {
-    semaphore_sets()
-        .into_iter()
-        .find(|set| set.key == key.raw())
-        .map(|set| set.mode)
-}
-
-/// Cells 2 and 7: A stale semaphore set under the key: `--lock semaphore` fails
-/// at semget *after* the segment exists. The segment is removed; the stale
-/// set is named with its ipcrm command and left alone.
+/// Cells 2 and 7: a stale semaphore set under the key makes `--lock
+/// semaphore` fail at semget *after* the segment exists; the stale set is
+/// left alone.
 #[test]
 fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
     let lab = Lab::new();
     let own = lab.key();
     let key = own.key.clone();
     let stale = XsiSemaphore::create(&key).expect("the test's stale set");
-    let out = lab.run(BIN, &own.with(&["--lock", "semaphore"]));
-    let stderr = exits(&out, 1);
+    let stderr = exits(&lab.run(BIN, &own.with(&["--lock", "semaphore"])), 1);
+    let (id, me) = (stale.id(), me());
     says(
         &stderr,
-        &[&format!(
-            "racing_xsi_shm: semget(key={key}, 1, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST"
-        )],
+        &[
+            format!("racing_xsi_shm: semget(key={key}, 1, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST"),
+            format!(
+                "(semid {id}, owner {me}, mode 0600, 1 semaphores),\n      left by an earlier run"
+            ),
+            format!("Remove it with: ipcrm -S {key}"),
+        ],
     );
-    says(
-        &stderr,
-        &[&format!(
-            "(semid {}, owner {}, mode 0600, 1 semaphores),\n      left by an earlier run",
-            stale.id(),
-            me()
-        )],
-    );
-    says(&stderr, &[&format!("Remove it with: ipcrm -S {key}")]);
+    let segment = sysvipc::segment_with_key(key.raw());
     assert_eq!(
-        sysvipc::segment_with_key(key.raw()),
-        None,
+        segment, None,
         "the segment made before the failure is removed"
     );
+    let set = semaphore_sets()
+        .into_iter()
+        .find(|set| set.key == key.raw());
     assert_eq!(
-        semaphore_perms(&key),
+        set.map(|set| set.mode),
         Some(0o600),
         "the stale set is still there"
     );
@@ -74,28 +63,22 @@ fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
     };
     let roots = XsiSemaphore::create(&own.key).expect("root's set");
     nobody.args(own.with(&["--lock", "semaphore"]));
-    let out = lab.spawn(nobody).finish();
-    let stderr = exits(&out, 1);
-    assert!(
-        stderr.contains(&format!(
-            "semid {}, owner uid 0 (root), mode 0600, 1 semaphores):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id ",
-            roots.id()
-        )),
-        "{stderr}"
+    let stderr = exits(&lab.spawn(nobody).finish(), 1);
+    let theirs = format!(
+        "semid {}, owner uid 0 (root), mode 0600, 1 semaphores):\n      uid 0 (root)'s, not yours; it is left alone. Use another key: --proj-id ",
+        roots.id()
     );
+    says(&stderr, &[theirs]);
     never_says(&stderr, &["ipcrm"]);
-    assert_eq!(
-        sysvipc::segment_with_key(own.key.raw()),
-        None,
-        "nobody's segment was removed"
-    );
+    let segment = sysvipc::segment_with_key(own.key.raw());
+    assert_eq!(segment, None, "nobody's segment was removed");
     drop(roots);
     lab.assert_clean();
 }
 
-/// Cell 2: Someone removes the segment (ipcrm -M) while the children run: the
-/// children still finish (they are attached), and the parent's final
-/// IPC_RMID fails with a hint that explains it. Nothing is left.
+/// Cell 2: someone removes the segment (ipcrm -M) while the children run:
+/// they still finish (they are attached), and the parent's final IPC_RMID
+/// fails with a hint that explains it.
 #[test]
 fn a_segment_removed_from_outside_is_explained() {
     let lab = Lab::new();
@@ -103,32 +86,25 @@ fn a_segment_removed_from_outside_is_explained() {
     let key = own.key.clone();
     let mut run = lab.start(BIN, &own.with(&["--count", "3", "--sleep-us", "1000000"]));
     let pid = run.pid();
-    run.wait_until("all 3 children attached", || {
-        sysvipc::segment_with_key(key.raw()).is_some_and(|s| s.attached >= 7)
-    });
+    let attached = || sysvipc::segment_with_key(key.raw()).map(|s| s.attached);
+    run.wait_until("all 3 children attached", || attached() >= Some(7));
     // What `ipcs -m` shows meanwhile (docs/racing_xsi_shm.md): one
     // attachment of the parent's, and two of each child's (the one fork
     // copied, and its own shmat).
-    assert_eq!(
-        sysvipc::segment_with_key(key.raw()).map(|s| s.attached),
-        Some(7)
-    );
+    assert_eq!(attached(), Some(7));
     let ipcrm = std::process::Command::new("ipcrm")
         .args(["-M", &key.to_string()])
-        .status()
-        .unwrap();
-    assert!(ipcrm.success());
+        .status();
+    assert!(ipcrm.unwrap().success());
     let out = run.finish();
     let stderr = exits(&out, 1);
+    let n = shm_p(&text(&out.stdout));
     assert!(
-        (1..=3).contains(&shm_p(&text(&out.stdout))),
+        (1..=3).contains(&n),
         "the children were attached and finished"
     );
-    says(
-        &stderr,
-        &["IPC_RMID, NULL) failed: EINVAL (Invalid argument)"],
-    );
-    says(&stderr, &["the segment is already gone"]);
+    let einval = "IPC_RMID, NULL) failed: EINVAL (Invalid argument)";
+    says(&stderr, &[einval, "the segment is already gone"]);
     assert!(child_pids(pid).is_empty());
     lab.assert_clean();
 }

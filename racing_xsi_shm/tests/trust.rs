@@ -1,17 +1,14 @@
 //! Trust nothing found by a key (docs/reliability.md, "Found by name"):
-//! what a run, its children and a joiner do when the key leads somewhere
-//! else than they expect — a segment made again under the key while the
-//! children start, a file behind `--path` replaced, a semaphore set that
-//! another user planted, a segment that is not a counter. Each is refused
-//! in one line and left as it was. The cases both families share are in
-//! testkit's racing table.
+//! when the key leads somewhere else than a run, its children or a joiner
+//! expect, each refuses in one line and leaves it as it was. The cases
+//! both families share are in testkit's racing module.
 
 use common::race::SharedCounter;
 use common::system::sysvipc;
 use common::xsi::Segment;
 use testkit::racing::{keeping, release, start_as_someone_else};
-use testkit::{Lab, LabKey, Running, Signal, child_pids};
-use testkit::{exits, never_says, says};
+use testkit::{Lab, Signal, child_pids};
+use testkit::{exits, never_says, says, says_once};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
@@ -23,31 +20,23 @@ fn int_of(segment: &Segment) -> i32 {
     SharedCounter::at_start_of(&attachment).get()
 }
 
-/// Start the creator of `own` with 200 slow children, and stop it
-/// (SIGSTOP) once 2 have been forked: its fork loop is frozen while the
-/// test changes what the key leads to.
-fn creator_stopped_mid_fork(lab: &Lab, own: &LabKey) -> Running {
-    let mut run = lab.start(BIN, &own.with(&["--count", "200", "--sleep-us", "300000"]));
-    let pid = run.pid();
-    run.stop_when("2 children forked", || child_pids(pid).len() >= 2);
-    run
-}
-
-/// One try of [`a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone`]:
-/// `None` if the creator's fork loop ended before the test could stop it
-/// (then no child was left to look the key up after the swap; the other
-/// segment is still checked untouched), else the creator's stderr with the
-/// line it must say once.
+/// One try of [`a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone`],
+/// the creator's fork loop frozen (SIGSTOP) after 2 children while the key
+/// is made to lead elsewhere: `None` if the loop ended before the test
+/// could stop it (the other segment is still checked untouched), else the
+/// creator's stderr with the line it must say once.
 fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, String)> {
     let own = lab.key();
-    let creator = creator_stopped_mid_fork(lab, &own);
+    let mut creator = lab.start(BIN, &own.with(&["--count", "200", "--sleep-us", "300000"]));
+    let pid = creator.pid();
+    creator.stop_when("2 children forked", || child_pids(pid).len() >= 2);
     let ours = sysvipc::segment_with_key(own.key.raw()).expect("the run's segment");
     let new_key = if swap_file {
         // Replace the key file: same name, new inode, new key.
         let fresh = lab.path("key.new");
         std::fs::write(&fresh, "another file, same name\n").unwrap();
-        std::fs::set_permissions(&fresh, std::os::unix::fs::PermissionsExt::from_mode(0o644))
-            .unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o644);
+        std::fs::set_permissions(&fresh, mode).unwrap();
         std::fs::rename(&fresh, &own.path).unwrap();
         let key = common::xsi::Key::ftok(&own.path, own.proj_id).unwrap();
         assert_ne!(key, own.key, "a new inode gives a new key");
@@ -56,16 +45,12 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
     } else {
         let ipcrm = std::process::Command::new("ipcrm")
             .args(["-m", &ours.id.to_string()])
-            .status()
-            .unwrap();
-        assert!(ipcrm.success());
+            .status();
+        assert!(ipcrm.unwrap().success());
         own.key.clone()
     };
-    let impostor = start_as_someone_else(
-        lab,
-        BIN,
-        &own.with(&["--count", "1", "--lock", "atomic", "--linger", "forever"]),
-    );
+    let args = own.with(&["--count", "1", "--lock", "atomic", "--linger", "forever"]);
+    let impostor = start_as_someone_else(lab, BIN, &args);
     let impostor = keeping(impostor, || {
         sysvipc::segment_with_key(new_key.raw()).is_some()
     });
@@ -74,32 +59,29 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
     creator.signal(Signal::SIGCONT);
     let out = creator.finish();
     // The impostor's int is untouched: only its own child added to it.
-    let their_err = release(impostor);
-    assert!(
-        their_err.contains("shm_p is still 1: nobody added to it meanwhile."),
-        "{their_err}"
+    says(
+        &release(impostor),
+        &["shm_p is still 1: nobody added to it meanwhile."],
     );
     if !out.stdout.is_empty() {
         return None;
     }
     let stderr = exits(&out, 1);
-    let says = if swap_file {
-        format!(
+    let owner = match testkit::is_root() {
+        true => String::from("uid 65534 (nobody)"),
+        false => testkit::me(),
+    };
+    let once = match swap_file {
+        true => format!(
             "ftok now gives key {new_key}, not key {}, the one this run's segment has: ",
             own.key
-        )
-    } else {
-        format!(
-            "key {new_key} names shmid {} (owner {}, created by pid ",
-            theirs.id,
-            if testkit::is_root() {
-                String::from("uid 65534 (nobody)")
-            } else {
-                testkit::me()
-            }
-        )
+        ),
+        false => format!(
+            "key {new_key} names shmid {} (owner {owner}, created by pid ",
+            theirs.id
+        ),
     };
-    Some((stderr, says))
+    Some((stderr, once))
 }
 
 /// The parent's segment removed and another made under its key while the
@@ -116,7 +98,7 @@ fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
         let (stderr, once) = (0..5)
             .find_map(|_| swap_under_a_stopped_creator(&lab, swap_file))
             .expect("the test stopped the fork loop before its end in one of 5 tries");
-        assert_eq!(stderr.matches(&once).count(), 1, "said once:\n{stderr}");
+        says_once(&stderr, &once);
         says(&stderr, &["this child left "]);
         lab.assert_clean();
     }
@@ -133,30 +115,20 @@ fn a_segment_that_is_not_a_counter_is_not_joined() {
     let attachment = segment.attach().unwrap();
     SharedCounter::at_start_of(&attachment).set(77);
     attachment.detach().unwrap();
-    let out = lab.run(BIN, &own.with(&["--attach", "--count", "5"]));
-    let stderr = exits(&out, 1);
-    says(
-        &stderr,
-        &[&format!(
-            "\nracing_xsi_shm: key {} names shmid {} of 64 bytes (owner ",
-            own.key,
-            segment.id()
-        )],
+    let stderr = exits(&lab.run(BIN, &own.with(&["--attach", "--count", "5"])), 1);
+    let names = format!(
+        "\nracing_xsi_shm: key {} names shmid {} of 64 bytes (owner ",
+        own.key,
+        segment.id()
     );
-    assert!(
-        stderr.contains("): not a racing_xsi_shm counter, which is one int of 4 bytes; nothing was written to it\n"),
-        "{stderr}"
-    );
+    let not =
+        "): not a racing_xsi_shm counter, which is one int of 4 bytes; nothing was written to it\n";
+    says(&stderr, &[names.as_str(), not]);
     // And a run that would create its segment there is told it is not
     // this program's leftover: no ipcrm offered.
-    let out = lab.run(BIN, &own.with(&["--count", "5"]));
-    let stderr = exits(&out, 1);
-    says(
-        &stderr,
-        &[
-            ":\n      not something this program left (its segments are one int, 4 bytes), so it is\n      left alone. Use another key: --proj-id ",
-        ],
-    );
+    let stderr = exits(&lab.run(BIN, &own.with(&["--count", "5"])), 1);
+    let not_left = ":\n      not something this program left (its segments are one int, 4 bytes), so it is\n      left alone. Use another key: --proj-id ";
+    says(&stderr, &[not_left]);
     never_says(&stderr, &["ipcrm"]);
     assert_eq!(int_of(&segment), 77, "untouched");
     drop(segment);

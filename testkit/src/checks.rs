@@ -1,9 +1,6 @@
 //! The promises every program makes, as assertions the programs' tests
-//! share (the rows of docs/reliability.md).
-//!
-//! `own` is the flags that give a run names of its own (`--path … --proj-id
-//! …` from [`Lab::key`], `--name …` from [`Lab::name`]; nothing for
-//! racing_mmap, whose memory has no name).
+//! share (the rows of docs/reliability.md). `own` is the flags that give a
+//! run names of its own ([`Lab::key`], [`Lab::name`]; none for anonymous memory).
 
 use std::ffi::OsStr;
 use std::fmt::Debug;
@@ -18,6 +15,8 @@ use nix::unistd::Pid;
 use crate::lab::Lab;
 use crate::output::{change, shm_p, text};
 use crate::probe::{child_pids, in_nanosleep, shmem_mib};
+use crate::run::Running;
+use crate::said::{exits, says};
 
 /// The signals a person uses to stop a program, and the exit status each
 /// must give once the run has released everything: Ctrl-C, `kill`, a
@@ -37,11 +36,9 @@ pub fn with(own: &[String], rest: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Run a racing program expected to succeed with `count` children, and
-/// check what every one of them promises: exit 0, stdout exactly one
-/// `shm_p: N` line with 1 ≤ N ≤ count (the race is nondeterministic: a
-/// range, never a value), stderr stating expected vs got. Returns N and
-/// stderr.
+/// A racing run of `count` children that succeeds: one `shm_p: N` line,
+/// 1 ≤ N ≤ count (the race is nondeterministic: a range, never a value),
+/// and stderr explaining it. Returns N and stderr.
 pub fn race<S: AsRef<OsStr> + Debug>(
     lab: &Lab,
     bin: &str,
@@ -56,10 +53,7 @@ pub fn race<S: AsRef<OsStr> + Debug>(
         (1..=count).contains(&n),
         "{args:?}: shm_p {n} outside 1..={count}"
     );
-    assert!(
-        stderr.contains(&format!("expected {count}, got {n}")),
-        "{args:?}: {stderr}"
-    );
+    says(&stderr, &[format!("expected {count}, got {n}")]);
     assert_race_explained(args, count, n, &stderr);
     (n, stderr)
 }
@@ -70,13 +64,9 @@ pub fn race<S: AsRef<OsStr> + Debug>(
 fn assert_race_explained<S: AsRef<OsStr> + Debug>(args: &[S], count: i64, n: i64, stderr: &str) {
     let args: Vec<String> = args
         .iter()
-        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .map(|a| a.as_ref().to_string_lossy().into())
         .collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let flag = |name: &str| args.get(args.iter().position(|a| a == name)? + 1).cloned();
     if flag("--lock").is_some_and(|mode| mode != "none")
         || args.iter().any(|a| a == "--private")
         || count == 1
@@ -113,10 +103,9 @@ fn assert_race_explained<S: AsRef<OsStr> + Debug>(args: &[S], count: i64, n: i64
     );
 }
 
-/// Start `bin args`, wait until `target(pid)` picks the process to signal
-/// (the program, or one of its children), send `signal`, and collect the
-/// output; also how long the program took to exit after the signal.
-/// Panics if it never gets ready or does not exit within 10 s.
+/// Start `bin args`, send `signal` to the process `target(pid)` picks (the
+/// program, or a child) once it picks one; the output, and how long the
+/// program took to exit after the signal (at most 10 s).
 pub fn signal_when<S: AsRef<OsStr>>(
     lab: &Lab,
     bin: &str,
@@ -129,14 +118,13 @@ pub fn signal_when<S: AsRef<OsStr>>(
     let victim = run.wait_for(&format!("the moment to send {signal}"), || target(pid));
     kill(victim, signal).expect("signal the process");
     let sent = Instant::now();
-    let out = run
-        .finish_within(Duration::from_secs(10))
-        .unwrap_or_else(|out| {
-            panic!(
-                "{bin} did not exit within 10 s of {signal}:\n{}",
-                text(&out.stderr)
-            )
-        });
+    let out = run.finish_within(Duration::from_secs(10));
+    let out = out.unwrap_or_else(|out| {
+        panic!(
+            "{bin} not ended 10 s after {signal}:\n{}",
+            text(&out.stderr)
+        )
+    });
     (out, sent.elapsed())
 }
 
@@ -151,11 +139,9 @@ pub fn interrupt_when<S: AsRef<OsStr>>(
     signal_when(lab, bin, args, |pid| ready(pid).then_some(pid), signal)
 }
 
-/// The promise every program makes about the stopping signals: run `bin
-/// args` once per signal in [`STOPPING`], interrupting it once
-/// `ready(pid)`; each time it must exit 128 + the signal within 3 s, print
-/// nothing on stdout, say `interrupted by SIG… {during}` on stderr, and
-/// leave `released()` true (its objects are gone).
+/// Each signal of [`STOPPING`] sent to `bin args` once `ready(pid)`: exit
+/// 128 + signal within 3 s, no result, `interrupted by SIG… {during}`, and
+/// `released()` (its objects are gone).
 pub fn assert_signals_end_the_run_cleanly<S: AsRef<OsStr>>(
     lab: &Lab,
     bin: &str,
@@ -166,17 +152,13 @@ pub fn assert_signals_end_the_run_cleanly<S: AsRef<OsStr>>(
 ) {
     for (signal, status) in STOPPING {
         let (out, took) = interrupt_when(lab, bin, args, &ready, signal);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(status), "{signal}: {stderr}");
+        let stderr = exits(&out, status);
         assert!(
             out.stdout.is_empty(),
             "no result after {signal}: {}",
             text(&out.stdout)
         );
-        assert!(
-            stderr.contains(&format!("interrupted by {signal} {during}")),
-            "{signal}: {stderr}"
-        );
+        says(&stderr, &[format!("interrupted by {signal} {during}")]);
         assert!(
             took < Duration::from_secs(3),
             "{signal}: took {took:?} to exit"
@@ -185,11 +167,9 @@ pub fn assert_signals_end_the_run_cleanly<S: AsRef<OsStr>>(
     }
 }
 
-/// Every stopping signal, while the children run under every `--lock`
-/// mode (one of them asleep inside its critical section, the others
-/// waiting for the lock): exit 128 + signal, the lock's object (lock file,
-/// semaphore) released with everything else, as `released()` and an empty
-/// TMPDIR show.
+/// Every stopping signal while the children run under every `--lock`
+/// (one asleep inside its critical section, the others waiting for the
+/// lock): the lock's object goes with everything else.
 pub fn assert_signals_release_every_lock(
     lab: &Lab,
     bin: &str,
@@ -219,9 +199,8 @@ pub(crate) fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
     std::fs::read_dir(lab.tmpdir()).is_ok_and(|mut d| d.next().is_none())
 }
 
-/// `--lock` closes the race: with every mode but `none`, `--count 200`
-/// gives exactly 200, five runs each, with no pause and with the default
-/// pause; stderr names the lock; the lock file of a flock run is gone.
+/// `--lock` closes the race: every mode but `none` gives exactly 200 of
+/// 200, five runs each, with no pause and with the default pause.
 pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     for mode in ["atomic", "flock", "semaphore"] {
         for sleep in ["0", "1"] {
@@ -232,13 +211,9 @@ pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
                 );
                 let (n, stderr) = race(lab, bin, &args, 200);
                 assert_eq!(n, 200, "{args:?} lost updates:\n{stderr}");
-                assert!(
-                    stderr.contains(&format!("--lock {mode}: ")),
-                    "{args:?}: {stderr}"
-                );
-                assert!(
-                    stderr.contains("so no update was lost."),
-                    "{args:?}: {stderr}"
+                says(
+                    &stderr,
+                    &[&format!("--lock {mode}: "), "so no update was lost."],
                 );
                 assert!(
                     lab_tmpdir_is_empty(lab),
@@ -249,10 +224,9 @@ pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     }
 }
 
-/// Run `bin args` with stdout redirected to a file (fully buffered in C,
-/// where fork duplicates unflushed output), and return what the file holds
-/// and the exit status. Every line must appear once: lines are unique in
-/// these programs' output, so a duplicate means a buffer copied by fork.
+/// `bin args` with stdout to a file: its status, and what the file holds,
+/// every line once (lines are unique in these programs' output, so a
+/// duplicate means a buffer copied by fork).
 pub fn run_to_file<S: AsRef<OsStr>>(lab: &Lab, bin: &str, args: &[S]) -> (ExitStatus, String) {
     let path = lab.path(&format!("stdout-{}.txt", crate::unique()));
     let file = std::fs::File::create(&path).expect("create the stdout file");
@@ -264,17 +238,16 @@ pub fn run_to_file<S: AsRef<OsStr>>(lab: &Lab, bin: &str, args: &[S]) -> (ExitSt
     let mut seen = std::collections::BTreeSet::new();
     for line in written.lines().filter(|l| !l.trim().is_empty()) {
         assert!(
-            seen.insert(line.to_owned()),
+            seen.insert(line),
             "line printed twice: {line:?}\nin:\n{written}"
         );
     }
     (out.status, written)
 }
 
-/// Matrix cell 2 by a closed stdout: the result cannot be written after
-/// everything was created; exit 1 with `PROGRAM: write(1, result) failed:
-/// EPIPE` and its hint, no panic. (A pipe whose reading end is already
-/// closed: Rust programs ignore SIGPIPE, so the write fails with EPIPE.)
+/// Matrix cell 2: stdout a pipe whose reading end is closed (Rust
+/// programs ignore SIGPIPE, so the write fails with EPIPE): exit 1, the
+/// error and its hint, no panic.
 pub fn assert_a_closed_stdout_fails_cleanly<S: AsRef<OsStr>>(
     lab: &Lab,
     bin: &str,
@@ -285,61 +258,42 @@ pub fn assert_a_closed_stdout_fails_cleanly<S: AsRef<OsStr>>(
     drop(read_end);
     let mut command = lab.command(bin);
     command.args(args).stdout(Stdio::from(write_end));
-    let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "{program}: write(1, result) failed: EPIPE (Broken pipe)\nhint: stdout is a pipe"
-        )),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let stderr = exits(&lab.spawn(command).finish(), 1);
+    let epipe = "write(1, result) failed: EPIPE (Broken pipe)\nhint: stdout is a pipe";
+    says(&stderr, &[format!("{program}: {epipe}")]);
+    crate::said::never_says(&stderr, &["panicked"]);
 }
 
-/// Matrix cell 6: with so few processes left that fork fails part-way
-/// (see [`Lab::with_few_processes`]), the program stops, waits for the
-/// children that started, says how many, exits 1, prints no result.
-/// Returns stderr, for program-specific checks.
+/// Matrix cell 6: fork fails part-way ([`Lab::with_few_processes`]); the
+/// children that started are waited for and counted, exit 1, no result.
 pub fn assert_fork_fails_part_way(lab: &Lab, bin: &str, program: &str, own: &[String]) -> String {
     let mut command = lab.with_few_processes(bin);
     command.args(with(own, &["--count", "100", "--sleep-us", "100000"]));
     let out = lab.spawn(command).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(
         out.stdout.is_empty(),
         "no result without all children: {}",
         text(&out.stdout)
     );
     let prefix = format!("{program}: fork() failed after ");
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
-    let started: usize = line[prefix.len()..]
+    let line = stderr.lines().find(|l| l.starts_with(&prefix));
+    let line = line.unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
+    let started = line[prefix.len()..]
         .split_whitespace()
         .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{line}"));
+        .and_then(|n| n.parse().ok());
+    let started: usize = started.unwrap_or_else(|| panic!("{line}"));
     assert!((1..100).contains(&started), "{line}");
-    assert!(
-        line.ends_with(" of 100 children had started: EAGAIN (Resource temporarily unavailable)"),
-        "{line}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "The {started} children that did start were waited for."
-        )),
-        "{stderr}"
-    );
-    assert!(stderr.contains("ulimit -u"), "{stderr}");
+    let eagain = " of 100 children had started: EAGAIN (Resource temporarily unavailable)";
+    assert!(line.ends_with(eagain), "{line}");
+    let waited = format!("The {started} children that did start were waited for.");
+    says(&stderr, &[&waited, "ulimit -u"]);
     stderr
 }
 
-/// Matrix cells 3 and 4 for a memory demo's zeroing: each stopping signal
-/// once 256 MiB of a 6 GiB zeroing is done: exit 128 + signal,
-/// "interrupted ... while zeroing", and Shmem back where it was.
+/// Matrix cells 3 and 4: each stopping signal once a memory demo has zeroed
+/// 256 MiB of 6 GiB; Shmem comes back where it was.
 pub fn assert_signals_stop_the_zeroing(lab: &Lab, bin: &str) {
     let base = shmem_mib();
     assert_signals_end_the_run_cleanly(
@@ -352,53 +306,43 @@ pub fn assert_signals_stop_the_zeroing(lab: &Lab, bin: &str) {
     );
 }
 
-/// A child killed by SIGKILL while it holds the semaphore (found asleep
-/// in the critical section) must not hang the parent: it exits 1 within
-/// a bound, naming the killed child. Returns stderr for family-specific
-/// checks (a POSIX semaphore stays taken, and the waiters say so; SEM_UNDO
-/// gives it back).
+/// A child killed by SIGKILL while it holds the semaphore (asleep in the
+/// critical section) must not hang the parent. Returns stderr for each
+/// family's checks (a POSIX semaphore stays taken; SEM_UNDO gives it back).
 pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]) -> String {
-    let (out, took) = signal_when(
-        lab,
-        bin,
-        &with(
-            own,
-            &[
-                "--count",
-                "4",
-                "--lock",
-                "semaphore",
-                "--sleep-us",
-                "1000000",
-            ],
-        ),
-        |pid| {
-            let children = child_pids(pid);
-            if children.len() < 4 {
-                return None;
-            }
-            children.into_iter().find(|&c| in_nanosleep(c))
-        },
-        Signal::SIGKILL,
+    let args = with(
+        own,
+        &[
+            "--count",
+            "4",
+            "--lock",
+            "semaphore",
+            "--sleep-us",
+            "1000000",
+        ],
     );
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let holder = |pid| {
+        let children = child_pids(pid);
+        (children.len() >= 4).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
+    };
+    let (out, took) = signal_when(lab, bin, &args, holder, Signal::SIGKILL);
+    let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty(), "no result with a dead child");
-    assert!(stderr.contains("was killed by SIGKILL"), "{stderr}");
+    says(&stderr, &["was killed by SIGKILL"]);
     assert!(took < Duration::from_secs(8), "took {took:?}");
     stderr
 }
 
 /// After [`assert_a_killed_holder_does_not_hang`] with a POSIX semaphore:
-/// the three children that waited for it each found its holder dead and
-/// ended, and their common error was printed once, not three times.
+/// the three waiters each found the holder dead and ended, and their
+/// common error was printed once.
 pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
-    let said = stderr
-        .matches(
-            ", which died without giving it back: a POSIX semaphore is only a counter in memory",
-        )
-        .count();
-    assert_eq!(said, 1, "said once for the three waiters:\n{stderr}");
+    let died = ", which died without giving it back: a POSIX semaphore is only a counter in memory";
+    assert_eq!(
+        stderr.matches(died).count(),
+        1,
+        "said once for the three waiters:\n{stderr}"
+    );
     assert_eq!(
         stderr.matches(") exited with status 1").count(),
         3,
@@ -410,24 +354,53 @@ pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
     );
 }
 
-/// `-h` is the summary: one line per flag, none wider than the 100
-/// columns clap wraps to when it cannot ask a terminal. `--help` is the
-/// long form: longer, just as narrow, without a literal backtick, and
-/// holding each of `says` (what this program must explain itself, such as
-/// its kind of semaphore, rather than send the reader elsewhere).
+/// After memory was truncated under the children's mapping: each child
+/// survived SIGBUS on a zero page of its own and ended; their common
+/// error (holding `went_away`) was said once, and no result printed.
+pub fn assert_sigbus_said_once(out: &Output, went_away: &str, children: usize) -> String {
+    let stderr = exits(out, 1);
+    assert!(out.stdout.is_empty(), "no shm_p: {}", text(&out.stdout));
+    assert_eq!(stderr.matches(went_away).count(), 1, "{stderr}");
+    let ended = stderr.matches("exited with status 1").count();
+    assert_eq!(ended, children, "{stderr}");
+    stderr
+}
+
+/// Truncate the file at `path` to 0 bytes, as another process would.
+pub fn truncate(path: impl AsRef<Path>) {
+    let file = std::fs::OpenOptions::new().write(true).open(path);
+    file.and_then(|f| f.set_len(0)).expect("truncate");
+}
+
+/// `bin args` started, once it has `count` children all asleep in their
+/// critical section (between their read and their write).
+pub fn start_asleep<S: AsRef<OsStr>>(lab: &Lab, bin: &str, args: &[S], count: usize) -> Running {
+    let mut run = lab.start(bin, args);
+    let pid = run.pid();
+    run.wait_until(
+        &format!("{count} children asleep in the critical section"),
+        || {
+            let children = child_pids(pid);
+            children.len() == count && children.into_iter().all(in_nanosleep)
+        },
+    );
+    run
+}
+
+/// `-h`: one line per flag, none wider than the 100 columns clap wraps to
+/// without a terminal. `--help`: longer, as narrow, no literal backtick,
+/// and holding each of `says` (what the program must explain itself).
 pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, says: &[&str]) {
     let short = lab.run(bin, &["-h"]);
     let long = lab.run(bin, &["--help"]);
     assert!(short.status.success() && long.status.success());
     let (short, long) = (text(&short.stdout), text(&long.stdout));
-    let options = short
-        .split("Options:\n")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no Options in -h:\n{short}"));
+    let options = short.split("Options:\n").nth(1);
+    let options = options.unwrap_or_else(|| panic!("no Options in -h:\n{short}"));
     for line in options.lines() {
-        let flag = line.trim_start();
+        let one = line.trim_start().starts_with('-') && line.len() <= 100;
         assert!(
-            flag.starts_with('-') && line.len() <= 100,
+            one,
             "-h gives each flag one line of at most 100 columns:\n{line}\nin\n{short}"
         );
     }
@@ -450,47 +423,38 @@ pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, says: &[&str]) {
     }
 }
 
-/// Run `script` (sh) in a private mount namespace, where it may mount a
-/// small tmpfs (on /dev/shm, or anywhere) that nobody else sees, and
-/// return its stdout and stderr. `None`, after saying so, when that needs
-/// what this user lacks (root, and unshare).
+/// `script` (sh) run in a private mount namespace, where it may mount a
+/// small tmpfs nobody else sees: its stdout and stderr. `None`, saying
+/// why, without root and unshare.
 pub fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
     if !crate::is_root() || !crate::has("unshare") {
         crate::skip("needs root (and unshare) to mount a small full tmpfs in a private namespace");
         return None;
     }
-    let mut command = std::process::Command::new("unshare");
+    let mut command = Command::new("unshare");
+    command.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
     command
-        .args([
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let out = lab.spawn(command).finish();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    Some((text(&out.stdout), text(&out.stderr)))
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    Some((stdout, stderr))
 }
 
-/// A memory cgroup made for one test, with a limit, under this process's
-/// own memory cgroup: the container or systemd slice a student's demo may
-/// run in, made real. Removed when dropped (after the programs run in it
-/// have ended: a cgroup with a process in it cannot be removed).
-///
-/// It is named after the lab's tag, so two test runs never share one, and
-/// only the directory this value created is ever removed.
+/// A memory cgroup with a limit, under this process's own: the container
+/// or systemd slice a student's demo may run in, made real. Named after
+/// the lab's tag, so two test runs never share one; removed when dropped
+/// (after the programs run in it have ended).
 #[derive(Debug)]
 pub struct MemoryCgroup {
     dir: PathBuf,
@@ -498,11 +462,9 @@ pub struct MemoryCgroup {
 }
 
 impl MemoryCgroup {
-    /// A child cgroup of this process's memory cgroup limited to `limit`
-    /// bytes: in the v2 hierarchy if this cgroup lists `memory` in its
-    /// cgroup.subtree_control (so a child gets memory.max), else in the v1
-    /// memory hierarchy. `None`, after saying why, unless this test runs
-    /// as root on a machine with a memory controller.
+    /// A child cgroup limited to `limit` bytes: v2 if this cgroup lists
+    /// `memory` in its cgroup.subtree_control, else v1. `None`, saying why,
+    /// unless root on a machine with a memory controller.
     pub fn make(lab: &Lab, limit: u64) -> Option<MemoryCgroup> {
         if !crate::is_root() {
             crate::skip("needs root to create a memory cgroup");
@@ -531,16 +493,12 @@ impl MemoryCgroup {
             .unwrap_or_else(|e| panic!("cannot create the cgroup {}: {e}", dir.display()));
         // From here on, Drop removes it whatever happens.
         let made = MemoryCgroup { dir, setting };
-        std::fs::write(made.dir.join(setting), limit.to_string()).unwrap_or_else(|e| {
-            panic!(
-                "cannot write {limit} to {}: {e}",
-                made.dir.join(setting).display()
-            )
-        });
+        let file = made.dir.join(setting);
+        let written = std::fs::write(&file, limit.to_string());
+        written.unwrap_or_else(|e| panic!("cannot write {limit} to {}: {e}", file.display()));
         Some(made)
     }
 
-    /// The cgroup's directory, as the programs' messages name it.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -550,10 +508,8 @@ impl MemoryCgroup {
         self.setting
     }
 
-    /// [`Lab::command`] for `bin`, whose wrapper script moves itself into
-    /// this cgroup (writes its pid to cgroup.procs) before it execs the
-    /// program: the program runs in the cgroup from its first instruction,
-    /// and the test process stays where it was.
+    /// [`Lab::command`] for `bin`, whose wrapper moves itself into this
+    /// cgroup before it execs the program (the test process stays put).
     pub fn command(&self, lab: &Lab, bin: &str) -> Command {
         let mut command = lab.command(bin);
         command.env("SHM_LESSONS_TEST_CGROUP", &self.dir);
@@ -593,36 +549,29 @@ impl Drop for MemoryCgroup {
 }
 
 /// How much more page cache other processes may add while a memory demo
-/// measures: another user's test run starting a program whose pages the
-/// kernel had reclaimed reads tens of MiB back in within the demo's tenth
-/// of a second.
+/// measures: a program whose pages the kernel had reclaimed, started by
+/// another user's tests, reads tens of MiB back in within a tenth of a second.
 pub const OTHERS_CACHE_MIB: i64 = 48;
 
-/// Whether the `Cached` row of a memory demo's table says the page cache
-/// rose by the demo's `expected` MiB: at least `expected - slack` (the
-/// memory is there), and at most [`OTHERS_CACHE_MIB`] more than that (what
-/// other processes' files may add meanwhile; twice the size would be
-/// counting it twice).
+/// Whether a demo's `Cached` row rose by `expected` MiB: at least
+/// `expected - slack`, at most [`OTHERS_CACHE_MIB`] more (twice the size
+/// would be counting it twice).
 pub fn cached_rose_by(stdout: &str, expected: i64, slack: i64) -> bool {
     let moved = change(stdout, "Cached");
     (expected - slack..=expected + slack + OTHERS_CACHE_MIB).contains(&moved)
 }
 
-/// Run a memory demo (`bin args`, which prints the before/after table)
-/// until [`cached_rose_by`] `expected` MiB, three runs at most; the last
-/// run's output. Cached is the whole machine's page cache, and the kernel
-/// also takes from it while the demo measures (on this project's CI
-/// machine a DAMON reclaimer frees cold pages, tens of MiB at a time);
-/// the machine-wide lock keeps other memory tests away, not every file. A
-/// run that far off is tried again; the caller asserts every row on the
-/// run returned.
+/// A memory demo run until [`cached_rose_by`] `expected` MiB, three runs at
+/// most; the last run's output. Cached is the whole machine's page cache,
+/// which the kernel takes from too (on the CI machine a DAMON reclaimer
+/// frees cold pages, tens of MiB at a time); the caller asserts every row.
 pub fn run_until_cached_moves(
     lab: &Lab,
     bin: &str,
     args: &[&str],
     expected: i64,
     slack: i64,
-) -> std::process::Output {
+) -> Output {
     let mut out = lab.run(bin, args);
     for _ in 1..3 {
         let stdout = text(&out.stdout);

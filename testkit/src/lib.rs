@@ -144,18 +144,24 @@ pub(crate) fn unique() -> u64 {
 mod tests {
     use super::*;
 
-    /// A segment the test's own program creates and leaves (ipcmk, run
-    /// through the lab) is named, removed, and fails the check.
+    /// `ipcmk ARGS`, run through `lab` or (without) as if typed in another
+    /// terminal: the id it prints.
+    fn ipcmk(lab: Option<&Lab>, args: &[&str]) -> i64 {
+        let out = match lab {
+            Some(lab) => lab.run("/usr/bin/ipcmk", args),
+            None => Command::new("ipcmk").args(args).output().unwrap(),
+        };
+        assert!(out.status.success(), "ipcmk (util-linux): {out:?}");
+        let id = text(&out.stdout).split_whitespace().last().map(str::parse);
+        id.and_then(Result::ok).expect("ipcmk prints the id")
+    }
+
+    /// A segment the test's own program creates and leaves is named,
+    /// removed, and fails the check.
     #[test]
     fn a_segment_the_test_left_is_named_removed_and_fails_the_check() {
         let lab = Lab::new();
-        let out = lab.run("/usr/bin/ipcmk", &["-M", "4096"]);
-        assert!(out.status.success(), "ipcmk (util-linux): {out:?}");
-        let id = text(&out.stdout)
-            .split_whitespace()
-            .last()
-            .and_then(|id| id.parse::<i64>().ok())
-            .expect("ipcmk prints the shmid");
+        let id = ipcmk(Some(&lab), &["-M", "4096"]);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lab.assert_clean()));
         let message = result.expect_err("a leftover must fail the check");
         let text = message
@@ -163,35 +169,18 @@ mod tests {
             .cloned()
             .unwrap_or_default();
         assert!(text.contains(&format!("shmid {id} ")), "{text}");
-        assert!(
-            Snapshot::take().segments.iter().all(|s| s.id != id),
-            "and it was removed"
-        );
+        let removed = Snapshot::take().segments.iter().all(|s| s.id != id);
+        assert!(removed, "and it was removed");
     }
 
-    /// A segment some other process creates while the test runs is not
-    /// the test's: it survives the check, and the check passes.
+    /// What some other process creates while the test runs is not the
+    /// test's: it survives the check, and the check passes.
     #[test]
     fn a_segment_someone_else_creates_meanwhile_is_left_alone() {
         let lab = Lab::new();
-        // Not through the lab: as if typed in another terminal.
-        let out = Command::new("ipcmk").args(["-M", "4096"]).output().unwrap();
-        let id: i64 = text(&out.stdout)
-            .split_whitespace()
-            .last()
-            .and_then(|id| id.parse().ok())
-            .expect("ipcmk prints the shmid");
+        let id = ipcmk(None, &["-M", "4096"]);
         let key = lab.key();
-        let others = Command::new("ipcmk")
-            .args(["-S", "1", "-p", "0600"])
-            .output()
-            .unwrap();
-        assert!(others.status.success());
-        let sem: i64 = text(&others.stdout)
-            .split_whitespace()
-            .last()
-            .and_then(|id| id.parse().ok())
-            .expect("ipcmk prints the semid");
+        let sem = ipcmk(None, &["-S", "1", "-p", "0600"]);
         lab.assert_clean();
         let now = Snapshot::take();
         let survived = now.segments.iter().any(|s| s.id == id);

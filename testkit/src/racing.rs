@@ -1,14 +1,10 @@
-//! The cases the three racing programs share, written once. The table
-//! [`RACERS`] says how each program's memory is found again; each case is
-//! one function that runs it for a [`Racer`]; and [`racing_faults!`](crate::racing_faults),
-//! [`racing_meet!`](crate::racing_meet) and [`racing_trust!`](crate::racing_trust) make one `#[test]` of each case
-//! in the program's test file:
-//!
-//! ```text
-//! testkit::racing_faults!(env!("CARGO_BIN_EXE_racing_xsi_shm"));
-//! ```
-//!
-//! The cells named are those of the fault matrix in docs/reliability.md.
+//! The cases the three racing programs share, written once: each is a
+//! function run for a [`Racer`] (a program of [`cases::PROGRAMS`], whose
+//! [`Names`] say how its memory is found again), and
+//! [`racing_faults!`](crate::racing_faults), [`racing_meet!`](crate::racing_meet)
+//! and [`racing_trust!`](crate::racing_trust) make one `#[test]` of each in
+//! the program's test file. The cells named are those of the fault matrix
+//! in docs/reliability.md.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -17,7 +13,8 @@ use std::time::{Duration, Instant};
 use common::system::sysvipc;
 use nix::sys::signal::Signal;
 
-use crate::checks::{lab_tmpdir_is_empty, run_to_file, signal_when, with};
+use crate::cases::{self, Names, Program};
+use crate::checks::{lab_tmpdir_is_empty, run_to_file, signal_when};
 use crate::lab::{Lab, LabKey};
 use crate::output::{shm_p, text};
 use crate::plant::{PlantedSemaphore, PlantedSet};
@@ -25,52 +22,33 @@ use crate::probe::{child_pids, children_of, in_nanosleep, sleeping};
 use crate::run::Running;
 use crate::said::{exits, never_says, says, says_once};
 
-/// How a racing program's memory is found again: not at all (an anonymous
-/// mapping), by a System V key, or by a POSIX name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Memory {
-    Anonymous,
-    Key,
-    Name,
-}
-
-/// The racing programs, and how each one's memory is found again.
-pub const RACERS: [(&str, Memory); 3] = [
-    ("racing_mmap", Memory::Anonymous),
-    ("racing_xsi_shm", Memory::Key),
-    ("racing_posix_shm", Memory::Name),
-];
-
-/// A row of [`RACERS`], with the path of the program's binary.
+/// A racing program of [`cases::PROGRAMS`], with the path of its binary.
 #[derive(Debug, Clone, Copy)]
 pub struct Racer {
     pub bin: &'static str,
-    pub program: &'static str,
-    pub memory: Memory,
+    pub program: &'static Program,
 }
 
-/// The row for the program at `bin` (`env!("CARGO_BIN_EXE_…")`).
+/// The racer at `bin` (`env!("CARGO_BIN_EXE_…")`).
 pub fn row(bin: &'static str) -> Racer {
     let name = Path::new(bin).file_name().and_then(|n| n.to_str());
-    let (program, memory) = RACERS
-        .into_iter()
-        .find(|(program, _)| Some(*program) == name)
-        .unwrap_or_else(|| panic!("{bin} is not a racing program"));
-    Racer {
-        bin,
-        program,
-        memory,
-    }
+    let program = cases::program(name.unwrap_or(bin));
+    assert!(program.memory.is_none(), "{bin} is not a racing program");
+    Racer { bin, program }
 }
 
 impl Racer {
     /// Memory of a run's own: a key or a name from `lab`, or none.
     pub fn own(&self, lab: &Lab) -> Own {
-        match self.memory {
-            Memory::Anonymous => Own::Anonymous,
-            Memory::Key => Own::Key(lab.key()),
-            Memory::Name => Own::Name(lab.name()),
+        match self.program.names {
+            Names::None => Own::Anonymous,
+            Names::Key => Own::Key(lab.key()),
+            Names::Name => Own::Name(lab.name()),
         }
+    }
+
+    fn name(&self) -> &'static str {
+        self.program.name
     }
 
     /// Run `case` in a fresh lab with memory of its own; then the memory
@@ -79,7 +57,7 @@ impl Racer {
         let lab = Lab::new();
         let own = self.own(&lab);
         case(&lab, &own);
-        assert!(!own.exists(), "{}: the run's memory is gone", self.program);
+        assert!(!own.exists(), "{}: the run's memory is gone", self.name());
         lab.assert_clean();
     }
 }
@@ -93,12 +71,13 @@ pub enum Own {
 }
 
 impl Own {
-    /// The flags that name this memory, then `rest`.
-    pub fn with(&self, rest: &[&str]) -> Vec<String> {
+    /// The flags that name this memory, then `flags` (split at spaces).
+    pub fn with(&self, flags: &str) -> Vec<String> {
+        let rest: Vec<&str> = flags.split_whitespace().collect();
         match self {
-            Own::Anonymous => with(&[], rest),
-            Own::Key(key) => key.with(rest),
-            Own::Name(name) => with(&[String::from("--name"), name.clone()], rest),
+            Own::Anonymous => crate::checks::with(&[], &rest),
+            Own::Key(key) => key.with(&rest),
+            Own::Name(name) => crate::checks::with(&[String::from("--name"), name.clone()], &rest),
         }
     }
 
@@ -135,28 +114,20 @@ impl Own {
         }
     }
 
-    /// What the memory and a semaphore beside it are called in messages.
-    fn words(&self) -> (&'static str, &'static str) {
-        match self {
-            Own::Key(_) => ("segment", "one"),
-            _ => ("object", "semaphore"),
-        }
-    }
-
     /// The (what, mode) of each object a run makes for `lock`, once all exist.
     fn modes(&self, lock: &str) -> Option<Vec<(String, u32)>> {
         let semaphore = lock == "semaphore";
         Some(match self {
             Own::Anonymous => Vec::new(),
             Own::Key(key) => {
+                let raw = key.key.raw();
                 let mut modes = vec![(
                     String::from("segment"),
-                    sysvipc::segment_with_key(key.key.raw())?.mode & 0o777,
+                    sysvipc::segment_with_key(raw)?.mode & 0o777,
                 )];
                 if semaphore {
-                    let set = sysvipc::semaphore_sets()
-                        .into_iter()
-                        .find(|set| set.key == key.key.raw())?;
+                    let sets = sysvipc::semaphore_sets();
+                    let set = sets.into_iter().find(|set| set.key == raw)?;
                     modes.push((String::from("semaphore set"), set.mode & 0o777));
                 }
                 modes
@@ -200,8 +171,8 @@ impl Planted {
     }
 }
 
-/// Make one `#[test]` per case of a `testkit` module, for the program at
-/// `bin`: `table_cases!(bin, racing; case, …)` calls `racing::case(&racing::row(bin))`.
+/// One `#[test]` per case of a `testkit` module for the program at `bin`:
+/// `table_cases!(bin, racing; case, …)` calls `racing::case(&racing::row(bin))`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! table_cases {
@@ -215,8 +186,8 @@ macro_rules! table_cases {
     };
 }
 
-/// The faults every racing program must meet the same way (faults.rs);
-/// with `named`, also those of a memory found by a key or a name.
+/// The faults every racing program meets the same way (faults.rs); with
+/// `named`, also those of a memory found by a key or a name.
 #[macro_export]
 macro_rules! racing_faults {
     ($bin:expr, named) => {
@@ -237,8 +208,7 @@ macro_rules! racing_faults {
     };
 }
 
-/// Runs that meet by a key or a name (meet.rs of racing_xsi_shm and
-/// racing_posix_shm).
+/// Runs that meet by a key or a name (meet.rs).
 #[macro_export]
 macro_rules! racing_meet {
     ($bin:expr) => {
@@ -250,7 +220,7 @@ macro_rules! racing_meet {
 }
 
 /// A joiner that finds, by the key or name, something it must not trust
-/// (trust.rs of racing_xsi_shm and racing_posix_shm).
+/// (trust.rs).
 #[macro_export]
 macro_rules! racing_trust {
     ($bin:expr) => {
@@ -264,41 +234,41 @@ macro_rules! racing_trust {
     };
 }
 
+/// The lines of `stderr` that are `program`'s own errors.
+fn errors<'a>(stderr: &'a str, program: &str) -> Vec<&'a str> {
+    let prefix = format!("{program}: ");
+    stderr.lines().filter(|l| l.starts_with(&prefix)).collect()
+}
+
 // ---- faults ------------------------------------------------------------------
 
-/// Cell 2: the result cannot be written (stdout is a pipe whose reading
-/// end is closed) after the memory exists and the children ran: exit 1,
-/// one error and its hint, no panic, and the memory released.
+/// Cell 2: the result cannot be written after the memory exists and the
+/// children ran.
 pub fn a_closed_stdout_is_an_error_and_the_memory_is_released(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let args = own.with(&["--count", "10"]);
-        crate::checks::assert_a_closed_stdout_fails_cleanly(lab, racer.bin, racer.program, &args);
+        let args = own.with("--count 10");
+        crate::checks::assert_a_closed_stdout_fails_cleanly(lab, racer.bin, racer.name(), &args);
     });
 }
 
-/// Cell 5: a child killed by SIGKILL (the one asleep in its pause) is
-/// reported by the parent, which prints no result and exits 1.
+/// Cell 5: the child killed is the one asleep in its pause; the parent
+/// prints no result and exits 1.
 pub fn a_child_killed_by_sigkill_is_reported_and_the_memory_released(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let args = own.with(&["--count", "3", "--sleep-us", "1000000"]);
-        let (out, _) = signal_when(
-            lab,
-            racer.bin,
-            &args,
-            |pid| {
-                let children = child_pids(pid);
-                (children.len() == 3)
-                    .then(|| children.into_iter().find(|&c| in_nanosleep(c)))
-                    .flatten()
-            },
-            Signal::SIGKILL,
-        );
+        let args = own.with("--count 3 --sleep-us 1000000");
+        let asleep = |pid| {
+            let children = child_pids(pid);
+            (children.len() == 3)
+                .then(|| children.into_iter().find(|&c| in_nanosleep(c)))
+                .flatten()
+        };
+        let (out, _) = signal_when(lab, racer.bin, &args, asleep, Signal::SIGKILL);
         let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty(), "no result with a dead child");
         says(
             &stderr,
             &[
-                &format!("{}: 1 of 3 children failed: child ", racer.program),
+                &format!("{}: 1 of 3 children failed: child ", racer.name()),
                 ") was killed by SIGKILL\n",
                 "A child killed by a signal was stopped from outside",
             ],
@@ -306,23 +276,22 @@ pub fn a_child_killed_by_sigkill_is_reported_and_the_memory_released(racer: &Rac
     });
 }
 
-/// Cell 6: fork fails part-way (few processes left to the user): the
-/// children that started are reaped, exit 1, and the memory released.
+/// Cell 6: fork fails part-way (few processes left to the user).
 pub fn a_fork_that_fails_part_way_releases_the_memory(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        crate::checks::assert_fork_fails_part_way(lab, racer.bin, racer.program, &own.with(&[]));
+        crate::checks::assert_fork_fails_part_way(lab, racer.bin, racer.name(), &own.with(""));
     });
 }
 
 /// Ten `--lock flock` runs started 20 ms apart, each with memory of its
-/// own: every one exact, and no lock file left. (With one lock file per
-/// program, the first run to finish deleted it under the others.)
+/// own. (With one lock file per program, the first run to finish deleted
+/// it under the others.)
 pub fn concurrent_flock_runs_do_not_break_each_other(racer: &Racer) {
     racer.in_a_lab(|lab, _| {
-        let args = ["--count", "50", "--lock", "flock", "--sleep-us", "100"];
+        let flags = "--count 50 --lock flock --sleep-us 100";
         let runs: Vec<_> = (0..10)
             .map(|_| {
-                let run = lab.start(racer.bin, &racer.own(lab).with(&args));
+                let run = lab.start(racer.bin, &racer.own(lab).with(flags));
                 std::thread::sleep(Duration::from_millis(20));
                 run
             })
@@ -337,9 +306,7 @@ pub fn concurrent_flock_runs_do_not_break_each_other(racer: &Racer) {
 }
 
 /// `--lock flock` where this user may not create the lock file (TMPDIR is
-/// someone else's directory): one error from the parent naming the
-/// directory, its owner and the `TMPDIR=` way out, not one per child;
-/// exit 1, and the memory made before it released.
+/// someone else's directory): one error from the parent, not one per child.
 pub fn an_unwritable_lock_directory_is_one_clear_error(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         let mut command = match lab.as_nobody(racer.bin, None) {
@@ -359,14 +326,11 @@ pub fn an_unwritable_lock_directory_is_one_clear_error(racer: &Racer) {
                 command
             }
         };
-        command.args(own.with(&["--lock", "flock", "--count", "20"]));
+        command.args(own.with("--lock flock --count 20"));
         let out = lab.spawn(command).finish();
         let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
-        let errors: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with(&format!("{}: ", racer.program)))
-            .collect();
+        let errors = errors(&stderr, racer.name());
         assert_eq!(
             errors.len(),
             1,
@@ -383,14 +347,13 @@ pub fn an_unwritable_lock_directory_is_one_clear_error(racer: &Racer) {
 
 /// A umask of 0277 (a new file would be 0400, so that not even its owner
 /// could open it for writing) changes nothing: with `--lock flock` and
-/// `--lock semaphore` the run is exact, and while it runs the memory, the
-/// semaphore and the lock file are 0600. (System V modes ignore the
-/// umask; the programs set a file's mode again with fchmod.)
+/// `--lock semaphore` the run is exact, and its objects 0600. (System V
+/// modes ignore the umask; the programs set a file's mode again with fchmod.)
 pub fn the_memory_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         for lock in ["flock", "semaphore"] {
             let mut command = lab.command_with_umask(racer.bin, 0o277);
-            command.args(own.with(&["--count", "3", "--lock", lock, "--sleep-us", "300000"]));
+            command.args(own.with(&format!("--count 3 --lock {lock} --sleep-us 300000")));
             let mut run = lab.spawn(command);
             let pid = run.pid();
             // Once the children exist, the parent has made every object and
@@ -421,20 +384,19 @@ pub fn the_memory_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask(ra
     });
 }
 
-/// Stdout to a file (fully buffered in C, where fork copies what is not
-/// flushed yet): exit 0, and the file holds the one `shm_p: N` line once.
+/// Stdout to a file is fully buffered in C, where fork copies what is not
+/// flushed yet ([`run_to_file`] fails on a line printed twice).
 pub fn stdout_to_a_file_holds_each_line_once(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let (status, written) = run_to_file(lab, racer.bin, &own.with(&["--count", "20"]));
+        let (status, written) = run_to_file(lab, racer.bin, &own.with("--count 20"));
         assert!(status.success(), "{written}");
         assert!((1..=20).contains(&shm_p(&written)), "{written}");
     });
 }
 
 /// A `--count` larger than the processes the machine can hold at once is
-/// a usage error naming the bound and why, also under a small
-/// address-space limit (`ulimit -v 20000`), where sizing the list of
-/// children for millions of them used to abort. Nothing is created.
+/// a usage error, also under `ulimit -v 20000`, where sizing the list of
+/// children for millions of them used to abort.
 pub fn a_huge_count_is_a_usage_error_not_an_abort(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         for (limits, count) in [(None, "2147483647"), (Some("--as=20480000"), "10000000")] {
@@ -442,15 +404,10 @@ pub fn a_huge_count_is_a_usage_error_not_an_abort(racer: &Racer) {
                 None => lab.command(racer.bin),
                 Some(limit) => lab.command_with_limits(racer.bin, &[limit]),
             };
-            command.args(own.with(&["--count", count]));
+            command.args(own.with(&format!("--count {count}")));
             let stderr = exits(&lab.spawn(command).finish(), 2);
-            says(
-                &stderr,
-                &[
-                    "children: the article's loop forks them all before waiting for any",
-                    "kernel.pid_max",
-                ],
-            );
+            let why = "children: the article's loop forks them all before waiting for any";
+            says(&stderr, &[why, "kernel.pid_max"]);
             never_says(&stderr, &["memory allocation"]);
         }
     });
@@ -458,21 +415,14 @@ pub fn a_huge_count_is_a_usage_error_not_an_abort(racer: &Racer) {
 
 // ---- meeting by a key or a name ------------------------------------------------
 
-/// Cell 9: two runs at once with the same key or name. The first (`--lock
-/// semaphore`, so its result is checkable) holds its memory; the second
-/// fails with EEXIST, says the memory is in use right now and offers no
-/// command to remove it; the first finishes undisturbed with exactly 5.
+/// Cell 9: two runs at once with the same key or name. The first uses
+/// `--lock semaphore`, so that its result is checkable: exactly 5, undisturbed.
+/// The second is told the memory is in use right now, and offered no command
+/// to remove it.
 pub fn two_runs_at_once_one_fails_clearly_the_other_is_untouched(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let args = [
-            "--count",
-            "5",
-            "--lock",
-            "semaphore",
-            "--sleep-us",
-            "200000",
-        ];
-        let mut first = lab.start(racer.bin, &own.with(&args));
+        let flags = "--count 5 --lock semaphore --sleep-us 200000";
+        let mut first = lab.start(racer.bin, &own.with(flags));
         let (in_use, remove) = match own {
             Own::Key(key) => {
                 let raw = key.key.raw();
@@ -489,7 +439,7 @@ pub fn two_runs_at_once_one_fails_clearly_the_other_is_untouched(racer: &Racer) 
                 (",\n      and is in use right now: pid ", "rm /dev/shm")
             }
         };
-        let stderr = exits(&lab.run(racer.bin, &own.with(&[])), 1);
+        let stderr = exits(&lab.run(racer.bin, &own.with("")), 1);
         says(&stderr, &["failed: EEXIST (File exists)", in_use]);
         never_says(&stderr, &[remove]);
         let first = first.finish();
@@ -502,12 +452,11 @@ pub fn two_runs_at_once_one_fails_clearly_the_other_is_untouched(racer: &Racer) 
     });
 }
 
-/// `--linger forever` with `--count 1` and `rest`, once its memory is
-/// there and its race is over: a creator to join, whose int is 1.
-pub fn lingering_creator(lab: &Lab, bin: &str, own: &Own, rest: &[&str]) -> Running {
-    let mut args = vec!["--count", "1", "--linger", "forever"];
-    args.extend_from_slice(rest);
-    keeping(lab.start(bin, &own.with(&args)), || own.exists())
+/// `--count 1 --linger forever` and `flags`, once its memory is there and
+/// its race is over: a creator to join, whose int is 1.
+pub fn lingering_creator(lab: &Lab, bin: &str, own: &Own, flags: &str) -> Running {
+    let args = own.with(&format!("--count 1 --linger forever {flags}"));
+    keeping(lab.start(bin, &args), || own.exists())
 }
 
 /// `run`, once `keeps()` says its memory is there, its race is over and it
@@ -541,11 +490,11 @@ pub fn release(creator: Running) -> String {
 /// A creator keeps its memory (`--lock semaphore`, 20 counted); a process
 /// that is not its child joins it by the key or name alone: reads 20
 /// (`--count 0`), adds 30 under the creator's semaphore, and cannot join
-/// its flock. The creator's end says what others added and removes it.
+/// its flock. The creator's end says what others added.
 pub fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_memory_to_its_creator(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let mut args = vec!["--count", "20", "--lock", "semaphore", "--linger", "forever"];
-        let creator = keeping(lab.start(racer.bin, &own.with(&args)), || own.exists());
+        let args = own.with("--count 20 --lock semaphore --linger forever");
+        let creator = keeping(lab.start(racer.bin, &args), || own.exists());
         let creator_pid = creator.pid();
         // In /proc/PID/maps a segment is the deleted file /SYSV<key>, an
         // object its file in /dev/shm.
@@ -571,21 +520,21 @@ pub fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_memory_to_its_creat
             "{mapped} in:\n{maps}"
         );
 
-        let out = lab.run(racer.bin, &own.with(&["--attach", "--count", "0"]));
+        let out = lab.run(racer.bin, &own.with("--attach --count 0"));
         let stderr = exits(&out, 0);
         assert_eq!(shm_p(&text(&out.stdout)), 20, "{stderr}");
-        let not_a_child = format!(": not a child of pid {creator_pid}. It found the memory by its name alone.");
-        says(&stderr, &[joined.as_str(), &not_a_child, "--count 0: only read; nothing added."]);
+        let not_a_child =
+            format!(": not a child of pid {creator_pid}. It found the memory by its name alone.");
+        says(&stderr, &[&joined, &not_a_child, "--count 0: only read; nothing added."]);
         never_says(&stderr, &[&format!("child of pid {creator_pid}:")]);
 
-        args = vec!["--attach", "--count", "30", "--lock", "semaphore"];
-        let out = lab.run(racer.bin, &own.with(&args));
+        let out = lab.run(racer.bin, &own.with("--attach --count 30 --lock semaphore"));
         let stderr = exits(&out, 0);
         assert_eq!(shm_p(&text(&out.stdout)), 50, "{stderr}");
         says(&stderr, &["30 children of this process each added 1: 20 → 50."]);
         assert!(own.exists(), "the joiner left it");
 
-        let out = lab.run(racer.bin, &own.with(&["--attach", "--lock", "flock"]));
+        let out = lab.run(racer.bin, &own.with("--attach --lock flock"));
         let stderr = exits(&out, 1);
         says(&stderr, &["--lock flock cannot join the run: its lock file is its own"]);
         assert!(own.exists(), "a refused joiner touches nothing");
@@ -594,21 +543,16 @@ pub fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_memory_to_its_creat
         let out = creator.finish();
         let stderr = exits(&out, 0);
         assert_eq!(shm_p(&text(&out.stdout)), 20);
-        says(
-            &stderr,
-            &[
-                "SIGINT: releasing.",
-                "shm_p is 50 now: other processes added 30 while it was kept.",
-            ],
-        );
+        let added = "shm_p is 50 now: other processes added 30 while it was kept.";
+        says(&stderr, &["SIGINT: releasing.", added]);
     });
 }
 
-/// `--attach` with nothing under the key or name: exit 1, and exactly one
-/// error and a hint with the command that starts a run to join.
+/// `--attach` with nothing under the key or name: exactly one error, and a
+/// hint with the command that starts a run to join.
 pub fn with_nothing_to_join_it_says_which_program_to_start(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let out = lab.run(racer.bin, &own.with(&["--attach"]));
+        let out = lab.run(racer.bin, &own.with("--attach"));
         let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty());
         // A key is said first as ftok made it, in one line.
@@ -624,28 +568,28 @@ pub fn with_nothing_to_join_it_says_which_program_to_start(racer: &Racer) {
                 format!("--name {}", own.name()),
             ),
         };
-        let program = racer.program;
+        let program = racer.name();
         let hint = format!(
             "{program}: nothing to join: {missing}\nhint: start the run to join first, in another terminal:\n      {program} --linger 60 {flags}\n"
         );
-        let before = stderr.strip_suffix(&hint).unwrap_or_else(|| panic!("{hint} ends:\n{stderr}"));
-        assert!(before.starts_with(&first) && before.lines().count() == usize::from(!first.is_empty()), "{stderr}");
+        let before = stderr.strip_suffix(&hint);
+        let before = before.unwrap_or_else(|| panic!("{hint} ends:\n{stderr}"));
+        let lines = usize::from(!first.is_empty());
+        assert!(before.starts_with(&first) && before.lines().count() == lines, "{stderr}");
     });
 }
 
 /// A joiner whose creator ends while the joiner's 200 children are still
-/// being forked (the joiner is stopped after 2, the creator ends, the
-/// joiner goes on): the children forked after find nothing. One error for
-/// all of them, not one per child, then the parent's count; exit 1. (If
-/// the fork loop ends before the test can stop it, as on a loaded
-/// machine, nothing is left to check: the scene is played again, five
-/// times at most.)
+/// being forked (the joiner is stopped after 2): the children forked after
+/// find nothing, and say so once for all. If the fork loop ends before the
+/// test can stop it, as on a loaded machine, the scene is played again,
+/// five times at most.
 pub fn a_joiner_whose_creator_ends_meanwhile_says_so_once(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         for _ in 0..5 {
-            let creator = lingering_creator(lab, racer.bin, own, &[]);
-            let args = ["--attach", "--count", "200", "--sleep-us", "2000000"];
-            let mut joiner = lab.start(racer.bin, &own.with(&args));
+            let creator = lingering_creator(lab, racer.bin, own, "");
+            let args = own.with("--attach --count 200 --sleep-us 2000000");
+            let mut joiner = lab.start(racer.bin, &args);
             let pid = joiner.pid();
             joiner.stop_when("2 children forked", || child_pids(pid).len() >= 2);
             release(creator);
@@ -655,7 +599,7 @@ pub fn a_joiner_whose_creator_ends_meanwhile_says_so_once(racer: &Racer) {
                 continue;
             }
             let stderr = exits(&out, 1);
-            says_once(&stderr, &format!("{}: child pid ", racer.program));
+            says_once(&stderr, &format!("{}: child pid ", racer.name()));
             says(&stderr, &[" of 200 children failed: child "]);
             assert!(stderr.lines().count() < 20, "{stderr}");
             return;
@@ -665,29 +609,19 @@ pub fn a_joiner_whose_creator_ends_meanwhile_says_so_once(racer: &Racer) {
 }
 
 /// `--attach --lock semaphore` to a run started without it: one line that
-/// says so (not that the semaphore "was removed meanwhile"), and the hint;
-/// exit 1.
+/// says so (not that the semaphore "was removed meanwhile"), and the hint.
 pub fn a_joiner_of_a_run_without_a_semaphore_is_told_so(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let creator = lingering_creator(lab, racer.bin, own, &[]);
-        let out = lab.run(racer.bin, &own.with(&["--attach", "--lock", "semaphore"]));
+        let creator = lingering_creator(lab, racer.bin, own, "");
+        let out = lab.run(racer.bin, &own.with("--attach --lock semaphore"));
         let stderr = exits(&out, 1);
         let why = match own {
             Own::Key(key) => format!("no semaphore set has key {}", key.key),
             _ => format!("{} does not exist", own.semaphore()),
         };
-        let program = racer.program;
-        let errors: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with(&format!("{program}: ")))
-            .collect();
-        assert_eq!(
-            errors,
-            [format!(
-                "{program}: --lock semaphore cannot join the run: {why}"
-            )],
-            "{stderr}"
-        );
+        let program = racer.name();
+        let says_why = format!("{program}: --lock semaphore cannot join the run: {why}");
+        assert_eq!(errors(&stderr, program), [says_why], "{stderr}");
         says(
             &stderr,
             &["hint: the run you join was started without --lock semaphore"],
@@ -698,16 +632,16 @@ pub fn a_joiner_of_a_run_without_a_semaphore_is_told_so(racer: &Racer) {
 }
 
 /// Root's run, and `--attach` run by nobody, whom the memory's mode 0600
-/// keeps out: exit 1 with EACCES, told whose it is and that only its owner
-/// may join it, never to use another key or name (it wants this one).
+/// keeps out: EACCES, whose it is, and never to use another key or name
+/// (it wants this one).
 pub fn a_joiner_of_another_users_memory_is_told_whose_it_is(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         let Some(mut nobody) = lab.as_nobody(racer.bin, None) else {
             crate::skip("needs root to run the creator and the joiner as two users");
             return;
         };
-        let creator = lingering_creator(lab, racer.bin, own, &[]);
-        nobody.args(own.with(&["--attach"]));
+        let creator = lingering_creator(lab, racer.bin, own, "");
+        nobody.args(own.with("--attach"));
         let stderr = exits(&lab.spawn(nobody).finish(), 1);
         let hint = match own {
             Own::Key(_) => String::from(
@@ -725,9 +659,9 @@ pub fn a_joiner_of_another_users_memory_is_told_whose_it_is(racer: &Racer) {
 }
 
 /// A creator without a semaphore, and a semaphore planted under its key
-/// or name, taken (value 0): `--attach --count 2 --lock semaphore` ends,
-/// exit 1, says `once` once, and leaves the planted semaphore as it was.
-/// Returns stderr and how long the joiner took.
+/// or name, taken: `--attach --count 2 --lock semaphore` ends, exit 1,
+/// says `once` once, and leaves the planted semaphore as it was. Returns
+/// stderr and how long the joiner took.
 fn join_beside_a_planted_semaphore(
     lab: &Lab,
     racer: &Racer,
@@ -735,11 +669,10 @@ fn join_beside_a_planted_semaphore(
     owner: Option<u32>,
     once: impl FnOnce(&Planted) -> String,
 ) -> (String, Duration) {
-    let creator = lingering_creator(lab, racer.bin, own, &[]);
+    let creator = lingering_creator(lab, racer.bin, own, "");
     let planted = own.plant(owner);
     let started = Instant::now();
-    let args = ["--attach", "--count", "2", "--lock", "semaphore"];
-    let out = lab.run(racer.bin, &own.with(&args));
+    let out = lab.run(racer.bin, &own.with("--attach --count 2 --lock semaphore"));
     let took = started.elapsed();
     let stderr = exits(&out, 1);
     says_once(&stderr, &once(&planted));
@@ -749,16 +682,18 @@ fn join_beside_a_planted_semaphore(
     (stderr, took)
 }
 
-/// Another user's semaphore under the key or name of a run that has none,
-/// taken: `--attach --lock semaphore` would wait for that user forever.
-/// It is refused at once, and left as it is.
+/// Another user's semaphore, taken, under the key or name of a run that
+/// has none: `--attach --lock semaphore` would wait for that user forever.
 pub fn a_semaphore_another_user_planted_is_refused(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         if !crate::is_root() {
             crate::skip("needs root to plant a semaphore as another user");
             return;
         }
-        let (memory, semaphore) = own.words();
+        let (memory, semaphore) = match own {
+            Own::Key(_) => ("segment", "one"),
+            _ => ("object", "semaphore"),
+        };
         let (_, took) = join_beside_a_planted_semaphore(lab, racer, own, Some(65534), |planted| {
             let what = match planted {
                 Planted::Set(set) => {
@@ -768,7 +703,7 @@ pub fn a_semaphore_another_user_planted_is_refused(racer: &Racer) {
             };
             format!(
                 "{}: --lock semaphore cannot join the run: {what} is not the {semaphore} its creator made: it belongs to uid 65534 (nobody), and the {memory} to uid 0 (root); it was left alone\n",
-                racer.program
+                racer.name()
             )
         });
         assert!(took < Duration::from_secs(3), "refused at once, not after {took:?}");
@@ -776,8 +711,8 @@ pub fn a_semaphore_another_user_planted_is_refused(racer: &Racer) {
 }
 
 /// A semaphore under the key or name taken by something that is not a
-/// run of ours (the test itself, value 0), which will never give it back:
-/// the joiner's children wait 5 s, then say so, once, and end.
+/// run of ours (the test itself), which will never give it back: the
+/// joiner's children wait 5 s, then say so, once, and end.
 pub fn a_semaphore_held_by_another_program_ends_the_wait_with_one_line(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         let (stderr, took) = join_beside_a_planted_semaphore(lab, racer, own, None, |planted| {

@@ -1,21 +1,14 @@
 //! The fault matrix (docs/reliability.md) for xsi_shm_mem: the cells the
 //! other test files do not cover. An IPC_PRIVATE segment has no key, so no
 //! run can meet a stale or foreign one; what can go wrong is leaking it.
-//! The cases all demos share are in testkit's demos table.
+//! The cases all demos share are in testkit's demos module.
 
-use common::system::sysvipc;
-use testkit::{Lab, Pid};
-use testkit::{exits, says};
+use testkit::cases::segment_of;
+use testkit::{Lab, exits, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
 
 testkit::demo_faults!(BIN, small_pages);
-
-fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
-    sysvipc::segments()
-        .into_iter()
-        .find(|s| s.creator_pid == pid.as_raw())
-}
 
 /// The segment is created 0600, whatever the umask (System V modes do
 /// not go through the umask).
@@ -39,12 +32,8 @@ fn an_address_space_limit_is_enomem_explained() {
     let lab = Lab::machine();
     let mut command = lab.command_with_limits(BIN, &["--as=20480000"]);
     command.args(["--size", "64M", "--hold", "0", "--no-touch"]);
-    let out = lab.spawn(command).finish();
-    let stderr = exits(&out, 1);
-    says(
-        &stderr,
-        &["NULL, 0) failed: ENOMEM (Cannot allocate memory)"],
-    );
-    says(&stderr, &["ulimit -v"]);
+    let stderr = exits(&lab.spawn(command).finish(), 1);
+    let enomem = "NULL, 0) failed: ENOMEM (Cannot allocate memory)";
+    says(&stderr, &[enomem, "ulimit -v"]);
     lab.assert_clean();
 }

@@ -1,28 +1,33 @@
 //! The fault matrix (docs/reliability.md) for xsi_shm_mem_huge: the cells
 //! the other test files do not cover. What must never leak here is worse
 //! than a segment: a raised vm.nr_hugepages pins memory for everybody.
-//!
-//! Every test here needs huge pages, which only root can reserve: as
-//! anyone else they say `skipped: needs root …` and pass without asserting
-//! (the ordinary user's side is in cli.rs). The cases all demos share are
-//! in testkit's demos table.
+//! Only root can reserve huge pages: as anyone else every test here says
+//! `skipped: needs root …` (the ordinary user's side is in cli.rs).
 
-use common::system::sysvipc;
-use testkit::{Lab, Pid, STOPPING, Signal, change, interrupt_when, sleeping, text};
+use testkit::cases::segment_of;
+use testkit::{
+    Lab, Pid, Running, STOPPING, Signal, change, interrupt_when, nr_hugepages, sleeping, text,
+};
 use testkit::{exits, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 
 testkit::demo_faults!(BIN);
 
-fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
-    sysvipc::segments()
-        .into_iter()
-        .find(|s| s.creator_pid == pid.as_raw())
+/// Whether `pid` holds its segment (made, zeroed, asleep in the hold).
+fn holds(pid: Pid) -> bool {
+    segment_of(pid).is_some() && sleeping(pid)
 }
 
-/// A lab for a test that reserves huge pages, or `None` (after saying so)
-/// when not root.
+/// `BIN args`, once it holds its segment.
+fn holding(lab: &Lab, args: &[&str]) -> Running {
+    let mut run = lab.start(BIN, args);
+    let pid = run.pid();
+    run.wait_until("the run to hold its segment", || holds(pid));
+    run
+}
+
+/// A lab for a test that reserves huge pages, or `None`, saying why.
 fn root_lab() -> Option<Lab> {
     if !testkit::is_root() {
         testkit::skip("needs root to reserve huge pages (--reserve writes vm.nr_hugepages)");
@@ -37,23 +42,18 @@ fn root_lab() -> Option<Lab> {
 #[test]
 fn every_stopping_signal_during_the_hold_exits_0_and_restores() {
     let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
+    let old = nr_hugepages();
     for (signal, _) in STOPPING {
-        let (out, _) = interrupt_when(
-            &lab,
-            BIN,
-            &["--size", "32M", "--reserve"],
-            |pid| segment_of(pid).is_some() && sleeping(pid),
-            signal,
+        let (out, _) = interrupt_when(&lab, BIN, &["--size", "32M", "--reserve"], holds, signal);
+        let stderr = exits(&out, 0);
+        says(
+            &stderr,
+            &[
+                &format!("{signal}: releasing."),
+                "--reserve: nr_hugepages 16 → ",
+            ],
         );
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
-        says(&stderr, &[&format!("{signal}: releasing.")]);
-        assert!(
-            stderr.contains("--reserve: nr_hugepages 16 → "),
-            "{signal}: {stderr}"
-        );
-        assert_eq!(testkit::nr_hugepages(), old, "{signal}");
+        assert_eq!(nr_hugepages(), old, "{signal}");
     }
     lab.assert_clean();
 }
@@ -63,18 +63,21 @@ fn every_stopping_signal_during_the_hold_exits_0_and_restores() {
 #[test]
 fn every_stopping_signal_while_zeroing_exits_128_plus_and_restores() {
     let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
+    let old = nr_hugepages();
+    // Zeroing has begun once 32 of the 512 reserved pages are in use.
+    let zeroing = |_| {
+        let total = testkit::meminfo().huge_total as i64;
+        total >= 512 && (testkit::meminfo().huge_free as i64) <= total - 32
+    };
+    let args = ["--size", "1G", "--hold", "0", "--reserve"];
+    let restored = || nr_hugepages() == old;
     testkit::assert_signals_end_the_run_cleanly(
         &lab,
         BIN,
-        &["--size", "1G", "--hold", "0", "--reserve"],
-        // Zeroing has begun once 32 of the 512 reserved pages are in use.
-        |_| {
-            let total = testkit::meminfo().huge_total as i64;
-            total >= 512 && (testkit::meminfo().huge_free as i64) <= total - 32
-        },
+        &args,
+        zeroing,
         "while zeroing, after ",
-        || testkit::nr_hugepages() == old,
+        restored,
     );
     lab.assert_clean();
 }
@@ -84,23 +87,15 @@ fn every_stopping_signal_while_zeroing_exits_128_plus_and_restores() {
 #[test]
 fn two_runs_at_once_with_pages_for_one() {
     let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
-    let mut first = lab.start(BIN, &["--size", "32M", "--hold", "2", "--reserve"]);
-    let pid = first.pid();
-    first.wait_until("the first run to hold its segment", || {
-        segment_of(pid).is_some() && sleeping(pid)
-    });
-    let second = lab.run(BIN, &["--size", "32M", "--hold", "0"]);
-    let stderr = exits(&second, 1);
-    assert!(
-        stderr.contains("needs 16 huge pages of 2 MiB; only "),
-        "{stderr}"
-    );
-    says(&stderr, &["> /proc/sys/vm/nr_hugepages"]);
+    let old = nr_hugepages();
+    let first = holding(&lab, &["--size", "32M", "--hold", "2", "--reserve"]);
+    let stderr = exits(&lab.run(BIN, &["--size", "32M", "--hold", "0"]), 1);
+    let short = "needs 16 huge pages of 2 MiB; only ";
+    says(&stderr, &[short, "> /proc/sys/vm/nr_hugepages"]);
     let first = first.finish();
-    assert!(first.status.success(), "{}", text(&first.stderr));
-    assert_eq!(testkit::change(&text(&first.stdout), "HugePages_Free"), -16);
-    assert_eq!(testkit::nr_hugepages(), old);
+    exits(&first, 0);
+    assert_eq!(change(&text(&first.stdout), "HugePages_Free"), -16);
+    assert_eq!(nr_hugepages(), old);
     lab.assert_clean();
 }
 
@@ -113,33 +108,22 @@ fn two_runs_at_once_with_pages_for_one() {
 #[test]
 fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
     let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
-    let mut a = lab.start(BIN, &["--size", "64M", "--reserve", "--hold", "2"]);
-    let a_pid = a.pid();
-    a.wait_until("run A to hold its segment", || {
-        segment_of(a_pid).is_some() && sleeping(a_pid)
-    });
-    let mut b = lab.start(BIN, &["--size", "64M", "--reserve", "--hold", "4"]);
+    let old = nr_hugepages();
+    let a = holding(&lab, &["--size", "64M", "--reserve", "--hold", "2"]);
+    let b = holding(&lab, &["--size", "64M", "--reserve", "--hold", "4"]);
     let b_pid = b.pid();
-    b.wait_until("run B to hold its segment", || {
-        segment_of(b_pid).is_some() && sleeping(b_pid)
-    });
     let a = a.finish();
-    let a_err = text(&a.stderr);
-    assert!(a.status.success(), "{a_err}");
+    let a_err = exits(&a, 0);
     // A has given back its 32 pages, and B still has its own.
-    assert!(
-        (testkit::meminfo().huge_total as i64) >= 32,
-        "A shrank the pool under B's segment:\n{a_err}"
-    );
+    let pool = testkit::meminfo().huge_total;
+    assert!(pool >= 32, "A shrank the pool under B's segment:\n{a_err}");
     assert!(segment_of(b_pid).is_some());
     let b = b.finish();
-    let b_err = text(&b.stderr);
-    assert!(b.status.success(), "{b_err}");
+    let b_err = exits(&b, 0);
     for out in [&a, &b] {
-        assert_eq!(testkit::change(&text(&out.stdout), "HugePages_Free"), -32);
+        assert_eq!(change(&text(&out.stdout), "HugePages_Free"), -32);
     }
-    assert_eq!(testkit::nr_hugepages(), old, "A: {a_err}\nB: {b_err}");
+    assert_eq!(nr_hugepages(), old, "A: {a_err}\nB: {b_err}");
 
     // At the same instant. (Each run's HugePages_Free change now includes
     // the other's pages, so only success and the pool are checked.)
@@ -148,14 +132,10 @@ fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
         .collect();
     for run in runs {
         let out = run.finish();
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stdout).contains("zeroed 32 MiB in "),
-            "{}",
-            text(&out.stdout)
-        );
+        exits(&out, 0);
+        says(&text(&out.stdout), &["zeroed 32 MiB in "]);
     }
-    assert_eq!(testkit::nr_hugepages(), old);
+    assert_eq!(nr_hugepages(), old);
     lab.assert_clean();
 }
 
@@ -176,16 +156,10 @@ fn surplus_pages_allowed_by_overcommit_are_counted() {
     let _restore = Overcommit(std::fs::read_to_string(OVERCOMMIT).unwrap());
     std::fs::write(OVERCOMMIT, "0").unwrap();
     let size = format!("{}M", (testkit::huge_available() + 16) * 2);
-    let refused = lab.run(BIN, &["--size", &size, "--hold", "0"]);
-    assert_eq!(
-        refused.status.code(),
-        Some(1),
-        "without surplus it does not fit"
-    );
+    let refused = lab.run(BIN, &["--size", &size, "--hold", "0"]).status;
+    assert_eq!(refused.code(), Some(1), "without surplus it does not fit");
     std::fs::write(OVERCOMMIT, "16").unwrap();
-    let out = lab.run(BIN, &["--size", &size, "--hold", "0"]);
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = exits(&lab.run(BIN, &["--size", &size, "--hold", "0"]), 0);
     assert!(
         !stderr.contains("--reserve:"),
         "no reservation was needed: {stderr}"
@@ -200,16 +174,16 @@ fn surplus_pages_allowed_by_overcommit_are_counted() {
 #[test]
 fn untouched_huge_pages_are_promised_not_used() {
     let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
+    let old = nr_hugepages();
     let out = lab.run(
         BIN,
         &["--size", "64M", "--reserve", "--no-touch", "--hold", "0"],
     );
+    exits(&out, 0);
     let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(change(&stdout, "HugePages_Rsvd"), 32, "{stdout}");
     assert_eq!(change(&stdout, "HugePages_Free"), 0, "{stdout}");
-    assert_eq!(testkit::nr_hugepages(), old);
+    assert_eq!(nr_hugepages(), old);
     lab.assert_clean();
 }
 
@@ -220,39 +194,32 @@ fn untouched_huge_pages_are_promised_not_used() {
 #[test]
 fn a_killed_reserve_run_pins_the_pool_until_its_segment_goes() {
     let Some(lab) = root_lab() else { return };
-    let old = testkit::nr_hugepages();
+    let old = nr_hugepages();
     let created = std::cell::Cell::new(None);
-    let (out, _) = interrupt_when(
-        &lab,
-        BIN,
-        &["--size", "64M", "--reserve"],
-        |pid| {
-            let seg = segment_of(pid);
-            created.set(seg.as_ref().map(|s| s.id));
-            seg.is_some() && sleeping(pid)
-        },
-        Signal::SIGKILL,
-    );
+    let seen = |pid| {
+        created.set(segment_of(pid).map(|s| s.id));
+        holds(pid)
+    };
+    let args = ["--size", "64M", "--reserve"];
+    let (out, _) = interrupt_when(&lab, BIN, &args, seen, Signal::SIGKILL);
     assert_eq!(out.status.code(), None, "killed by SIGKILL");
     let id = created.get().expect("the segment was seen");
-    assert_eq!(testkit::nr_hugepages(), old + 32, "the restore did not run");
+    assert_eq!(nr_hugepages(), old + 32, "the restore did not run");
     std::fs::write("/proc/sys/vm/nr_hugepages", old.to_string()).unwrap();
-    let info = testkit::meminfo();
+    let pool = || {
+        Some(testkit::meminfo())
+            .map(|i| (i.huge_total, i.huge_surp))
+            .unwrap()
+    };
     assert_eq!(
-        (info.huge_total, info.huge_surp),
+        pool(),
         (old + 32, 32),
         "the 32 pages in use stay, as surplus"
     );
     let rm = std::process::Command::new("ipcrm")
         .args(["-m", &id.to_string()])
-        .status()
-        .unwrap();
-    assert!(rm.success());
-    let info = testkit::meminfo();
-    assert_eq!(
-        (info.huge_total, info.huge_surp),
-        (old, 0),
-        "and go with the segment"
-    );
+        .status();
+    assert!(rm.unwrap().success());
+    assert_eq!(pool(), (old, 0), "and go with the segment");
     lab.assert_clean();
 }
