@@ -38,14 +38,10 @@ fn with_no_arguments_it_runs_the_articles_experiment() {
     lab.assert_clean();
 }
 
-/// A fork that fails part-way: stop, reap the children already started,
-/// say how many ran, exit 1. (RLIMIT_NPROC lowered: for an ordinary user
-/// on itself, for root on `nobody`, since root ignores the limit.)
+/// Matrix cell 6, the racing table's case, under the name the docs cite.
 #[test]
 fn a_fork_that_fails_part_way_reports_how_many_children_ran() {
-    let lab = Lab::new();
-    testkit::assert_fork_fails_part_way(&lab, BIN, "racing_mmap", &[]);
-    lab.assert_clean();
+    testkit::racing::a_fork_that_fails_part_way_releases_the_memory(&testkit::racing::row(BIN));
 }
 
 #[test]

@@ -187,18 +187,21 @@ macro_rules! table_cases {
 }
 
 /// The faults every racing program meets the same way (faults.rs); with
-/// `named`, also those of a memory found by a key or a name.
+/// `named`, also those of a memory found by a key or a name. (racing_mmap's
+/// fork case is its cli.rs test, which docs/racing_mmap.md cites.)
 #[macro_export]
 macro_rules! racing_faults {
     ($bin:expr, named) => {
         $crate::racing_faults!($bin);
-        $crate::table_cases!($bin, racing; two_runs_at_once_one_fails_clearly_the_other_is_untouched);
+        $crate::table_cases!($bin, racing;
+            two_runs_at_once_one_fails_clearly_the_other_is_untouched,
+            a_fork_that_fails_part_way_releases_the_memory,
+        );
     };
     ($bin:expr) => {
         $crate::table_cases!($bin, racing;
             a_closed_stdout_is_an_error_and_the_memory_is_released,
             a_child_killed_by_sigkill_is_reported_and_the_memory_released,
-            a_fork_that_fails_part_way_releases_the_memory,
             concurrent_flock_runs_do_not_break_each_other,
             an_unwritable_lock_directory_is_one_clear_error,
             the_memory_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask,
