@@ -13,8 +13,9 @@ use crate::generated::{
     memory_demo_flags, racing_flags,
 };
 use crate::lab::{Article, Lab};
-use crate::output::{assert_says, change, faults, text};
+use crate::output::{change, faults, text};
 use crate::probe::{shmem_mib, sleeping};
+use crate::said::{self, exits, never_says};
 use crate::{STOPPING, checks, react, trace};
 
 /// How a program's runs get names of their own, so that tests of several
@@ -261,7 +262,7 @@ pub fn assert_refused(bin: &str, args: &[&str], says: &[&str]) {
     let lab = Lab::new();
     let out = lab.run(bin, args);
     crate::assert_usage_error(args, &out, says[0]);
-    assert_says(&text(&out.stderr), &says[1..]);
+    said::says(&text(&out.stderr), &says[1..]);
     lab.assert_clean();
 }
 
@@ -286,15 +287,11 @@ pub fn race_gives(
 pub fn assert_one_clear_error(bin: &str, args: &[&str], says: &[&str]) {
     let lab = Lab::new();
     let out = lab.run(bin, args);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
+    let stderr = exits(&out, 1);
+    assert!(out.stdout.is_empty(), "no result: {out:?}");
     assert!(stderr.starts_with(says[0]), "{stderr}");
-    assert_says(&stderr, &says[1..]);
-    assert!(
-        !stderr.contains("child pid"),
-        "one error, from the parent: {stderr}"
-    );
+    said::says(&stderr, &says[1..]);
+    never_says(&stderr, &["child pid"]);
     lab.assert_clean();
 }
 
@@ -306,11 +303,9 @@ pub fn lab_with_default(lab: Lab, bin: &str, default: &Article, says: &[&str]) -
     let Err(holder) = lab.use_default(default) else {
         return Some(lab);
     };
-    let out = lab.run(bin, &[] as &[&str]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_says(&stderr, &["failed: EEXIST (File exists)"]);
-    assert_says(&stderr, says);
+    let stderr = exits(&lab.run(bin, &[] as &[&str]), 1);
+    said::says(&stderr, &["failed: EEXIST (File exists)"]);
+    said::says(&stderr, says);
     crate::say(&format!(
         "{holder} holds the article's default: checked that the program refuses it and leaves it alone"
     ));
@@ -336,21 +331,17 @@ pub fn assert_a_leftover_of_root_is_left_alone<T>(
     };
     let planted = plant();
     nobody.args(args);
-    let out = lab.spawn(nobody).finish();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_says(&stderr, &["EEXIST"]);
-    assert_says(&stderr, says);
-    assert!(!stderr.contains(never), "{stderr}");
+    let stderr = exits(&lab.spawn(nobody).finish(), 1);
+    said::says(&stderr, &["EEXIST"]);
+    said::says(&stderr, says);
+    never_says(&stderr, &[never]);
     Some(planted)
 }
 
-/// `-h` is one line per flag; `--help` explains each flag in full
-/// ([`Program::help`]).
 pub fn help_is_short_with_h_and_complete_with_help(program: &Program, bin: &str) {
-    let lab = Lab::new();
-    checks::assert_help_is_short_and_long(&lab, bin, program.help);
-    lab.assert_clean();
+    program.check(Lab::new(), |lab, _| {
+        checks::assert_help_is_short_and_long(lab, bin, program.help)
+    });
 }
 
 pub fn every_lock_mode_gives_exactly_count(program: &Program, bin: &str) {
@@ -359,9 +350,7 @@ pub fn every_lock_mode_gives_exactly_count(program: &Program, bin: &str) {
     });
 }
 
-/// Every stopping signal while the children run, under every `--lock`:
-/// what the run created (lock file, segment and semaphore set, object
-/// and named semaphore) is removed.
+/// Every stopping signal under every `--lock`: what the run created is removed.
 pub fn signals_under_every_lock(program: &Program, bin: &str) {
     program.check(Lab::new(), |lab, own| {
         checks::assert_signals_release_every_lock(lab, bin, own, || program.released(own));
@@ -380,15 +369,12 @@ pub fn a_killed_semaphore_holder_is_named_by_the_waiters_and_nothing_hangs(
         checks::assert_the_waiters_said_the_holder_died(&stderr);
         if program.names == Names::Name {
             let semaphore = format!("/dev/shm/sem.{}", &own[1][1..]);
-            assert_says(&stderr, &[&format!(": {semaphore} is held by pid ")]);
-            assert!(
-                !Path::new(&semaphore).exists(),
-                "the semaphore was unlinked"
-            );
+            said::says(&stderr, &[format!(": {semaphore} is held by pid ")]);
+            assert!(!Path::new(&semaphore).exists(), "{semaphore} is left");
         } else {
             let child = format!("{}: child pid ", program.name);
             let held = ": the unnamed semaphore in the mapping is held by pid ";
-            assert_says(&stderr, &[&child, held]);
+            said::says(&stderr, &[&child, held]);
         }
     });
 }
@@ -437,13 +423,12 @@ pub fn a_touched_mapping_shows_up_as_shmem_and_cached(program: &Program, bin: &s
     let lab = Lab::machine();
     let args = ["--size", "64M", "--hold", "0"];
     let out = checks::run_until_cached_moves(&lab, bin, &args, 64, 2 * SLACK_MIB);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr) = (text(&out.stdout), exits(&out, 0));
     assert!(stdout.starts_with(memory(program).mapped), "{stdout}");
     let shmem = change(&stdout, "Shmem");
     assert!(
         (64 - shmem).abs() <= SLACK_MIB,
-        "Shmem changed by {shmem} MiB:\n{stdout}"
+        "Shmem: {shmem} MiB:\n{stdout}"
     );
     let cached = change(&stdout, "Cached");
     let rose = checks::cached_rose_by(&stdout, 64, 2 * SLACK_MIB);
@@ -463,15 +448,14 @@ pub fn a_touched_mapping_shows_up_as_shmem_and_cached(program: &Program, bin: &s
 pub fn untouched_memory_costs_nothing(_: &Program, bin: &str) {
     let lab = Lab::machine();
     let out = lab.run(bin, &["--size", "64M", "--hold", "1", "--no-touch"]);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
-    assert_says(&stdout, &["not zeroed (--no-touch)"]);
+    let (stdout, stderr) = (text(&out.stdout), exits(&out, 0));
+    said::says(&stdout, &["not zeroed (--no-touch)"]);
     let shmem = change(&stdout, "Shmem");
     let moved = format!("Shmem changed by {shmem} MiB without a touch:\n{stdout}");
     assert!(shmem.abs() <= SLACK_MIB, "{moved}");
     let still = "\"buff/cache\" have not moved: no page was written (--no-touch)";
-    assert_says(&stderr, &[still]);
-    assert!(!stderr.contains("are up by"), "{stderr}");
+    said::says(&stderr, &[still]);
+    never_says(&stderr, &["are up by"]);
     lab.assert_clean();
 }
 
@@ -489,18 +473,20 @@ pub fn every_stopping_signal_ends_the_hold(program: &Program, bin: &str) {
                 && sleeping(pid)
         };
         let (out, _) = checks::interrupt_when(&lab, bin, &["--size", "64M"], holds, signal);
-        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-        assert_eq!(out.status.code(), Some(0), "{signal}: {stderr}");
+        let (stdout, stderr) = (text(&out.stdout), exits(&out, 0));
         let holding = "Holding 64 MiB until Ctrl-C (or SIGTERM, or the terminal closing).";
         let releasing = format!("{signal}: releasing.\n{}", released(program, &stdout));
-        assert_says(&stderr, &[holding, &releasing]);
+        said::says(&stderr, &[holding, &releasing]);
         if let Some(id) = shmid(&stdout) {
             let ipcs = format!("ipcs -m          shmid {id}: 67108864 bytes, 1 attached");
-            assert_says(&stderr, &[&ipcs]);
+            said::says(&stderr, &[&ipcs]);
             assert!(!exists(id), "{signal}: shmid {id} still exists");
         }
-        let back = (shmem_mib() - base).abs() <= SLACK_MIB;
-        assert!(back, "{signal}: Shmem did not come back");
+        let back = shmem_mib() - base;
+        assert!(
+            back.abs() <= SLACK_MIB,
+            "{signal}: Shmem {back} MiB from where it was"
+        );
     }
     lab.assert_clean();
 }
@@ -517,18 +503,14 @@ pub fn every_stopping_signal_while_zeroing(_: &Program, bin: &str) {
 pub fn more_than_the_machine_has_is_refused(program: &Program, bin: &str) {
     let lab = Lab::machine();
     let out = lab.run(bin, &["--size", "100000G"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing was created, nothing reported"
-    );
+    let stderr = exits(&out, 1);
+    assert!(out.stdout.is_empty(), "nothing created, nothing reported");
     let more = format!("{}: 100000 GiB is more than this ", program.name);
     let machine = format!("{more}machine has available (MemAvailable ");
     let cgroup = format!("{more}process's memory cgroup has room for (");
     let names = stderr.starts_with(&machine) || stderr.starts_with(&cgroup);
     assert!(names, "{stderr}");
-    assert_says(&stderr, &["Ask for less,\n      e.g. --size "]);
+    said::says(&stderr, &["Ask for less,\n      e.g. --size "]);
     lab.assert_clean();
 }
 

@@ -46,13 +46,9 @@ pub fn race<S: AsRef<OsStr> + Debug>(
     count: i64,
 ) -> (i64, String) {
     let out = lab.run(bin, args);
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{args:?}: {:?}\n{stderr}", out.status);
+    let stderr = exits(&out, 0);
     let n = shm_p(&text(&out.stdout));
-    assert!(
-        (1..=count).contains(&n),
-        "{args:?}: shm_p {n} outside 1..={count}"
-    );
+    assert!((1..=count).contains(&n), "{args:?}: shm_p {n}");
     says(&stderr, &[format!("expected {count}, got {n}")]);
     assert_race_explained(args, count, n, &stderr);
     (n, stderr)
@@ -74,11 +70,7 @@ fn assert_race_explained<S: AsRef<OsStr> + Debug>(args: &[S], count: i64, n: i64
         return;
     }
     let lost = count - n;
-    let (updates, were) = if lost == 1 {
-        ("update", "was")
-    } else {
-        ("updates", "were")
-    };
+    let (updates, were) = [("updates", "were"), ("update", "was")][usize::from(lost == 1)];
     let sleep_us = flag("--sleep-us").unwrap_or_else(|| String::from("1"));
     let step = if sleep_us == "0" {
         String::from("wrote back that value + 1 at once")
@@ -119,12 +111,7 @@ pub fn signal_when<S: AsRef<OsStr>>(
     kill(victim, signal).expect("signal the process");
     let sent = Instant::now();
     let out = run.finish_within(Duration::from_secs(10));
-    let out = out.unwrap_or_else(|out| {
-        panic!(
-            "{bin} not ended 10 s after {signal}:\n{}",
-            text(&out.stderr)
-        )
-    });
+    let out = out.unwrap_or_else(|out| panic!("not ended 10 s after {signal}: {out:?}"));
     (out, sent.elapsed())
 }
 
@@ -153,16 +140,9 @@ pub fn assert_signals_end_the_run_cleanly<S: AsRef<OsStr>>(
     for (signal, status) in STOPPING {
         let (out, took) = interrupt_when(lab, bin, args, &ready, signal);
         let stderr = exits(&out, status);
-        assert!(
-            out.stdout.is_empty(),
-            "no result after {signal}: {}",
-            text(&out.stdout)
-        );
+        assert!(out.stdout.is_empty(), "no result after {signal}: {out:?}");
         says(&stderr, &[format!("interrupted by {signal} {during}")]);
-        assert!(
-            took < Duration::from_secs(3),
-            "{signal}: took {took:?} to exit"
-        );
+        assert!(took < Duration::from_secs(3), "{signal}: took {took:?}");
         assert!(released(), "{signal}: what the run created is still there");
     }
 }
@@ -176,22 +156,18 @@ pub fn assert_signals_release_every_lock(
     own: &[String],
     released: impl Fn() -> bool,
 ) {
+    let ready = |pid| {
+        let children = child_pids(pid);
+        children.len() >= 4 && children.into_iter().any(in_nanosleep)
+    };
+    let during = "while 4 children ran; all were waited for";
+    let gone = || released() && lab_tmpdir_is_empty(lab);
     for mode in ["none", "atomic", "flock", "semaphore"] {
         let args = with(
             own,
             &["--count", "4", "--sleep-us", "5000000", "--lock", mode],
         );
-        assert_signals_end_the_run_cleanly(
-            lab,
-            bin,
-            &args,
-            |pid| {
-                let children = child_pids(pid);
-                children.len() >= 4 && children.into_iter().any(in_nanosleep)
-            },
-            "while 4 children ran; all were waited for",
-            || released() && lab_tmpdir_is_empty(lab),
-        );
+        assert_signals_end_the_run_cleanly(lab, bin, &args, ready, during, gone);
     }
 }
 
@@ -204,21 +180,14 @@ pub(crate) fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
 pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     for mode in ["atomic", "flock", "semaphore"] {
         for sleep in ["0", "1"] {
+            let flags = ["--count", "200", "--lock", mode, "--sleep-us", sleep];
+            let args = with(own, &flags);
             for _ in 0..5 {
-                let args = with(
-                    own,
-                    &["--count", "200", "--lock", mode, "--sleep-us", sleep],
-                );
                 let (n, stderr) = race(lab, bin, &args, 200);
                 assert_eq!(n, 200, "{args:?} lost updates:\n{stderr}");
-                says(
-                    &stderr,
-                    &[&format!("--lock {mode}: "), "so no update was lost."],
-                );
-                assert!(
-                    lab_tmpdir_is_empty(lab),
-                    "{args:?}: the run's lock file is gone"
-                );
+                let exact = format!("--lock {mode}: ");
+                says(&stderr, &[exact.as_str(), "so no update was lost."]);
+                assert!(lab_tmpdir_is_empty(lab), "{args:?}: lock file left");
             }
         }
     }
@@ -237,10 +206,7 @@ pub fn run_to_file<S: AsRef<OsStr>>(lab: &Lab, bin: &str, args: &[S]) -> (ExitSt
     let _ = std::fs::remove_file(&path);
     let mut seen = std::collections::BTreeSet::new();
     for line in written.lines().filter(|l| !l.trim().is_empty()) {
-        assert!(
-            seen.insert(line),
-            "line printed twice: {line:?}\nin:\n{written}"
-        );
+        assert!(seen.insert(line), "printed twice: {line:?} in:\n{written}");
     }
     (out.status, written)
 }
@@ -273,14 +239,13 @@ pub fn assert_fork_fails_part_way(lab: &Lab, bin: &str, program: &str, own: &[St
     let stderr = exits(&out, 1);
     assert!(
         out.stdout.is_empty(),
-        "no result without all children: {}",
-        text(&out.stdout)
+        "no result without all children: {out:?}"
     );
     let prefix = format!("{program}: fork() failed after ");
     let line = stderr.lines().find(|l| l.starts_with(&prefix));
     let line = line.unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
     let started = line[prefix.len()..]
-        .split_whitespace()
+        .split(' ')
         .next()
         .and_then(|n| n.parse().ok());
     let started: usize = started.unwrap_or_else(|| panic!("{line}"));
@@ -310,17 +275,15 @@ pub fn assert_signals_stop_the_zeroing(lab: &Lab, bin: &str) {
 /// critical section) must not hang the parent. Returns stderr for each
 /// family's checks (a POSIX semaphore stays taken; SEM_UNDO gives it back).
 pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]) -> String {
-    let args = with(
-        own,
-        &[
-            "--count",
-            "4",
-            "--lock",
-            "semaphore",
-            "--sleep-us",
-            "1000000",
-        ],
-    );
+    let flags = [
+        "--count",
+        "4",
+        "--lock",
+        "semaphore",
+        "--sleep-us",
+        "1000000",
+    ];
+    let args = with(own, &flags);
     let holder = |pid| {
         let children = child_pids(pid);
         (children.len() >= 4).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
@@ -338,20 +301,13 @@ pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]
 /// common error was printed once.
 pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
     let died = ", which died without giving it back: a POSIX semaphore is only a counter in memory";
-    assert_eq!(
-        stderr.matches(died).count(),
-        1,
-        "said once for the three waiters:\n{stderr}"
-    );
+    crate::said::says_once(stderr, died);
     assert_eq!(
         stderr.matches(") exited with status 1").count(),
         3,
         "{stderr}"
     );
-    assert!(
-        !stderr.contains("was stuck"),
-        "the waiters did not need the parent: {stderr}"
-    );
+    crate::said::never_says(stderr, &["was stuck"]);
 }
 
 /// After memory was truncated under the children's mapping: each child
@@ -359,8 +315,8 @@ pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
 /// error (holding `went_away`) was said once, and no result printed.
 pub fn assert_sigbus_said_once(out: &Output, went_away: &str, children: usize) -> String {
     let stderr = exits(out, 1);
-    assert!(out.stdout.is_empty(), "no shm_p: {}", text(&out.stdout));
-    assert_eq!(stderr.matches(went_away).count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty(), "no shm_p: {out:?}");
+    crate::said::says_once(&stderr, went_away);
     let ended = stderr.matches("exited with status 1").count();
     assert_eq!(ended, children, "{stderr}");
     stderr
@@ -377,20 +333,18 @@ pub fn truncate(path: impl AsRef<Path>) {
 pub fn start_asleep<S: AsRef<OsStr>>(lab: &Lab, bin: &str, args: &[S], count: usize) -> Running {
     let mut run = lab.start(bin, args);
     let pid = run.pid();
-    run.wait_until(
-        &format!("{count} children asleep in the critical section"),
-        || {
-            let children = child_pids(pid);
-            children.len() == count && children.into_iter().all(in_nanosleep)
-        },
-    );
+    let asleep = format!("{count} children asleep in the critical section");
+    run.wait_until(&asleep, || {
+        let children = child_pids(pid);
+        children.len() == count && children.into_iter().all(in_nanosleep)
+    });
     run
 }
 
 /// `-h`: one line per flag, none wider than the 100 columns clap wraps to
 /// without a terminal. `--help`: longer, as narrow, no literal backtick,
-/// and holding each of `says` (what the program must explain itself).
-pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, says: &[&str]) {
+/// and holding each of `explains`.
+pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, explains: &[&str]) {
     let short = lab.run(bin, &["-h"]);
     let long = lab.run(bin, &["--help"]);
     assert!(short.status.success() && long.status.success());
@@ -401,26 +355,17 @@ pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, says: &[&str]) {
         let one = line.trim_start().starts_with('-') && line.len() <= 100;
         assert!(
             one,
-            "-h gives each flag one line of at most 100 columns:\n{line}\nin\n{short}"
+            "-h: one line of at most 100 columns a flag:\n{line}\nin\n{short}"
         );
     }
     assert!(
         long.len() > short.len() * 2,
         "--help explains more:\n{long}"
     );
-    for line in long.lines() {
-        assert!(
-            line.chars().count() <= 100,
-            "--help wraps at 100 columns:\n{line}"
-        );
-    }
-    assert!(
-        !long.contains('`'),
-        "--help shows a backtick literally:\n{long}"
-    );
-    for needle in says {
-        assert!(long.contains(needle), "--help lacks {needle:?}:\n{long}");
-    }
+    let narrow = long.lines().all(|line| line.chars().count() <= 100);
+    assert!(narrow, "--help wraps at 100 columns:\n{long}");
+    crate::said::never_says(&long, &["`"]);
+    says(&long, explains);
 }
 
 /// `script` (sh) run in a private mount namespace, where it may mount a
@@ -432,7 +377,7 @@ pub fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
         return None;
     }
     let mut command = Command::new("unshare");
-    command.args([
+    let unshare = [
         "--mount",
         "--propagation",
         "private",
@@ -440,11 +385,9 @@ pub fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
         "sh",
         "-c",
         script,
-    ]);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    ];
+    command.args(unshare).stdin(Stdio::null());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let out = lab.spawn(command).finish();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
@@ -530,10 +473,9 @@ impl Drop for MemoryCgroup {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) => {
+                    let dir = self.dir.display();
                     let message = format!(
-                        "cannot remove the test's cgroup {} within 5 s: {e}; remove it with: rmdir {}",
-                        self.dir.display(),
-                        self.dir.display()
+                        "cannot remove the test's cgroup {dir} within 5 s: {e}; remove it with: rmdir {dir}"
                     );
                     // A second panic while unwinding would abort the run.
                     if std::thread::panicking() {
