@@ -51,8 +51,7 @@ impl Racer {
         self.program.name
     }
 
-    /// Run `case` in a fresh lab with memory of its own; then the memory
-    /// must be gone and the lab clean.
+    /// `case` in a fresh lab with memory of its own; then all must be gone.
     fn in_a_lab(&self, case: impl FnOnce(&Lab, &Own)) {
         let lab = Lab::new();
         let own = self.own(&lab);
@@ -62,7 +61,6 @@ impl Racer {
     }
 }
 
-/// The memory of one run: its flags, and where a test looks for it.
 #[derive(Debug, Clone)]
 pub enum Own {
     Anonymous,
@@ -81,7 +79,6 @@ impl Own {
         }
     }
 
-    /// Whether the memory exists now (never, for an anonymous mapping).
     pub fn exists(&self) -> bool {
         match self {
             Own::Anonymous => false,
@@ -90,12 +87,10 @@ impl Own {
         }
     }
 
-    /// /dev/shm/NAME.
     fn object(&self) -> String {
         format!("/dev/shm{}", self.name())
     }
 
-    /// /dev/shm/sem.NAME.
     fn semaphore(&self) -> String {
         format!("/dev/shm/sem.{}", &self.name()[1..])
     }
@@ -156,7 +151,6 @@ impl Own {
     }
 }
 
-/// A semaphore a test planted where a run looks for its own.
 enum Planted {
     Set(PlantedSet),
     Named(PlantedSemaphore),
@@ -245,8 +239,7 @@ fn errors<'a>(stderr: &'a str, program: &str) -> Vec<&'a str> {
 
 // ---- faults ------------------------------------------------------------------
 
-/// Cell 2: the result cannot be written after the memory exists and the
-/// children ran.
+/// Cell 2.
 pub fn a_closed_stdout_is_an_error_and_the_memory_is_released(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         let args = own.with("--count 10");
@@ -268,18 +261,13 @@ pub fn a_child_killed_by_sigkill_is_reported_and_the_memory_released(racer: &Rac
         let (out, _) = signal_when(lab, racer.bin, &args, asleep, Signal::SIGKILL);
         let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty(), "no result with a dead child");
-        says(
-            &stderr,
-            &[
-                &format!("{}: 1 of 3 children failed: child ", racer.name()),
-                ") was killed by SIGKILL\n",
-                "A child killed by a signal was stopped from outside",
-            ],
-        );
+        let failed = format!("{}: 1 of 3 children failed: child ", racer.name());
+        let outside = "A child killed by a signal was stopped from outside";
+        says(&stderr, &[&failed, ") was killed by SIGKILL\n", outside]);
     });
 }
 
-/// Cell 6: fork fails part-way (few processes left to the user).
+/// Cell 6.
 pub fn a_fork_that_fails_part_way_releases_the_memory(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         crate::checks::assert_fork_fails_part_way(lab, racer.bin, racer.name(), &own.with(""));
@@ -332,18 +320,12 @@ pub fn an_unwritable_lock_directory_is_one_clear_error(racer: &Racer) {
         command.args(own.with("--lock flock --count 20"));
         let out = lab.spawn(command).finish();
         let stderr = exits(&out, 1);
-        assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
+        assert!(out.stdout.is_empty(), "no result: {out:?}");
         let errors = errors(&stderr, racer.name());
-        assert_eq!(
-            errors.len(),
-            1,
-            "one error line, not one per child:\n{stderr}"
-        );
+        assert_eq!(errors.len(), 1, "one error, not one per child:\n{stderr}");
         says(errors[0], &["failed: EACCES (Permission denied)"]);
-        says(
-            &stderr,
-            &["belongs to uid 0 (root), mode 0755", "TMPDIR=$HOME"],
-        );
+        let whose = "belongs to uid 0 (root), mode 0755";
+        says(&stderr, &[whose, "TMPDIR=$HOME"]);
         never_says(&stderr, &["child"]);
     });
 }
@@ -375,10 +357,7 @@ pub fn the_memory_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask(ra
                 Some(seen)
             });
             for (object, mode) in &seen {
-                assert_eq!(
-                    *mode, 0o600,
-                    "--lock {lock}, umask 0277: {object} is {mode:04o}"
-                );
+                assert_eq!(*mode, 0o600, "--lock {lock}, umask 0277: {object}");
             }
             let out = run.finish();
             let stderr = exits(&out, 0);
@@ -387,8 +366,7 @@ pub fn the_memory_the_semaphore_and_the_lock_file_are_0600_whatever_the_umask(ra
     });
 }
 
-/// Stdout to a file is fully buffered in C, where fork copies what is not
-/// flushed yet ([`run_to_file`] fails on a line printed twice).
+/// In C, fork copies a file's unflushed buffer ([`run_to_file`] sees it twice).
 pub fn stdout_to_a_file_holds_each_line_once(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         let (status, written) = run_to_file(lab, racer.bin, &own.with("--count 20"));
@@ -446,12 +424,8 @@ pub fn two_runs_at_once_one_fails_clearly_the_other_is_untouched(racer: &Racer) 
         says(&stderr, &["failed: EEXIST (File exists)", in_use]);
         never_says(&stderr, &[remove]);
         let first = first.finish();
-        exits(&first, 0);
-        assert_eq!(
-            shm_p(&text(&first.stdout)),
-            5,
-            "the first run was not disturbed"
-        );
+        let stderr = exits(&first, 0);
+        assert_eq!(shm_p(&text(&first.stdout)), 5, "undisturbed: {stderr}");
     });
 }
 
@@ -462,8 +436,7 @@ pub fn lingering_creator(lab: &Lab, bin: &str, own: &Own, flags: &str) -> Runnin
     keeping(lab.start(bin, &args), || own.exists())
 }
 
-/// `run`, once `keeps()` says its memory is there, its race is over and it
-/// sleeps in `--linger`.
+/// `run`, once `keeps()`, its race is over and it sleeps in `--linger`.
 pub fn keeping(mut run: Running, keeps: impl Fn() -> bool) -> Running {
     let pid = run.pid();
     run.wait_until("the run keeps its memory", || {
@@ -518,10 +491,8 @@ pub fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_memory_to_its_creat
             ),
         };
         let maps = std::fs::read_to_string(format!("/proc/{creator_pid}/maps")).unwrap();
-        assert!(
-            maps.lines().any(|l| l.contains(" rw-s ") && l.ends_with(&mapped)),
-            "{mapped} in:\n{maps}"
-        );
+        let shows = |l: &str| l.contains(" rw-s ") && l.ends_with(&mapped);
+        assert!(maps.lines().any(shows), "{mapped} in:\n{maps}");
 
         let out = lab.run(racer.bin, &own.with("--attach --count 0"));
         let stderr = exits(&out, 0);
@@ -551,8 +522,6 @@ pub fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_memory_to_its_creat
     });
 }
 
-/// `--attach` with nothing under the key or name: exactly one error, and a
-/// hint with the command that starts a run to join.
 pub fn with_nothing_to_join_it_says_which_program_to_start(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         let out = lab.run(racer.bin, &own.with("--attach"));
@@ -625,10 +594,8 @@ pub fn a_joiner_of_a_run_without_a_semaphore_is_told_so(racer: &Racer) {
         let program = racer.name();
         let says_why = format!("{program}: --lock semaphore cannot join the run: {why}");
         assert_eq!(errors(&stderr, program), [says_why], "{stderr}");
-        says(
-            &stderr,
-            &["hint: the run you join was started without --lock semaphore"],
-        );
+        let hint = "hint: the run you join was started without --lock semaphore";
+        says(&stderr, &[hint]);
         never_says(&stderr, &["meanwhile"]);
         release(creator);
     });
@@ -704,9 +671,9 @@ pub fn a_semaphore_another_user_planted_is_refused(racer: &Racer) {
                 }
                 Planted::Named(named) => named.path().display().to_string(),
             };
+            let program = racer.name();
             format!(
-                "{}: --lock semaphore cannot join the run: {what} is not the {semaphore} its creator made: it belongs to uid 65534 (nobody), and the {memory} to uid 0 (root); it was left alone\n",
-                racer.name()
+                "{program}: --lock semaphore cannot join the run: {what} is not the {semaphore} its creator made: it belongs to uid 65534 (nobody), and the {memory} to uid 0 (root); it was left alone\n"
             )
         });
         assert!(took < Duration::from_secs(3), "refused at once, not after {took:?}");
