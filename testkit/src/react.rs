@@ -59,7 +59,7 @@ pub enum To {
     Group,
 }
 
-/// One row of the table: a program, a phase, a signal, a target.
+/// One situation: a program, a phase, a signal, a target.
 #[derive(Debug, Clone, Copy)]
 pub struct Case {
     pub program: &'static str,
@@ -68,14 +68,8 @@ pub struct Case {
     pub to: To,
 }
 
-const fn case(program: &'static str, phase: Phase, signal: Signal, to: To) -> Case {
-    Case {
-        program,
-        phase,
-        signal,
-        to,
-    }
-}
+/// A row of [`CASES`]: a program and a phase, with each signal and target.
+pub type Row = (&'static str, Phase, &'static [(Signal, To)]);
 
 use Phase::{BetweenRuns, Forking, Hold, Linger, Sleeping};
 use Signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
@@ -85,32 +79,30 @@ use To::{Group, Parent};
 /// all four (each both ways) while the children sleep. SIGQUIT is not sent
 /// to 2000 children at once: its default action dumps core, and a
 /// core_pattern that pipes to a collector would be what is measured.
-pub const CASES: &[Case] = &[
-    case("racing_mmap", Forking, SIGINT, Parent),
-    case("racing_mmap", Forking, SIGTERM, Group),
-    case("racing_mmap", Sleeping, SIGINT, Parent),
-    case("racing_mmap", Sleeping, SIGTERM, Group),
-    case("racing_mmap", Sleeping, SIGHUP, Parent),
-    case("racing_mmap", Sleeping, SIGQUIT, Group),
-    case("racing_mmap", BetweenRuns, SIGHUP, Parent),
-    case("racing_mmap", BetweenRuns, SIGQUIT, Group),
-    case("racing_xsi_shm", Sleeping, SIGINT, Group),
-    case("racing_xsi_shm", Sleeping, SIGTERM, Parent),
-    case("racing_xsi_shm", Sleeping, SIGHUP, Group),
-    case("racing_xsi_shm", Sleeping, SIGQUIT, Parent),
-    case("racing_xsi_shm", Linger, SIGHUP, Parent),
-    case("racing_xsi_shm", Linger, SIGINT, Group),
-    case("racing_posix_shm", Sleeping, SIGINT, Parent),
-    case("racing_posix_shm", Sleeping, SIGTERM, Group),
-    case("racing_posix_shm", Sleeping, SIGHUP, Parent),
-    case("racing_posix_shm", Sleeping, SIGQUIT, Group),
-    case("racing_posix_shm", Linger, SIGQUIT, Parent),
-    case("racing_posix_shm", Linger, SIGTERM, Group),
-    case("mmap_mem", Hold, SIGINT, Parent),
-    case("mmap_mem", Hold, SIGQUIT, Group),
-    case("xsi_shm_mem", Hold, SIGTERM, Parent),
-    case("xsi_shm_mem", Hold, SIGHUP, Group),
+#[rustfmt::skip]
+pub const CASES: &[Row] = &[
+    ("racing_mmap", Forking, &[(SIGINT, Parent), (SIGTERM, Group)]),
+    ("racing_mmap", Sleeping, &[(SIGINT, Parent), (SIGTERM, Group), (SIGHUP, Parent), (SIGQUIT, Group)]),
+    ("racing_mmap", BetweenRuns, &[(SIGHUP, Parent), (SIGQUIT, Group)]),
+    ("racing_xsi_shm", Sleeping, &[(SIGINT, Group), (SIGTERM, Parent), (SIGHUP, Group), (SIGQUIT, Parent)]),
+    ("racing_xsi_shm", Linger, &[(SIGHUP, Parent), (SIGINT, Group)]),
+    ("racing_posix_shm", Sleeping, &[(SIGINT, Parent), (SIGTERM, Group), (SIGHUP, Parent), (SIGQUIT, Group)]),
+    ("racing_posix_shm", Linger, &[(SIGQUIT, Parent), (SIGTERM, Group)]),
+    ("mmap_mem", Hold, &[(SIGINT, Parent), (SIGQUIT, Group)]),
+    ("xsi_shm_mem", Hold, &[(SIGTERM, Parent), (SIGHUP, Group)]),
 ];
+
+/// Every case of [`CASES`], a row's signals one by one.
+pub fn cases() -> impl Iterator<Item = Case> {
+    CASES.iter().flat_map(|&(program, phase, signals)| {
+        signals.iter().map(move |&(signal, to)| Case {
+            program,
+            phase,
+            signal,
+            to,
+        })
+    })
+}
 
 impl Phase {
     /// The flags that bring a run to this phase (after the run's own).
@@ -303,21 +295,12 @@ fn play(lab: &Lab, bin: &str, own: &[String], case: &Case) -> Option<Measured> {
     if case.phase.missed(&out) {
         return None;
     }
-    let stderr = text(&out.stderr);
-    let status = case.phase.status(case.signal);
+    let (stderr, status) = (text(&out.stderr), case.phase.status(case.signal));
     assert_eq!(out.status.code(), Some(status), "{case}:\n{stderr}");
     let says = case.phase.says(case.signal);
-    assert!(
-        stderr.contains(&says),
-        "{case}: stderr lacks {says:?}:\n{stderr}"
-    );
-    if status != 0 {
-        let stdout = text(&out.stdout);
-        assert!(
-            stdout.is_empty(),
-            "{case}: no result after the signal: {stdout}"
-        );
-    }
+    assert!(stderr.contains(&says), "{case}: lacks {says:?}:\n{stderr}");
+    let result = status != 0 && !out.stdout.is_empty();
+    assert!(!result, "{case}: no result after the signal: {out:?}");
     Some(Measured {
         reaction: reaction.unwrap_or(ended),
         ended,
@@ -345,7 +328,7 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
     bin: &str,
     own: &[String],
 ) {
-    let cases: Vec<&Case> = CASES.iter().filter(|c| c.program == program).collect();
+    let cases: Vec<Case> = cases().filter(|c| c.program == program).collect();
     assert!(
         !cases.is_empty(),
         "no row for {program} in testkit::react::CASES"
@@ -361,7 +344,7 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
         let started = Instant::now();
         let (mut tries, mut missed) = (Vec::new(), 0);
         while tries.len() < TRIES {
-            match play(lab, bin, own, case) {
+            match play(lab, bin, own, &case) {
                 Some(measured) => tries.push(measured),
                 None if missed < 5 => missed += 1,
                 None => panic!("{case}: the signal came after the phase was over, 6 times"),
@@ -572,7 +555,7 @@ mod tests {
     /// five programs whose tests run it.
     #[test]
     fn the_table_covers_every_phase_target_and_signal() {
-        let any = |row: &dyn Fn(&Case) -> bool| CASES.iter().any(row);
+        let any = |row: &dyn Fn(&Case) -> bool| cases().any(|c| row(&c));
         for phase in [Forking, Sleeping, Hold, Linger, BetweenRuns] {
             for to in [Parent, Group] {
                 assert!(any(&|c| c.phase == phase && c.to == to), "{phase} {to:?}");
@@ -591,7 +574,7 @@ mod tests {
             );
         }
         let programs = crate::cases::PROGRAMS.map(|p| p.name);
-        assert!(CASES.iter().all(|c| programs[..5].contains(&c.program)));
+        assert!(cases().all(|c| programs[..5].contains(&c.program)));
         assert!(!any(&|c| c.phase == Forking && c.signal == SIGQUIT));
     }
 }
