@@ -3,8 +3,7 @@
 //! tests check what such a user meets (the shortage explained, --reserve
 //! refused); the rest need root and say `skipped: needs root …`.
 
-use testkit::output::assert_says;
-use testkit::{Lab, change, faults, huge_available, is_root, text};
+use testkit::{Lab, change, exits, faults, huge_available, is_root, says, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 const SLACK_MIB: i64 = 4;
@@ -23,11 +22,8 @@ impl Reserved {
     fn raise_by(pages: u64) -> Reserved {
         let old = testkit::nr_hugepages();
         std::fs::write(NR, (old + pages).to_string()).expect("root can reserve huge pages");
-        assert_eq!(
-            testkit::nr_hugepages(),
-            old + pages,
-            "the kernel found the pages"
-        );
+        let now = testkit::nr_hugepages();
+        assert_eq!(now, old + pages, "the kernel found the pages");
         Reserved(old)
     }
 }
@@ -48,27 +44,23 @@ fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
     let available = huge_available();
     let pages = available + 1;
     let out = lab.run(BIN, &["--size", &format!("{}M", pages * 2), "--hold", "0"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty(), "nothing created, nothing reported");
     let short = format!(
         "xsi_shm_mem_huge: {} MiB needs {pages} huge pages of 2 MiB; only {available} are available",
         pages * 2
     );
     assert!(stderr.starts_with(&short), "{stderr}");
-    let echo = format!(
-        "echo {} > /proc/sys/vm/nr_hugepages",
-        total + pages - available
-    );
-    assert_says(&stderr, &[&echo]);
+    let echo = format!("echo {} > {NR}", total + pages - available);
+    says(&stderr, &[&echo]);
     if is_root() {
-        assert_says(
+        says(
             &stderr,
             &["hint: reserve them: echo ", "or run with --reserve"],
         );
     } else {
         let ask = "hint: only root can reserve huge pages. Ask root (sudo) to run: echo ";
-        assert_says(&stderr, &[ask, "but only when the program runs as root"]);
+        says(&stderr, &[ask, "but only when the program runs as root"]);
     }
     lab.assert_clean();
 }
@@ -84,17 +76,14 @@ fn huge_pages_are_used_and_free_does_not_see_them() {
     let lab = Lab::machine();
     let reserved = Reserved::raise_by(32);
     let out = lab.run(BIN, &["--size", "64M", "--hold", "0"]);
+    exits(&out, 0);
     let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let shmget = "shmget(IPC_PRIVATE, 67108864, SHM_HUGETLB|0600) = shmid ";
     assert!(stdout.starts_with(shmget), "{stdout}");
     assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
     assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
     let f = faults(&stdout);
-    assert!(
-        (32..32 + 64).contains(&f),
-        "{f} faults for 32 huge pages:\n{stdout}"
-    );
+    assert!((32..32 + 64).contains(&f), "{f} faults:\n{stdout}");
     drop(reserved);
     lab.assert_clean();
 }
@@ -107,13 +96,12 @@ fn reserve_raises_nr_hugepages_for_the_run_and_puts_it_back() {
     let lab = Lab::machine();
     let old = testkit::nr_hugepages();
     let out = lab.run(BIN, &["--size", "63M", "--hold", "0", "--reserve"]);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr) = (text(&out.stdout), exits(&out, 0));
     let rounded =
         "rounded 63 MiB up to 64 MiB: a huge page segment is a whole number of 2 MiB pages\n";
     assert!(stderr.starts_with(rounded), "{stderr}");
     if huge_available() < 32 {
-        assert_says(&stderr, &[&format!("--reserve: nr_hugepages {old} → ")]);
+        says(&stderr, &[&format!("--reserve: nr_hugepages {old} → ")]);
     }
     assert_eq!(change(&stdout, "HugePages_Free"), -32, "{stdout}");
     assert_eq!(testkit::nr_hugepages(), old, "restored");
@@ -137,13 +125,9 @@ fn reserve_and_shm_hugetlb_need_privileges() {
         return testkit::skip("needs setpriv and prlimit to run as nobody");
     }
     if huge_available() < 8 {
-        let out = ordinary(&["--size", "16M", "--hold", "0", "--reserve"]);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert_says(
-            &stderr,
-            &["only root may do", "ask root to reserve the pages: echo "],
-        );
+        let stderr = exits(&ordinary(&["--size", "16M", "--hold", "0", "--reserve"]), 1);
+        let ask = "ask root to reserve the pages: echo ";
+        says(&stderr, &["only root may do", ask]);
     }
     if !is_root() {
         testkit::skip("needs root to make huge pages available, to see SHM_HUGETLB's EPERM");
@@ -151,12 +135,10 @@ fn reserve_and_shm_hugetlb_need_privileges() {
     }
     // As nobody (not in vm.hugetlb_shm_group).
     let reserved = Reserved::raise_by(8);
-    let out = ordinary(&["--size", "16M", "--hold", "0"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&ordinary(&["--size", "16M", "--hold", "0"]), 1);
     let allow = "ask root to allow a group: echo GID > /proc/sys/vm/hugetlb_shm_group";
     let eperm = "SHM_HUGETLB|0600) failed: EPERM";
-    assert_says(
+    says(
         &stderr,
         &[eperm, "CAP_IPC_LOCK", "hugetlb_shm_group", allow],
     );
