@@ -95,13 +95,10 @@ impl Lab {
                  (for memory figures, huge pages and the article's default names)",
             )
         });
-        let tag = format!(
-            "shm-lessons-{me}-{}-{}",
-            std::process::id(),
-            crate::unique()
-        );
+        let pid = std::process::id();
+        let tag = format!("shm-lessons-{me}-{pid}-{}", crate::unique());
         let claims = Claims {
-            pids: BTreeSet::from([std::process::id() as i32]),
+            pids: BTreeSet::from([pid as i32]),
             uids: BTreeSet::from([me]),
             ..Claims::default()
         };
@@ -118,8 +115,8 @@ impl Lab {
         }
     }
 
-    /// The TMPDIR of every program this lab runs: `--lock flock` files land
-    /// here, and it must be empty again at the end.
+    /// The programs' TMPDIR (`--lock flock` files land here); it must be
+    /// empty again at the end.
     pub fn tmpdir(&self) -> PathBuf {
         self.dir.join("tmp")
     }
@@ -148,8 +145,7 @@ impl Lab {
         self.claim(name)
     }
 
-    /// The tag in this lab's names, for objects that are not POSIX names
-    /// (a cgroup).
+    /// The tag in this lab's names, for a cgroup of the test's.
     pub(crate) fn tag(&self) -> &str {
         &self.tag
     }
@@ -226,7 +222,6 @@ impl Lab {
         self.start(bin, args).finish()
     }
 
-    /// `bin args` started in the background.
     pub fn start<S: AsRef<OsStr>>(&self, bin: &str, args: &[S]) -> Running {
         let mut command = self.command(bin);
         command.args(args);
@@ -240,14 +235,14 @@ impl Lab {
         piped(Command::new(self.program(bin)), &self.tmpdir())
     }
 
-    /// [`Lab::command`] with the program's umask set to `umask` first.
     pub fn command_with_umask(&self, bin: &str, umask: u32) -> Command {
         let mut command = self.command(bin);
         command.env("SHM_LESSONS_TEST_UMASK", format!("{umask:04o}"));
         command
     }
 
-    /// Start `command`, recording its pid as the test's.
+    /// Start `command`, recording its pid as the test's (the wrapper
+    /// records its own too, but a program run as nobody cannot).
     pub fn spawn(&self, mut command: Command) -> Running {
         let child = command
             .spawn()
@@ -273,17 +268,9 @@ impl Lab {
         if let Some(n) = nproc {
             command.arg(format!("--nproc={n}:{n}"));
         }
-        let setpriv = [
-            "--",
-            "setpriv",
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "--",
-        ];
-        command
-            .args(setpriv)
-            .arg(self.wrapper(Path::new(bin), true));
+        let setpriv = "-- setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+        command.args(setpriv.split(' '));
+        command.arg(self.wrapper(Path::new(bin), true));
         Some(command)
     }
 
@@ -308,19 +295,14 @@ impl Lab {
             crate::has("prlimit"),
             "prlimit (util-linux) is needed to set resource limits"
         );
-        let flags = limits.iter();
-        assert!(
-            flags
-                .clone()
-                .all(|l| l.starts_with("--") && !l.contains(' '))
-        );
+        let one_flag = |l: &&str| l.starts_with("--") && !l.contains(' ');
+        assert!(limits.iter().all(one_flag), "{limits:?}");
         let mut command = self.command(bin);
         command.env("SHM_LESSONS_TEST_PRLIMIT", limits.join(" "));
         command
     }
 
-    /// The wrapper script that runs `bin` for this lab, for a test that
-    /// starts it from a shell of its own.
+    /// The wrapper script that runs `bin`, for a test's own shell.
     pub fn program(&self, bin: &str) -> PathBuf {
         self.wrapper(Path::new(bin), false)
     }
@@ -376,12 +358,11 @@ impl Lab {
         );
         let path = bin_dir.join(&name);
         std::fs::write(&path, script).expect("write the wrapper");
-        for p in [&bin_dir, &path]
+        let copied = for_nobody.then_some(&real);
+        [&bin_dir, &path]
             .into_iter()
-            .chain(for_nobody.then_some(&real))
-        {
-            chmod(p, 0o755);
-        }
+            .chain(copied)
+            .for_each(|p| chmod(p, 0o755));
         self.wrappers.borrow_mut().insert(key, path.clone());
         path
     }
@@ -403,14 +384,12 @@ impl Lab {
 
     /// What is new since the lab opened *and* this test's (rule 3).
     fn leftovers(&self) -> Vec<Leftover> {
-        if let Ok(pids) = std::fs::read_to_string(self.dir.join("pids")) {
-            let pids = pids
-                .split_whitespace()
-                .filter_map(|p| p.parse::<i32>().ok());
-            self.claims.borrow_mut().pids.extend(pids);
-        }
+        let pids = std::fs::read_to_string(self.dir.join("pids")).unwrap_or_default();
+        let mut claims = self.claims.borrow_mut();
+        claims
+            .pids
+            .extend(pids.split_whitespace().flat_map(str::parse::<i32>));
         let (now, before) = (Snapshot::take(), &self.before);
-        let claims = self.claims.borrow();
         let mut left = Vec::new();
         for seg in now.segments.difference(&before.segments) {
             let by_us = claims.pids.contains(&seg.cpid);
@@ -433,8 +412,7 @@ impl Lab {
             left.push(Leftover::HugePages(before.nr_hugepages, now.nr_hugepages));
         }
         for dir in [self.tmpdir(), self.dir.join("tmp-nobody")] {
-            let files = std::fs::read_dir(&dir).into_iter().flatten().flatten();
-            left.extend(files.map(|file| Leftover::File(file.path())));
+            left.extend(crate::entries(&dir).map(|file| Leftover::File(file.path())));
         }
         left
     }
@@ -471,8 +449,9 @@ fn chmod(path: &Path, mode: u32) {
 /// key file and the programs' copies) but not write to it; the programs'
 /// TMPDIR inside is the owner's alone (0700).
 fn private_dir(tag: &str) -> PathBuf {
+    let temp = std::env::temp_dir();
     for n in 0..100 {
-        let dir = std::env::temp_dir().join(format!("{tag}.{n}"));
+        let dir = temp.join(format!("{tag}.{n}"));
         match std::fs::create_dir(&dir) {
             Ok(()) => {
                 chmod(&dir, 0o755);
@@ -481,10 +460,7 @@ fn private_dir(tag: &str) -> PathBuf {
                 return dir;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => panic!(
-                "cannot create a test directory in {}: {e}",
-                std::env::temp_dir().display()
-            ),
+            Err(e) => panic!("cannot create a test directory in {}: {e}", temp.display()),
         }
     }
     panic!("100 test directories named {tag}.N exist already");
@@ -506,9 +482,8 @@ fn held_by(default: &Article) -> Option<(String, bool)> {
                 let described = format!("a segment with key {key} ({})", seg.describe());
                 return Some((described, seg.attached > 0));
             }
-            let set = sysvipc::semaphore_sets()
-                .into_iter()
-                .find(|set| set.key == key.raw())?;
+            let sets = sysvipc::semaphore_sets();
+            let set = sets.iter().find(|set| set.key == key.raw())?;
             let (id, owner) = (set.id, user_name(set.uid));
             // A run's set lives as long as its segment: alone, it is stale.
             let described = format!("a semaphore set with key {key} (semid {id}, owner {owner})");
@@ -516,16 +491,15 @@ fn held_by(default: &Article) -> Option<(String, bool)> {
         }
         Article::Name(name) => {
             let bare = name.trim_start_matches('/');
-            [bare.to_owned(), format!("sem.{bare}")]
-                .iter()
-                .find_map(|entry| {
-                    let path = Path::new("/dev/shm").join(entry);
-                    let meta = std::fs::symlink_metadata(&path).ok()?;
-                    let age = meta.modified().ok().and_then(|t| t.elapsed().ok());
-                    let recent = age.is_some_and(|age| age < Duration::from_secs(60));
-                    let owner = user_name(meta.uid());
-                    Some((format!("{} (owner {owner})", path.display()), recent))
-                })
+            let entries = [bare.to_owned(), format!("sem.{bare}")];
+            entries.iter().find_map(|entry| {
+                let path = Path::new("/dev/shm").join(entry);
+                let meta = std::fs::symlink_metadata(&path).ok()?;
+                let age = meta.modified().ok().and_then(|t| t.elapsed().ok());
+                let recent = age.is_some_and(|age| age < Duration::from_secs(60));
+                let owner = user_name(meta.uid());
+                Some((format!("{} (owner {owner})", path.display()), recent))
+            })
         }
     }
 }
