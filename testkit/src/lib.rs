@@ -81,6 +81,7 @@ pub use run::{Running, WAIT};
 pub use snapshot::Snapshot;
 pub use transcripts::check_transcripts;
 
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Whether this test runs as root (CI does, once).
@@ -95,11 +96,12 @@ pub fn skip(why: &str) {
     say(&format!("skipped: {why}"));
 }
 
-/// One line about the current test, on the terminal.
+/// One line about the current test, straight to the terminal's stderr:
+/// libtest captures `eprintln!` of a passing test, but not this.
 pub fn say(line: &str) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("test");
-    lock::say_raw(&format!("test {test}: {line}"));
+    let _ = writeln!(std::io::stderr(), "test {test}: {line}");
 }
 
 /// Send `signal` to process `pid` (a program's child, say).
