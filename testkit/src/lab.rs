@@ -36,9 +36,8 @@ pub struct Lab {
     checked: bool,
 }
 
-/// What counts as this test's: the processes it started (and itself), its
-/// System V keys, its /dev/shm entries (`shm`, `sem.shm`), and the users its
-/// programs run as.
+/// What counts as this test's besides what is new: pids, System V keys,
+/// /dev/shm entries (`shm`, `sem.shm`), and the users its programs run as.
 #[derive(Debug, Default)]
 struct Claims {
     pids: BTreeSet<i32>,
@@ -155,7 +154,6 @@ impl Lab {
         self.dir.join(name)
     }
 
-    /// Count `name` and its semaphore's entry as this test's.
     fn claim(&self, name: String) -> String {
         let bare = name.trim_start_matches('/');
         let mut claims = self.claims.borrow_mut();
@@ -164,8 +162,7 @@ impl Lab {
         name
     }
 
-    /// An ftok key no segment or semaphore set uses: a file in this lab's
-    /// directory (an inode of its own) and the first free proj_id.
+    /// An ftok key nothing uses: this lab's own file, the first free proj_id.
     pub fn key(&self) -> LabKey {
         let path = self.dir.join("key");
         if !path.exists() {
@@ -217,7 +214,6 @@ impl Lab {
         }
     }
 
-    /// `bin args`, run to its end (see [`Lab::command`]).
     pub fn run<S: AsRef<OsStr>>(&self, bin: &str, args: &[S]) -> Output {
         self.start(bin, args).finish()
     }
@@ -308,8 +304,8 @@ impl Lab {
     }
 
     /// The wrapper script for `bin`, made once per lab. For `nobody`, the
-    /// binary is linked (or copied) into this lab's directory first, since
-    /// target/ may sit in a home other users cannot enter.
+    /// binary is linked into this lab's directory first: target/ may sit in
+    /// a home other users cannot enter.
     pub(crate) fn wrapper(&self, bin: &Path, for_nobody: bool) -> PathBuf {
         let key = (bin.to_owned(), for_nobody);
         if let Some(path) = self.wrappers.borrow().get(&key) {

@@ -90,8 +90,7 @@ pub fn is_root() -> bool {
 }
 
 /// Say that the current test cannot do its work here, and why; the test
-/// then returns without asserting. Printed where `cargo test` shows it
-/// (libtest hides a passing test's `eprintln!`).
+/// then returns without asserting.
 pub fn skip(why: &str) {
     say(&format!("skipped: {why}"));
 }
@@ -155,10 +154,7 @@ mod tests {
         let id = ipcmk(Some(&lab), &["-M", "4096"]);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lab.assert_clean()));
         let message = result.expect_err("a leftover must fail the check");
-        let text = message
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
+        let text = message.downcast_ref::<String>().map_or("", String::as_str);
         assert!(text.contains(&format!("shmid {id} ")), "{text}");
         let removed = Snapshot::take().segments.iter().all(|s| s.id != id);
         assert!(removed, "and it was removed");
@@ -177,10 +173,8 @@ mod tests {
         let survived = now.segments.iter().any(|s| s.id == id);
         let sem_survived = now.semaphores.iter().any(|s| s.id == sem);
         // The test's own business: remove what it made for the experiment.
-        let _ = Command::new("ipcrm").args(["-m", &id.to_string()]).status();
-        let _ = Command::new("ipcrm")
-            .args(["-s", &sem.to_string()])
-            .status();
+        let _ = snapshot::ipcrm("-m", id);
+        let _ = snapshot::ipcrm("-s", sem);
         assert!(survived, "another process's segment was removed");
         assert!(sem_survived, "another process's semaphore set was removed");
         drop(key);
