@@ -1,7 +1,5 @@
-//! [`Lab`]: one test's own corner of a machine that other users share.
-//!
-//! See the crate documentation for the three rules (locks without files,
-//! names of its own, only what it created) and why they were chosen.
+//! [`Lab`]: one test's own corner of a machine that other users share (the
+//! crate documentation gives the three rules it keeps, and why).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::system::sysvipc;
+use common::system::{sysvipc, users::user_name};
 use common::xsi::Key;
 use nix::unistd::Uid;
 
@@ -22,9 +20,8 @@ use crate::snapshot::{Leftover, Snapshot};
 /// The uid of `nobody`, the second user root's tests run programs as.
 const NOBODY: u32 = 65534;
 
-/// Exclusive use of this user's test slot (and, from [`Lab::machine`], of
-/// the machine's shared state), a private directory, names nobody else
-/// uses, and a record of what the test created, to check at the end.
+/// A test's locks, private directory and names, and the record of what is
+/// its own that [`Lab::assert_clean`] checks the machine against.
 #[derive(Debug)]
 pub struct Lab {
     // Dropped in this order: machine lock, user lock, then this process's turn.
@@ -39,22 +36,19 @@ pub struct Lab {
     checked: bool,
 }
 
-/// What counts as this test's own, besides the processes it started.
+/// What counts as this test's besides what is new: pids, System V keys,
+/// /dev/shm entries (`shm`, `sem.shm`), and the users its programs run as.
 #[derive(Debug, Default)]
 struct Claims {
-    /// Processes the test started (and the test process itself).
     pids: BTreeSet<i32>,
-    /// System V keys the test uses.
     keys: BTreeSet<i32>,
-    /// Entries of /dev/shm the test uses (`shm`, `sem.shm`).
     names: BTreeSet<String>,
-    /// Users the test's programs run as.
     uids: BTreeSet<u32>,
 }
 
-/// Something the article's programs share machine-wide by default, which
-/// a test may need free: the key `ftok("/etc/passwd", 1234)`, or the name
-/// `/shm` (and its semaphore `/dev/shm/sem.shm`).
+/// A default the article's programs share machine-wide, which a test may
+/// need free: the key `ftok("/etc/passwd", 1234)`, or the name `/shm` (and
+/// its semaphore `/dev/shm/sem.shm`).
 #[derive(Debug, Clone)]
 pub enum Article {
     Key(Key),
@@ -62,29 +56,26 @@ pub enum Article {
 }
 
 impl Article {
-    /// The article's key: `ftok("/etc/passwd", 1234)`.
     pub fn key() -> Article {
         Article::Key(Key::ftok(Path::new("/etc/passwd"), 1234).expect("ftok(/etc/passwd)"))
     }
 
-    /// The article's POSIX name, `/shm`.
     pub fn name() -> Article {
         Article::Name("/shm")
     }
 }
 
 impl Lab {
-    /// A lab for a test that uses only its own names and touches nothing
-    /// machine-wide: it waits only for this user's other tests.
+    /// A lab for a test that uses only its own names: it waits only for
+    /// this user's other tests.
     #[allow(clippy::new_without_default)] // it waits for a lock: no default value
     pub fn new() -> Lab {
         Lab::open(false)
     }
 
-    /// A lab for a test that reads /proc/meminfo (which every process on
-    /// the machine moves), changes vm.nr_hugepages, or uses one of the
-    /// article's default names: it also waits for every other user's such
-    /// tests.
+    /// A lab for a test that reads /proc/meminfo (which every process
+    /// moves), changes vm.nr_hugepages, or uses one of the article's
+    /// defaults: it also waits for every other user's such tests.
     pub fn machine() -> Lab {
         Lab::open(true)
     }
@@ -103,11 +94,10 @@ impl Lab {
                  (for memory figures, huge pages and the article's default names)",
             )
         });
-        let n = crate::unique();
-        let tag = format!("shm-lessons-{me}-{}-{n}", std::process::id());
-        let dir = private_dir(&tag);
+        let pid = std::process::id();
+        let tag = format!("shm-lessons-{me}-{pid}-{}", crate::unique());
         let claims = Claims {
-            pids: BTreeSet::from([std::process::id() as i32]),
+            pids: BTreeSet::from([pid as i32]),
             uids: BTreeSet::from([me]),
             ..Claims::default()
         };
@@ -115,7 +105,7 @@ impl Lab {
             machine,
             _user: user,
             _turn: turn,
-            dir,
+            dir: private_dir(&tag),
             tag,
             before: Snapshot::take(),
             claims: RefCell::new(claims),
@@ -124,29 +114,25 @@ impl Lab {
         }
     }
 
-    /// The TMPDIR of every program this lab runs: `--lock flock` files
-    /// land here, and it must be empty again at the end.
+    /// The programs' TMPDIR (`--lock flock` files land here); it must be
+    /// empty again at the end.
     pub fn tmpdir(&self) -> PathBuf {
         self.dir.join("tmp")
     }
 
-    /// A POSIX shared memory name no one else uses:
-    /// `/shm-lessons-UID-PID-N` (then `…-N.2`, `…-N.3` for more).
+    /// A POSIX name no one else uses: `/shm-lessons-UID-PID-N`, then
+    /// `…-N.2`, `…-N.3`.
     pub fn name(&self) -> String {
         let n = self.claims.borrow().names.len() / 2;
-        let name = match n {
+        self.claim(match n {
             0 => format!("/{}", self.tag),
             n => format!("/{}.{}", self.tag, n + 1),
-        };
-        self.claim_name(&name);
-        name
+        })
     }
 
     /// Like [`Lab::name`], with `suffix` after the tag: `/shm-lessons-…🦀`.
     pub fn name_with(&self, suffix: &str) -> String {
-        let name = format!("/{}{suffix}", self.tag);
-        self.claim_name(&name);
-        name
+        self.claim(format!("/{}{suffix}", self.tag))
     }
 
     /// Like [`Lab::name`], padded with `x` to `bytes` bytes after the `/`.
@@ -155,12 +141,10 @@ impl Lab {
         while name.len() <= bytes {
             name.push('x');
         }
-        self.claim_name(&name);
-        name
+        self.claim(name)
     }
 
-    /// The tag in this lab's names (`shm-lessons-UID-PID-N`), for a
-    /// test's objects that are not POSIX names, like a cgroup.
+    /// The tag in this lab's names, for a cgroup of the test's.
     pub(crate) fn tag(&self) -> &str {
         &self.tag
     }
@@ -170,61 +154,53 @@ impl Lab {
         self.dir.join(name)
     }
 
-    fn claim_name(&self, name: &str) {
+    fn claim(&self, name: String) -> String {
         let bare = name.trim_start_matches('/');
         let mut claims = self.claims.borrow_mut();
         claims.names.insert(bare.to_owned());
         claims.names.insert(format!("sem.{bare}"));
+        name
     }
 
-    /// An ftok key no segment or semaphore set uses: a file in this lab's
-    /// directory (its own inode) and the first proj_id whose key is free.
+    /// An ftok key nothing uses: this lab's own file, the first free proj_id.
     pub fn key(&self) -> LabKey {
         let path = self.dir.join("key");
         if !path.exists() {
             std::fs::write(&path, "ftok reads this file's inode and device numbers\n")
                 .expect("write the key file");
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
-                .expect("chmod the key file");
+            chmod(&path, 0o644);
         }
         let taken = Snapshot::take().keys();
+        let mut claims = self.claims.borrow_mut();
         for proj_id in 1..=255 {
             let key = Key::ftok(&path, proj_id).expect("ftok on the lab's key file");
-            if !taken.contains(&key.raw()) && !self.claims.borrow().keys.contains(&key.raw()) {
-                self.claims.borrow_mut().keys.insert(key.raw());
+            if !taken.contains(&key.raw()) && claims.keys.insert(key.raw()) {
                 return LabKey { path, proj_id, key };
             }
         }
         panic!("every proj_id of {} gives a key in use", path.display());
     }
 
-    /// Count as this test's every key its key file can give (all 255
-    /// proj_ids), for a test that runs the program with many proj_ids.
+    /// Count every key `key`'s file can give (all 255 proj_ids) as this
+    /// test's, for a test that runs the program with many proj_ids.
     pub fn claim_every_key_of(&self, key: &LabKey) {
-        let mut claims = self.claims.borrow_mut();
-        for proj_id in 1..=255 {
-            if let Ok(k) = Key::ftok(&key.path, proj_id) {
-                claims.keys.insert(k.raw());
-            }
-        }
+        let keys = (1..=255).filter_map(|proj_id| Key::ftok(&key.path, proj_id).ok());
+        self.claims.borrow_mut().keys.extend(keys.map(|k| k.raw()));
     }
 
-    /// Use one of the article's machine-wide defaults. Needs a
-    /// [`Lab::machine`] (so no other test run uses it meanwhile). If an
-    /// object holds it that looks in use (attached, or written in the last
-    /// minute: someone's run in progress), waits up to [`WAIT`] for it to
-    /// go. `Err` says whose object holds it if it stays taken — a leftover
-    /// of someone else's, which this test must not touch.
+    /// Use one of the article's machine-wide defaults (needs a
+    /// [`Lab::machine`]). An object holding it that looks in use (attached,
+    /// or written in the last minute) is waited for, up to [`WAIT`]; `Err`
+    /// says whose object holds it if it stays: someone else's leftover,
+    /// which this test must not touch.
     pub fn use_default(&self, default: &Article) -> Result<(), String> {
         assert!(
             self.machine.is_some(),
             "a test that uses the article's default names needs Lab::machine()"
         );
         match default {
-            Article::Key(key) => {
-                self.claims.borrow_mut().keys.insert(key.raw());
-            }
-            Article::Name(name) => self.claim_name(name),
+            Article::Key(key) => drop(self.claims.borrow_mut().keys.insert(key.raw())),
+            Article::Name(name) => drop(self.claim(name.to_string())),
         }
         let start = Instant::now();
         loop {
@@ -238,42 +214,31 @@ impl Lab {
         }
     }
 
-    /// `bin`, run the way every test runs a program (see [`Lab::command`]).
     pub fn run<S: AsRef<OsStr>>(&self, bin: &str, args: &[S]) -> Output {
-        let mut command = self.command(bin);
-        command.args(args);
-        self.spawn(command).finish()
+        self.start(bin, args).finish()
     }
 
-    /// `bin args` started in the background.
     pub fn start<S: AsRef<OsStr>>(&self, bin: &str, args: &[S]) -> Running {
         let mut command = self.command(bin);
         command.args(args);
         self.spawn(command)
     }
 
-    /// The command that runs `bin` for this test: through a small wrapper
-    /// script that records the program's pid (so what it creates counts as
-    /// the test's) and switches core dumps off, with TMPDIR set to
-    /// [`Lab::tmpdir`], stdin closed, stdout and stderr collected.
+    /// How every test runs `bin`: through a wrapper script that records the
+    /// program's pid (so what it creates counts as the test's) and switches
+    /// core dumps off, in [`Lab::tmpdir`], stdin closed, output collected.
     pub fn command(&self, bin: &str) -> Command {
-        let mut command = Command::new(self.wrapper(Path::new(bin), false));
-        command
-            .env("TMPDIR", self.tmpdir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
+        piped(Command::new(self.program(bin)), &self.tmpdir())
     }
 
-    /// [`Lab::command`] with the program's umask set to `umask` first.
     pub fn command_with_umask(&self, bin: &str, umask: u32) -> Command {
         let mut command = self.command(bin);
         command.env("SHM_LESSONS_TEST_UMASK", format!("{umask:04o}"));
         command
     }
 
-    /// Start `command`, recording its pid as the test's.
+    /// Start `command`, recording its pid as the test's (the wrapper
+    /// records its own too, but a program run as nobody cannot).
     pub fn spawn(&self, mut command: Command) -> Running {
         let child = command
             .spawn()
@@ -283,7 +248,7 @@ impl Lab {
     }
 
     /// `bin` run as user `nobody` (with at most `nproc` processes, if
-    /// given): for the tests where two users meet. `None` unless this test
+    /// given), for the tests where two users meet. `None` unless this test
     /// runs as root with setpriv and prlimit (util-linux) installed.
     pub fn as_nobody(&self, bin: &str, nproc: Option<u64>) -> Option<Command> {
         if !Uid::effective().is_root() || !crate::has("setpriv") || !crate::has("prlimit") {
@@ -295,31 +260,20 @@ impl Lab {
             std::fs::create_dir(&tmp).expect("nobody's TMPDIR");
             std::os::unix::fs::chown(&tmp, Some(NOBODY), Some(NOBODY)).expect("chown nobody");
         }
-        let mut command = Command::new("prlimit");
+        let mut command = piped(Command::new("prlimit"), &tmp);
         if let Some(n) = nproc {
             command.arg(format!("--nproc={n}:{n}"));
         }
-        command
-            .args([
-                "--",
-                "setpriv",
-                "--reuid=nobody",
-                "--regid=nogroup",
-                "--clear-groups",
-                "--",
-            ])
-            .arg(self.wrapper(Path::new(bin), true))
-            .env("TMPDIR", &tmp)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let setpriv = "-- setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+        command.args(setpriv.split(' '));
+        command.arg(self.wrapper(Path::new(bin), true));
         Some(command)
     }
 
     /// `bin` with so few processes left to this user that `fork` fails
     /// part-way through 100 children: as root, run as `nobody` with at most
-    /// 8 processes (root ignores the limit); otherwise as this user, with a
-    /// limit of the tasks it has now plus 8.
+    /// 8 processes (root ignores the limit); otherwise as this user, with
+    /// the tasks it has now plus 8.
     pub fn with_few_processes(&self, bin: &str) -> Command {
         if let Some(command) = self.as_nobody(bin, Some(8)) {
             return command;
@@ -328,9 +282,8 @@ impl Lab {
         self.command_with_limits(bin, &[&format!("--nproc={limit}:{limit}")])
     }
 
-    /// [`Lab::command`] under resource limits set by prlimit(1), e.g.
-    /// `--as=20000000` (`ulimit -v`), `--fsize=0` (`ulimit -f`),
-    /// `--nofile=8:8` (`ulimit -n`). The wrapper applies them last, to the
+    /// [`Lab::command`] under prlimit(1) limits such as `--as=20000000`,
+    /// `--fsize=0`, `--nofile=8:8`. The wrapper applies them last, to the
     /// program alone (its own `echo $$ >> pids` needs a file and a
     /// descriptor).
     pub fn command_with_limits(&self, bin: &str, limits: &[&str]) -> Command {
@@ -338,25 +291,21 @@ impl Lab {
             crate::has("prlimit"),
             "prlimit (util-linux) is needed to set resource limits"
         );
-        assert!(
-            limits
-                .iter()
-                .all(|l| l.starts_with("--") && !l.contains(' '))
-        );
+        let one_flag = |l: &&str| l.starts_with("--") && !l.contains(' ');
+        assert!(limits.iter().all(one_flag), "{limits:?}");
         let mut command = self.command(bin);
         command.env("SHM_LESSONS_TEST_PRLIMIT", limits.join(" "));
         command
     }
 
-    /// The path that runs `bin` for this lab (its wrapper script), for a
-    /// test that starts it from a shell of its own.
+    /// The wrapper script that runs `bin`, for a test's own shell.
     pub fn program(&self, bin: &str) -> PathBuf {
         self.wrapper(Path::new(bin), false)
     }
 
-    /// The wrapper script for `bin` (made once per lab). For `nobody`, the
-    /// binary is linked (or, across file systems, copied) into this lab's
-    /// directory first: target/ may sit in a home other users cannot enter.
+    /// The wrapper script for `bin`, made once per lab. For `nobody`, the
+    /// binary is linked into this lab's directory first: target/ may sit in
+    /// a home other users cannot enter.
     pub(crate) fn wrapper(&self, bin: &Path, for_nobody: bool) -> PathBuf {
         let key = (bin.to_owned(), for_nobody);
         if let Some(path) = self.wrappers.borrow().get(&key) {
@@ -365,26 +314,22 @@ impl Lab {
         let name = bin.file_name().expect("a program path").to_owned();
         let bin_dir = self.dir.join(if for_nobody { "bin-nobody" } else { "bin" });
         std::fs::create_dir_all(&bin_dir).expect("the lab's bin directory");
-        let real = if for_nobody {
-            let copy = self.dir.join("real").join(&name);
-            std::fs::create_dir_all(copy.parent().unwrap()).expect("the lab's real/ directory");
-            // A hard link where it can be (same file system): no second
-            // copy of a 20 MiB binary in the page cache, whose coming and
-            // going would move Cached under another user's memory test.
-            if std::fs::hard_link(bin, &copy).is_err() {
-                std::fs::copy(bin, &copy).expect("copy the program for nobody");
-            }
-            copy
-        } else {
-            bin.to_owned()
-        };
         // Only test-owned processes may append to the pid list; a program
         // run as nobody is recorded by `spawn` (its pid does not change
         // through prlimit, setpriv and this script: each execs the next).
-        let record = if for_nobody {
-            String::new()
+        let (real, record) = if for_nobody {
+            let copy = self.dir.join("real").join(&name);
+            std::fs::create_dir_all(copy.parent().unwrap()).expect("the lab's real/ directory");
+            // A hard link where it can be: no second copy of a 20 MiB binary
+            // in the page cache, whose coming and going would move Cached
+            // under another user's memory test.
+            if std::fs::hard_link(bin, &copy).is_err() {
+                std::fs::copy(bin, &copy).expect("copy the program for nobody");
+            }
+            (copy, String::new())
         } else {
-            format!("echo $$ >> {}\n", quote(&self.dir.join("pids")))
+            let pids = quote(&self.dir.join("pids"));
+            (bin.to_owned(), format!("echo $$ >> {pids}\n"))
         };
         let script = format!(
             "#!/bin/sh\n\
@@ -409,29 +354,22 @@ impl Lab {
         );
         let path = bin_dir.join(&name);
         std::fs::write(&path, script).expect("write the wrapper");
-        let ours = if for_nobody {
-            vec![&bin_dir, &path, &real]
-        } else {
-            vec![&bin_dir, &path]
-        };
-        for p in ours {
-            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
-                .expect("chmod the wrapper");
-        }
+        let copied = for_nobody.then_some(&real);
+        [&bin_dir, &path]
+            .into_iter()
+            .chain(copied)
+            .for_each(|p| chmod(p, 0o755));
         self.wrappers.borrow_mut().insert(key, path.clone());
         path
     }
 
     /// Fail, after removing them, if objects this test created are still
-    /// there, vm.nr_hugepages changed (a machine lab), or a file was left
-    /// in [`Lab::tmpdir`]. Objects others created meanwhile are no
-    /// business of this test: they are neither counted nor touched.
+    /// there, vm.nr_hugepages changed (a machine lab), or a file was left in
+    /// [`Lab::tmpdir`].
     pub fn assert_clean(mut self) {
         self.checked = true;
         let left = self.leftovers();
-        for leftover in &left {
-            leftover.remove();
-        }
+        left.iter().for_each(Leftover::remove);
         let lines: Vec<String> = left.iter().map(Leftover::describe).collect();
         assert!(
             lines.is_empty(),
@@ -440,46 +378,37 @@ impl Lab {
         );
     }
 
+    /// What is new since the lab opened *and* this test's (rule 3).
     fn leftovers(&self) -> Vec<Leftover> {
-        if let Ok(pids) = std::fs::read_to_string(self.dir.join("pids")) {
-            let mut claims = self.claims.borrow_mut();
-            claims.pids.extend(
-                pids.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok()),
-            );
-        }
-        let now = Snapshot::take();
-        let claims = self.claims.borrow();
+        let pids = std::fs::read_to_string(self.dir.join("pids")).unwrap_or_default();
+        let mut claims = self.claims.borrow_mut();
+        claims
+            .pids
+            .extend(pids.split_whitespace().flat_map(str::parse::<i32>));
+        let (now, before) = (Snapshot::take(), &self.before);
         let mut left = Vec::new();
-        for seg in now.segments.difference(&self.before.segments) {
+        for seg in now.segments.difference(&before.segments) {
             let by_us = claims.pids.contains(&seg.cpid);
             let our_key = seg.key != 0 && claims.keys.contains(&seg.key);
             if by_us || (our_key && claims.uids.contains(&seg.cuid)) {
                 left.push(Leftover::Segment(seg.key, seg.id));
             }
         }
-        for sem in now.semaphores.difference(&self.before.semaphores) {
+        for sem in now.semaphores.difference(&before.semaphores) {
             if claims.keys.contains(&sem.key) && claims.uids.contains(&sem.cuid) {
                 left.push(Leftover::Semaphore(sem.key, sem.id));
             }
         }
-        for entry in now.dev_shm.difference(&self.before.dev_shm) {
+        for entry in now.dev_shm.difference(&before.dev_shm) {
             if claims.names.contains(&entry.name) && claims.uids.contains(&entry.uid) {
                 left.push(Leftover::DevShm(entry.name.clone()));
             }
         }
-        if self.machine.is_some() && now.nr_hugepages != self.before.nr_hugepages {
-            left.push(Leftover::HugePages(
-                self.before.nr_hugepages,
-                now.nr_hugepages,
-            ));
+        if self.machine.is_some() && now.nr_hugepages != before.nr_hugepages {
+            left.push(Leftover::HugePages(before.nr_hugepages, now.nr_hugepages));
         }
         for dir in [self.tmpdir(), self.dir.join("tmp-nobody")] {
-            if let Ok(files) = std::fs::read_dir(&dir) {
-                for file in files.flatten() {
-                    left.push(Leftover::File(file.path()));
-                }
-            }
+            left.extend(crate::entries(&dir).map(|file| Leftover::File(file.path())));
         }
         left
     }
@@ -490,36 +419,44 @@ impl Drop for Lab {
         // A test that panicked before its check: clean up quietly so the
         // next test starts from the same state; the panic already failed it.
         if !self.checked {
-            for leftover in self.leftovers() {
-                leftover.remove();
-            }
+            self.leftovers().iter().for_each(Leftover::remove);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-/// This lab's directory: `$TMPDIR/TAG`, made fresh (never one that exists,
-/// whoever's it is). Others may enter it (mode 0755: `nobody` needs the key
-/// file and the programs' copies) but not write to it; the programs'
+/// `command` with TMPDIR `tmpdir`, stdin closed, stdout and stderr piped.
+fn piped(mut command: Command, tmpdir: &Path) -> Command {
+    command
+        .env("TMPDIR", tmpdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {mode:o} {}: {e}", path.display()));
+}
+
+/// This lab's directory: `$TMPDIR/TAG.N`, made fresh (never one that
+/// exists, whoever's it is). Others may enter it (0755: `nobody` needs the
+/// key file and the programs' copies) but not write to it; the programs'
 /// TMPDIR inside is the owner's alone (0700).
 fn private_dir(tag: &str) -> PathBuf {
+    let temp = std::env::temp_dir();
     for n in 0..100 {
-        let dir = std::env::temp_dir().join(format!("{tag}.{n}"));
+        let dir = temp.join(format!("{tag}.{n}"));
         match std::fs::create_dir(&dir) {
             Ok(()) => {
-                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
-                    .expect("chmod the lab directory");
-                let tmp = dir.join("tmp");
-                std::fs::create_dir(&tmp).expect("the lab's TMPDIR");
-                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700))
-                    .expect("chmod the lab's TMPDIR");
+                chmod(&dir, 0o755);
+                std::fs::create_dir(dir.join("tmp")).expect("the lab's TMPDIR");
+                chmod(&dir.join("tmp"), 0o700);
                 return dir;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => panic!(
-                "cannot create a test directory in {}: {e}",
-                std::env::temp_dir().display()
-            ),
+            Err(e) => panic!("cannot create a test directory in {}: {e}", temp.display()),
         }
     }
     panic!("100 test directories named {tag}.N exist already");
@@ -541,38 +478,24 @@ fn held_by(default: &Article) -> Option<(String, bool)> {
                 let described = format!("a segment with key {key} ({})", seg.describe());
                 return Some((described, seg.attached > 0));
             }
-            common::system::sysvipc::semaphore_sets()
-                .into_iter()
-                .find(|set| set.key == key.raw())
-                .map(|set| {
-                    let described = format!(
-                        "a semaphore set with key {key} (semid {}, owner {})",
-                        set.id,
-                        common::system::users::user_name(set.uid)
-                    );
-                    // A run's set lives as long as its segment: alone, stale.
-                    (described, false)
-                })
+            let sets = sysvipc::semaphore_sets();
+            let set = sets.iter().find(|set| set.key == key.raw())?;
+            let (id, owner) = (set.id, user_name(set.uid));
+            // A run's set lives as long as its segment: alone, it is stale.
+            let described = format!("a semaphore set with key {key} (semid {id}, owner {owner})");
+            Some((described, false))
         }
         Article::Name(name) => {
             let bare = name.trim_start_matches('/');
-            [bare.to_owned(), format!("sem.{bare}")]
-                .into_iter()
-                .find_map(|entry| {
-                    let path = Path::new("/dev/shm").join(&entry);
-                    let meta = std::fs::symlink_metadata(&path).ok()?;
-                    let recent = meta
-                        .modified()
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age < Duration::from_secs(60));
-                    let described = format!(
-                        "{} (owner {})",
-                        path.display(),
-                        common::system::users::user_name(meta.uid())
-                    );
-                    Some((described, recent))
-                })
+            let entries = [bare.to_owned(), format!("sem.{bare}")];
+            entries.iter().find_map(|entry| {
+                let path = Path::new("/dev/shm").join(entry);
+                let meta = std::fs::symlink_metadata(&path).ok()?;
+                let age = meta.modified().ok().and_then(|t| t.elapsed().ok());
+                let recent = age.is_some_and(|age| age < Duration::from_secs(60));
+                let owner = user_name(meta.uid());
+                Some((format!("{} (owner {owner})", path.display()), recent))
+            })
         }
     }
 }
@@ -588,13 +511,9 @@ pub struct LabKey {
 impl LabKey {
     /// `--path PATH --proj-id N`, then `rest`.
     pub fn with(&self, rest: &[&str]) -> Vec<String> {
-        let mut args = vec![
-            String::from("--path"),
-            self.path.to_str().expect("a UTF-8 path").to_owned(),
-            String::from("--proj-id"),
-            self.proj_id.to_string(),
-        ];
-        args.extend(rest.iter().map(|s| (*s).to_owned()));
-        args
+        let path = self.path.to_str().expect("a UTF-8 path");
+        let proj_id = self.proj_id.to_string();
+        let head = ["--path", path, "--proj-id", &proj_id];
+        head.iter().chain(rest).map(|s| s.to_string()).collect()
     }
 }

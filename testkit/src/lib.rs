@@ -1,52 +1,35 @@
 //! What the programs' tests need to share a machine with other people.
 //!
-//! The tests create real System V segments and semaphore sets, files in
-//! /dev/shm, and (as root) huge page reservations — things that belong to
-//! the whole machine, not to one test. And the machine is shared: on a lab
-//! server thirty students run the same `cargo test` at the same moment, a
-//! teacher runs it as root, someone runs the programs by hand meanwhile.
-//! So every test opens a [`Lab`] and follows three rules.
+//! The tests create System V segments and semaphore sets, files in
+//! /dev/shm and (as root) huge page reservations, which belong to the whole
+//! machine; and on a lab server thirty students run `cargo test` at once, a
+//! teacher as root. So every test opens a [`Lab`], which keeps three rules:
 //!
-//! 1. **Locks without files.** [`Lab::new`] takes this user's lock: one
-//!    user's tests run one at a time (the programs fork hundreds of
-//!    processes and time their signals; overlapping runs on a 2-core
-//!    laptop make timings flaky). [`Lab::machine`] also takes the
-//!    machine-wide lock, for the tests that read /proc/meminfo (which every
-//!    process moves), change vm.nr_hugepages, or use the article's default
-//!    key or name (one per machine). Both are abstract Unix sockets
-//!    ([`lock`]): a name in the kernel, not a file in /tmp, so no user owns
-//!    it, none is left behind, and a killed test releases it at once.
-//! 2. **Names of its own.** Each lab has a private directory, which is the
-//!    TMPDIR of the programs it runs (so `--lock flock` files land there),
-//!    an ftok key made from a file in it with a proj_id no object uses
-//!    ([`Lab::key`]), and POSIX names carrying a tag with the user, the
-//!    process and a counter ([`Lab::name`]). Tests use these, and the
-//!    article's defaults only where the default is the point (and then
-//!    under the machine lock, see [`Lab::use_default`]).
-//! 3. **Only what it created.** [`Lab::assert_clean`] compares the
-//!    machine with the snapshot taken when the lab opened, and counts an
-//!    object as left behind only if it is new *and* the test's: a segment
-//!    whose creator pid is a process the test started (every program runs
-//!    through a wrapper script that records its pid), or a segment,
-//!    semaphore set or /dev/shm file with the test's key or name, created
-//!    by a user the test ran programs as. What the test left is removed and
-//!    fails it; whatever anyone else created meanwhile — another user, or
-//!    another program of yours — is neither counted nor touched.
+//! 1. **Locks without files.** [`Lab::new`] runs one user's tests one at a
+//!    time (forking, timed programs are flaky when they overlap);
+//!    [`Lab::machine`] also takes the machine-wide lock, for tests that read
+//!    /proc/meminfo, change vm.nr_hugepages or use the article's defaults.
+//!    Both are abstract Unix sockets ([`lock`]): no user owns them, none is
+//!    left behind, and a killed test releases them at once.
+//! 2. **Names of its own.** A private directory (the programs' TMPDIR), an
+//!    ftok key no object uses ([`Lab::key`]) and POSIX names tagged with
+//!    user, process and counter ([`Lab::name`]); the article's defaults only
+//!    where they are the point, under the machine lock
+//!    ([`Lab::use_default`]).
+//! 3. **Only what it created.** [`Lab::assert_clean`] counts an object as
+//!    left behind only if it is new *and* the test's: made by a process the
+//!    test started, or with the test's key or name by a user the test ran
+//!    programs as. That is removed and fails the test; what anyone else
+//!    made meanwhile is neither counted nor touched.
 //!
-//! Why not private namespaces? A private IPC namespace and a private
-//! /dev/shm per test would isolate perfectly, but they need root or
+//! Private IPC namespaces would isolate better, but need root or
 //! unprivileged user namespaces, which many lab servers, containers and
-//! Ubuntu's AppArmor policy refuse; the suite would then test different
-//! things on different machines. The three rules work on all of them.
+//! Ubuntu's AppArmor policy refuse; the three rules work everywhere.
 //!
-//! Every wait has a deadline and fails naming what it waited for:
-//! [`lock::LOCK_WAIT`] for the locks, [`WAIT`] for a program to reach a
-//! phase, [`run::RUN_WAIT`] for a program to end. A test that needs root
-//! calls [`skip`], which prints `skipped: needs root to …` where `cargo
-//! test` shows it, and passes without asserting.
-//!
-//! This crate is a dev-dependency only; the programs never link it, and a
-//! plain `cargo build` does not build it (it is not a default member).
+//! Every wait has a deadline and fails naming what it waited for
+//! ([`lock::LOCK_WAIT`], [`WAIT`], [`run::RUN_WAIT`]). A test that needs
+//! root calls [`skip`] and passes without asserting. The crate is a
+//! dev-dependency only, and not a default member.
 //!
 //! | module | holds |
 //! |---|---|
@@ -54,14 +37,14 @@
 //! | [`snapshot`] | what the machine holds (`ipcs -m`, `ipcs -s`, /dev/shm, nr_hugepages), and what a test left |
 //! | [`lock`] | the per-user and machine-wide locks (abstract sockets) |
 //! | [`run`] | [`Running`]: a started program, waited for with deadlines |
-//! | [`probe`] | what /proc says about a running program and the machine, read with `common`'s readers where it has them |
-//! | [`output`] | reading the programs' stdout and stderr |
+//! | [`probe`] | what /proc says about a running program and the machine |
+//! | [`output`] | reading the programs' stdout and stderr, and asserting on what they said ([`says`]) |
+//! | [`said`] | the same assertions, under the path the kit's files import them from |
 //! | [`plant`] | a semaphore set or named semaphore planted under a key or name, as a classmate would |
 //! | [`cases`](mod@cases) | the cases several programs share, as tables ([`cases::PROGRAMS`], [`refusals!`]), run by [`cases!`] |
 //! | [`checks`] | the assertions the six programs' tests share; [`MemoryCgroup`], a limited memory cgroup to run a demo in (root) |
 //! | [`racing`] | the cases the three racing programs share, one `#[test]` each by [`racing_faults!`], [`racing_meet!`], [`racing_trust!`] |
 //! | [`demos`] | the cases the three memory demos share, one `#[test]` each by [`demo_faults!`] |
-//! | [`said`] | short assertions on a run's exit status and what it said |
 //! | [`react`] | how fast a stopping signal is acted on in every phase of a run ([`react::CASES`]), and how the parent waits |
 //! | [`generated`] | generated flag combinations, and the check that none crashes a program |
 //! | [`trace`] | `--trace` in the three racing programs: its count adds up, locks show no shared read, stdout untouched |
@@ -90,13 +73,15 @@ pub use checks::*;
 pub use lab::{Article, Lab, LabKey};
 pub use nix::sys::signal::Signal;
 pub use nix::unistd::Pid;
-pub use output::{assert_usage_error, change, faults, me, shm_p, text};
+pub use output::{
+    assert_usage_error, change, exits, faults, me, never_says, says, says_once, shm_p, text,
+};
 pub use probe::*;
 pub use run::{Running, WAIT};
-pub use said::{exits, never_says, says, says_once};
 pub use snapshot::Snapshot;
 pub use transcripts::check_transcripts;
 
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Whether this test runs as root (CI does, once).
@@ -105,17 +90,17 @@ pub fn is_root() -> bool {
 }
 
 /// Say that the current test cannot do its work here, and why; the test
-/// then returns without asserting. Printed where `cargo test` shows it
-/// (libtest hides a passing test's `eprintln!`).
+/// then returns without asserting.
 pub fn skip(why: &str) {
     say(&format!("skipped: {why}"));
 }
 
-/// One line about the current test, on the terminal.
+/// One line about the current test, straight to the terminal's stderr:
+/// libtest captures `eprintln!` of a passing test, but not this.
 pub fn say(line: &str) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("test");
-    lock::say_raw(&format!("test {test}: {line}"));
+    let _ = writeln!(std::io::stderr(), "test {test}: {line}");
 }
 
 /// Send `signal` to process `pid` (a program's child, say).
@@ -131,6 +116,11 @@ pub fn has(tool: &str) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok()
+}
+
+/// The entries of `dir`; none if it cannot be read.
+pub(crate) fn entries(dir: &std::path::Path) -> impl Iterator<Item = std::fs::DirEntry> + use<> {
+    std::fs::read_dir(dir).into_iter().flatten().flatten()
 }
 
 /// A number no other call in this process has had.
@@ -164,10 +154,7 @@ mod tests {
         let id = ipcmk(Some(&lab), &["-M", "4096"]);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lab.assert_clean()));
         let message = result.expect_err("a leftover must fail the check");
-        let text = message
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
+        let text = message.downcast_ref::<String>().map_or("", String::as_str);
         assert!(text.contains(&format!("shmid {id} ")), "{text}");
         let removed = Snapshot::take().segments.iter().all(|s| s.id != id);
         assert!(removed, "and it was removed");
@@ -186,10 +173,8 @@ mod tests {
         let survived = now.segments.iter().any(|s| s.id == id);
         let sem_survived = now.semaphores.iter().any(|s| s.id == sem);
         // The test's own business: remove what it made for the experiment.
-        let _ = Command::new("ipcrm").args(["-m", &id.to_string()]).status();
-        let _ = Command::new("ipcrm")
-            .args(["-s", &sem.to_string()])
-            .status();
+        let _ = snapshot::ipcrm("-m", id);
+        let _ = snapshot::ipcrm("-s", sem);
         assert!(survived, "another process's segment was removed");
         assert!(sem_survived, "another process's semaphore set was removed");
         drop(key);

@@ -1,4 +1,5 @@
-//! Reading what a program printed.
+//! What a program printed: read, and asserted on. Each assertion fails
+//! showing all of the text, at the test line that called it.
 
 use std::process::Output;
 
@@ -7,14 +8,63 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Assert that the run exited with `code`; its stderr.
+#[track_caller]
+pub fn exits(out: &Output, code: i32) -> String {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    stderr
+}
+
+/// Assert that `said` holds every one of `parts`.
+#[track_caller]
+pub fn says<S: AsRef<str>>(said: &str, parts: &[S]) {
+    for part in parts {
+        let part = part.as_ref();
+        assert!(said.contains(part), "{part:?} is not said in:\n{said}");
+    }
+}
+
+/// [`says`] for a list that mixes `&str` and `&String`, which coerce to
+/// `&str` here but do not agree on `says`'s type parameter.
+#[track_caller]
+pub fn assert_says(said: &str, parts: &[&str]) {
+    says(said, parts);
+}
+
+/// Assert that `said` holds none of `parts`.
+#[track_caller]
+pub fn never_says(said: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(!said.contains(part), "{part:?} is said in:\n{said}");
+    }
+}
+
+/// Assert that `said` holds `part` exactly once.
+#[track_caller]
+pub fn says_once(said: &str, part: &str) {
+    assert_eq!(said.matches(part).count(), 1, "{part:?} once in:\n{said}");
+}
+
+/// A usage error, as every program must give one: exit status 2, nothing
+/// on stdout, clap's `error:` line on stderr saying `says`, no panic.
+#[track_caller]
+pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stdout.is_empty(), "{args:?} printed to stdout: {stdout}");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(says),
+        "{args:?} should say {says:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+}
+
 /// The value of the one `shm_p: N` line that must be all of stdout.
 pub fn shm_p(stdout: &str) -> i64 {
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "stdout must be exactly one line, got {stdout:?}"
-    );
+    assert_eq!(lines.len(), 1, "stdout must be one line: {stdout:?}");
     assert!(
         stdout.ends_with('\n'),
         "the line ends with a newline: {stdout:?}"
@@ -37,36 +87,9 @@ pub fn change(stdout: &str, row: &str) -> i64 {
 /// The minor page faults on the report's `zeroed ...` line.
 pub fn faults(stdout: &str) -> u64 {
     let line = stdout.lines().find(|line| line.starts_with("zeroed "));
-    let n = line.and_then(|l| {
-        l.split(": ")
-            .nth(1)?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    });
+    let count = line.and_then(|l| l.split(": ").nth(1)?.split_whitespace().next());
+    let n = count.and_then(|n| n.parse().ok());
     n.unwrap_or_else(|| panic!("no `zeroed ...: N minor page faults` line in:\n{stdout}"))
-}
-
-/// A usage error, as every program must give one: exit status 2, nothing
-/// on stdout, clap's `error:` line on stderr saying `says`, no panic.
-pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stdout.is_empty(), "{args:?} printed to stdout: {stdout}");
-    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(says),
-        "{args:?} should say {says:?}: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-}
-
-/// `text` holds each of `needles`; the first it lacks fails, showing `text`.
-pub fn assert_says(text: &str, needles: &[&str]) {
-    for needle in needles {
-        assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
-    }
 }
 
 /// `uid 1000 (alice)`: how the programs name the user running this test.

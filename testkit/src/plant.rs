@@ -1,12 +1,12 @@
-//! Things a test plants under a key or a name before a program looks
-//! there, as a classmate on the same server (or a careless program)
-//! would: a semaphore set or a named semaphore already taken (value 0),
-//! owned by another user when the test runs as root. Each is removed when
-//! its value is dropped, and only it.
+//! What a test plants under a key or a name before a program looks there,
+//! as a classmate on the same server would: a semaphore set or a named
+//! semaphore already taken (value 0), another user's when the test runs as
+//! root. Dropping one removes it, and only it.
 
 use std::ffi::CString;
+use std::io::Error;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::xsi::Key;
 use nix::libc;
@@ -30,31 +30,21 @@ pub struct PlantedSet {
 pub fn semaphore_set(key: &Key, value: i32, owner: Option<u32>) -> PlantedSet {
     // SAFETY: plain integer arguments.
     let id = unsafe { libc::semget(key.raw(), 1, libc::IPC_CREAT | libc::IPC_EXCL | 0o600) };
-    assert!(
-        id >= 0,
-        "semget({key}): {}",
-        std::io::Error::last_os_error()
-    );
+    assert!(id >= 0, "semget({key}): {}", Error::last_os_error());
     let set = PlantedSet { id };
     // SAFETY: SETVAL reads `val` from the union.
     let rc = unsafe { libc::semctl(id, 0, libc::SETVAL, Semun { val: value }) };
-    assert_eq!(rc, 0, "SETVAL: {}", std::io::Error::last_os_error());
+    assert_eq!(rc, 0, "SETVAL: {}", Error::last_os_error());
     if let Some(uid) = owner {
         // SAFETY: a zeroed semid_ds is a valid buffer for IPC_STAT to fill.
         let mut ds: libc::semid_ds = unsafe { std::mem::zeroed() };
         // SAFETY: IPC_STAT and IPC_SET read and write `ds` through the union.
         unsafe {
-            assert_eq!(
-                libc::semctl(id, 0, libc::IPC_STAT, Semun { buf: &mut ds }),
-                0
-            );
+            let rc = libc::semctl(id, 0, libc::IPC_STAT, Semun { buf: &mut ds });
+            assert_eq!(rc, 0, "IPC_STAT: {}", Error::last_os_error());
             ds.sem_perm.uid = uid;
-            assert_eq!(
-                libc::semctl(id, 0, libc::IPC_SET, Semun { buf: &mut ds }),
-                0,
-                "IPC_SET: {}",
-                std::io::Error::last_os_error()
-            );
+            let rc = libc::semctl(id, 0, libc::IPC_SET, Semun { buf: &mut ds });
+            assert_eq!(rc, 0, "IPC_SET: {}", Error::last_os_error());
         }
     }
     set
@@ -79,7 +69,8 @@ impl Drop for PlantedSet {
     }
 }
 
-/// A named POSIX semaphore, /dev/shm/sem.NAME, made by the test.
+/// A named POSIX semaphore, /dev/shm/sem.NAME, made by the test. Its inode
+/// tells it from one someone else made under the name after it was gone.
 #[derive(Debug)]
 pub struct PlantedSemaphore {
     name: CString,
@@ -97,7 +88,7 @@ pub fn named_semaphore(name: &str, value: u32, owner: Option<u32>) -> PlantedSem
     assert!(
         sem != libc::SEM_FAILED,
         "sem_open({name}): {}",
-        std::io::Error::last_os_error()
+        Error::last_os_error()
     );
     // SAFETY: `sem` came from sem_open and is closed once.
     unsafe { libc::sem_close(sem) };
@@ -114,7 +105,7 @@ pub fn named_semaphore(name: &str, value: u32, owner: Option<u32>) -> PlantedSem
 }
 
 impl PlantedSemaphore {
-    pub fn path(&self) -> &std::path::Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 

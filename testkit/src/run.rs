@@ -11,16 +11,16 @@ use nix::unistd::Pid;
 use crate::output::text;
 
 /// How long a test waits for anything but a lock: a program to reach the
-/// phase to interrupt, an object to appear, a run to end.
+/// phase to interrupt, an object to appear.
 pub const WAIT: Duration = Duration::from_secs(30);
 
 /// How long a program may run before a test gives up on it.
 pub const RUN_WAIT: Duration = Duration::from_secs(120);
 
-/// A running program. Its stdout and stderr are read as it writes them
-/// (so a chatty program never blocks on a full pipe). Dropped before it
-/// ended — a test failed — it is stopped with SIGTERM (SIGKILL 5 s later)
-/// so it releases what it holds.
+/// A running program. Its output is read as it is written, so a chatty
+/// program never blocks on a full pipe. Dropped before it ended (a test
+/// failed), it is stopped with SIGTERM (SIGKILL 5 s later) so it releases
+/// what it holds.
 #[derive(Debug)]
 pub struct Running {
     child: Option<Child>,
@@ -32,34 +32,12 @@ pub struct Running {
 
 impl Running {
     pub(crate) fn new(mut child: Child, what: String) -> Running {
-        let pid = Pid::from_raw(child.id() as i32);
-        let drain = |pipe: Option<Box<dyn Read + Send>>| {
-            pipe.map(|mut pipe| {
-                std::thread::spawn(move || {
-                    let mut bytes = Vec::new();
-                    let _ = pipe.read_to_end(&mut bytes);
-                    bytes
-                })
-            })
-        };
-        let stdout = drain(
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let stderr = drain(
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
         Running {
+            pid: Pid::from_raw(child.id() as i32),
+            stdout: child.stdout.take().map(drain),
+            stderr: child.stderr.take().map(drain),
             child: Some(child),
-            pid,
             what,
-            stdout,
-            stderr,
         }
     }
 
@@ -73,40 +51,35 @@ impl Running {
     }
 
     fn ended(&mut self) -> Option<ExitStatus> {
-        self.child
-            .as_mut()
-            .and_then(|c| c.try_wait().expect("try_wait"))
+        let child = self.child.as_mut()?;
+        child.try_wait().expect("try_wait")
     }
 
-    /// Wait until `ready()` (polling every 5 ms, for up to [`WAIT`]).
-    /// Panics, with the program's output, if it ends first or the
-    /// deadline passes: `what` names what was awaited.
+    /// Wait until `ready()`, polling every 5 ms for up to [`WAIT`]; see
+    /// [`Running::wait_for`].
     pub fn wait_until(&mut self, what: &str, mut ready: impl FnMut() -> bool) {
         self.wait_for(what, || ready().then_some(()));
     }
 
     /// Stop the program (SIGSTOP) the moment `ready()`: polled without a
     /// pause, because what it waits for (a fork loop at its second child)
-    /// passes in milliseconds. Whatever the test does next happens while
-    /// the program is frozen; `SIGCONT` lets it go on. Panics as
-    /// [`Running::wait_until`] does.
+    /// passes in milliseconds. `SIGCONT` lets it go on.
     pub fn stop_when(&mut self, what: &str, mut ready: impl FnMut() -> bool) {
         let start = Instant::now();
-        loop {
-            if ready() {
-                self.signal(Signal::SIGSTOP);
-                return;
-            }
+        while !ready() {
             if self.ended().is_some() || start.elapsed() > WAIT {
+                // Fails as wait_until does (or finds it ready after all).
                 self.wait_until(what, &mut ready);
-                self.signal(Signal::SIGSTOP);
-                return;
+                break;
             }
             std::thread::yield_now();
         }
+        self.signal(Signal::SIGSTOP);
     }
 
-    /// Like [`Running::wait_until`], returning what `ready` found.
+    /// What `ready()` finds, polling every 5 ms for up to [`WAIT`]. Panics
+    /// with the program's output, naming `what` was awaited, if it ends
+    /// first or the deadline passes.
     pub fn wait_for<T>(&mut self, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
         let start = Instant::now();
         loop {
@@ -114,41 +87,26 @@ impl Running {
                 return found;
             }
             if let Some(status) = self.ended() {
-                let out = self.collect(status);
-                panic!(
-                    "{} ended ({status}) before {what}:\n{}{}",
-                    self.what,
-                    text(&out.stdout),
-                    text(&out.stderr)
-                );
+                let out = shown(&self.collect(status));
+                panic!("{} ended ({status}) before {what}:\n{out}", self.what);
             }
             if start.elapsed() > WAIT {
-                let out = self.stop();
+                let (out, secs) = (shown(&self.stop()), WAIT.as_secs());
                 panic!(
-                    "waited {} s for {what}; {} never got there:\n{}{}",
-                    WAIT.as_secs(),
-                    self.what,
-                    text(&out.stdout),
-                    text(&out.stderr)
+                    "waited {secs} s for {what}; {} never got there:\n{out}",
+                    self.what
                 );
             }
             std::thread::sleep(Duration::from_millis(5));
         }
     }
 
-    /// Wait for the program to end (up to [`RUN_WAIT`]) and collect its
-    /// output. Panics if it does not end in time (after stopping it).
+    /// Wait for the program to end (up to [`RUN_WAIT`], else stop it and
+    /// panic) and collect its output.
     pub fn finish(mut self) -> Output {
-        match self.finish_within(RUN_WAIT) {
-            Ok(out) => out,
-            Err(out) => panic!(
-                "{} did not end within {} s:\n{}{}",
-                self.what,
-                RUN_WAIT.as_secs(),
-                text(&out.stdout),
-                text(&out.stderr)
-            ),
-        }
+        let out = self.finish_within(RUN_WAIT);
+        let (what, secs) = (&self.what, RUN_WAIT.as_secs());
+        out.unwrap_or_else(|out| panic!("{what} did not end within {secs} s:\n{}", shown(&out)))
     }
 
     /// Wait up to `limit` for the program to end: `Ok` with its output, or
@@ -156,8 +114,8 @@ impl Running {
     pub fn finish_within(&mut self, limit: Duration) -> Result<Output, Output> {
         let start = Instant::now();
         loop {
-            if let Some(status) = self.ended() {
-                return Ok(self.collect(status));
+            if let Some(out) = self.try_finish() {
+                return Ok(out);
             }
             if start.elapsed() > limit {
                 return Err(self.stop());
@@ -167,7 +125,7 @@ impl Running {
     }
 
     /// Its output if it has ended, without waiting: for a test that times
-    /// the end itself, looking as often as it likes.
+    /// the end itself.
     pub fn try_finish(&mut self) -> Option<Output> {
         self.ended().map(|status| self.collect(status))
     }
@@ -186,22 +144,19 @@ impl Running {
                 let _ = kill(self.pid, Signal::SIGKILL);
             }
         }
-        let status = self
-            .child
-            .as_mut()
-            .map(|c| c.wait().expect("wait"))
-            .unwrap_or_default();
+        let child = self.child.as_mut();
+        let status = child.map(|c| c.wait().expect("wait")).unwrap_or_default();
         self.collect(status)
     }
 
     fn collect(&mut self, status: ExitStatus) -> Output {
         self.child = None;
-        let join =
-            |h: Option<JoinHandle<Vec<u8>>>| h.map(|h| h.join().unwrap()).unwrap_or_default();
+        let join = |h: Option<JoinHandle<_>>| h.map(|h| h.join().unwrap()).unwrap_or_default();
+        let (stdout, stderr) = (join(self.stdout.take()), join(self.stderr.take()));
         Output {
             status,
-            stdout: join(self.stdout.take()),
-            stderr: join(self.stderr.take()),
+            stdout,
+            stderr,
         }
     }
 }
@@ -212,4 +167,18 @@ impl Drop for Running {
             self.stop();
         }
     }
+}
+
+/// A thread that reads `pipe` to its end.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// A run's stdout, then its stderr, for a message.
+fn shown(out: &Output) -> String {
+    text(&out.stdout) + &text(&out.stderr)
 }

@@ -1,5 +1,5 @@
-//! What the machine holds that tests care about, before and after a test,
-//! and what a test left behind.
+//! What the machine holds that tests care about (`ipcs -m`, `ipcs -s`,
+//! `ls /dev/shm`, vm.nr_hugepages), and what a test left behind.
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
@@ -8,8 +8,6 @@ use std::process::Command;
 
 use common::system::sysvipc;
 
-/// What the machine holds that tests care about: `ipcs -m`, `ipcs -s`,
-/// `ls /dev/shm`, vm.nr_hugepages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub segments: BTreeSet<SegmentRow>,
@@ -18,11 +16,11 @@ pub struct Snapshot {
     pub nr_hugepages: u64,
 }
 
+/// A segment, with the pid and uid that created it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SegmentRow {
     pub key: i32,
     pub id: i64,
-    /// The pid that created it, and its uid.
     pub cpid: i32,
     pub cuid: u32,
 }
@@ -44,47 +42,38 @@ pub struct DevShmEntry {
 impl Snapshot {
     /// The machine now, read with `common`'s readers (the programs' own).
     pub fn take() -> Snapshot {
+        let segments = sysvipc::segments().into_iter().map(|s| SegmentRow {
+            key: s.key,
+            id: i64::from(s.id),
+            cpid: s.creator_pid,
+            cuid: s.creator_uid,
+        });
+        let semaphores = sysvipc::semaphore_sets().into_iter().map(|s| SemaphoreRow {
+            key: s.key,
+            id: i64::from(s.id),
+            cuid: s.creator_uid,
+        });
+        let dev_shm = crate::entries("/dev/shm".as_ref()).filter_map(|e| {
+            let meta = e.path().symlink_metadata().ok()?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            Some(DevShmEntry {
+                name,
+                inode: meta.ino(),
+                uid: meta.uid(),
+            })
+        });
         Snapshot {
-            segments: sysvipc::segments()
-                .into_iter()
-                .map(|s| SegmentRow {
-                    key: s.key,
-                    id: i64::from(s.id),
-                    cpid: s.creator_pid,
-                    cuid: s.creator_uid,
-                })
-                .collect(),
-            semaphores: sysvipc::semaphore_sets()
-                .into_iter()
-                .map(|s| SemaphoreRow {
-                    key: s.key,
-                    id: i64::from(s.id),
-                    cuid: s.creator_uid,
-                })
-                .collect(),
-            dev_shm: std::fs::read_dir("/dev/shm")
-                .map(|dir| {
-                    dir.flatten()
-                        .filter_map(|e| {
-                            let meta = e.path().symlink_metadata().ok()?;
-                            Some(DevShmEntry {
-                                name: e.file_name().to_string_lossy().into_owned(),
-                                inode: meta.ino(),
-                                uid: meta.uid(),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            segments: segments.collect(),
+            semaphores: semaphores.collect(),
+            dev_shm: dev_shm.collect(),
             nr_hugepages: crate::probe::nr_hugepages(),
         }
     }
 
     /// Every System V key in use.
     pub(crate) fn keys(&self) -> BTreeSet<i32> {
-        self.segments
-            .iter()
-            .map(|s| s.key)
+        let segments = self.segments.iter().map(|s| s.key);
+        segments
             .chain(self.semaphores.iter().map(|s| s.key))
             .collect()
     }
@@ -101,40 +90,29 @@ pub(crate) enum Leftover {
 }
 
 impl Leftover {
+    /// The object, and the command that removes it by hand.
     pub(crate) fn describe(&self) -> String {
         match self {
             Leftover::Segment(key, id) => {
-                format!(
-                    "System V segment key {:#010x} shmid {id} (ipcrm -m {id})",
-                    *key as u32
-                )
+                let key = *key as u32;
+                format!("System V segment key {key:#010x} shmid {id} (ipcrm -m {id})")
             }
             Leftover::Semaphore(key, id) => {
-                format!(
-                    "System V semaphore set key {:#010x} semid {id} (ipcrm -s {id})",
-                    *key as u32
-                )
+                let key = *key as u32;
+                format!("System V semaphore set key {key:#010x} semid {id} (ipcrm -s {id})")
             }
             Leftover::DevShm(name) => format!("/dev/shm/{name} (rm /dev/shm/{name})"),
-            Leftover::HugePages(was, now) => {
-                format!(
-                    "vm.nr_hugepages is {now}, was {was} (echo {was} > /proc/sys/vm/nr_hugepages)"
-                )
-            }
+            Leftover::HugePages(was, now) => format!(
+                "vm.nr_hugepages is {now}, was {was} (echo {was} > /proc/sys/vm/nr_hugepages)"
+            ),
             Leftover::File(path) => format!("{} in the programs' TMPDIR", path.display()),
         }
     }
 
     pub(crate) fn remove(&self) {
         let _ = match self {
-            Leftover::Segment(_, id) => Command::new("ipcrm")
-                .args(["-m", &id.to_string()])
-                .output()
-                .map(drop),
-            Leftover::Semaphore(_, id) => Command::new("ipcrm")
-                .args(["-s", &id.to_string()])
-                .output()
-                .map(drop),
+            Leftover::Segment(_, id) => ipcrm("-m", *id),
+            Leftover::Semaphore(_, id) => ipcrm("-s", *id),
             Leftover::DevShm(name) => std::fs::remove_file(format!("/dev/shm/{name}")),
             Leftover::HugePages(was, _) => {
                 std::fs::write("/proc/sys/vm/nr_hugepages", was.to_string())
@@ -142,4 +120,10 @@ impl Leftover {
             Leftover::File(path) => std::fs::remove_file(path),
         };
     }
+}
+
+/// `ipcrm -m ID` (a segment) or `ipcrm -s ID` (a semaphore set).
+pub(crate) fn ipcrm(flag: &str, id: i64) -> std::io::Result<()> {
+    let out = Command::new("ipcrm").args([flag, &id.to_string()]).output();
+    out.map(drop)
 }
