@@ -35,3 +35,15 @@ pub fn never_says(said: &str, parts: &[&str]) {
 pub fn says_once(said: &str, part: &str) {
     assert_eq!(said.matches(part).count(), 1, "{part:?} once in:\n{said}");
 }
+
+/// Assert that `said` begins with `part`.
+#[track_caller]
+pub fn says_first(said: &str, part: &str) {
+    assert!(said.starts_with(part), "{part:?} does not begin:\n{said}");
+}
+
+/// Assert that `said` ends with `part`.
+#[track_caller]
+pub fn says_last(said: &str, part: &str) {
+    assert!(said.ends_with(part), "{part:?} does not end:\n{said}");
+}
