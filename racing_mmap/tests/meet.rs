@@ -120,9 +120,7 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     lab.assert_clean();
 }
 
-/// Whatever is at a path that racing_mmap did not make is left as it is,
-/// by `--file` (which creates) and by `--attach --file` (which would add
-/// to the int); no hint offers to join it or to remove it.
+/// By `--file` (which creates) and by `--attach --file` (which would add).
 #[test]
 fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     let lab = Lab::new();
@@ -180,8 +178,7 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     lab.assert_clean();
 }
 
-/// Another user's file, and another user's counter, in a shared
-/// directory: no `rm` (this user may not remove them) nor `--attach` offered.
+/// In a shared directory: this user may not remove them.
 #[test]
 fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
     let lab = Lab::new();
@@ -215,8 +212,6 @@ fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
     lab.assert_clean();
 }
 
-/// An earlier run's counter of this user's, that nobody maps: the hint
-/// offers to join it, to remove it, or a fresh path beside it.
 #[test]
 fn this_users_own_leftover_counter_may_be_joined_or_removed() {
     let (lab, file, path) = lab_and_counter();
@@ -235,9 +230,7 @@ fn this_users_own_leftover_counter_may_be_joined_or_removed() {
     lab.assert_clean();
 }
 
-/// Every command a hint or the closing line prints names the same file
-/// when pasted into a shell, whatever the path holds: a space, a quote, a
-/// newline. The printed `od` and `racing_mmap --attach` are run by bash.
+/// Whatever the path holds: a space, a quote, a newline.
 #[test]
 fn paths_in_hints_can_be_pasted_back_into_a_shell() {
     let lab = Lab::new();
@@ -281,9 +274,7 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
     lab.assert_clean();
 }
 
-/// A run that does not finish keeps no half-counted file: stopped by a
-/// signal, or unable to print its result, it removes the file it made, so
-/// the "released" line is true and the next run may use the path.
+/// No half-counted file is kept: the "released" line is true.
 #[test]
 fn a_file_run_cut_short_removes_its_file() {
     let (lab, file, path) = lab_and_counter();
@@ -304,8 +295,6 @@ fn a_file_run_cut_short_removes_its_file() {
     lab.assert_clean();
 }
 
-/// Someone removes the counter file during the run: the closing line
-/// does not claim that it keeps the int.
 #[test]
 fn a_file_removed_during_the_run_is_not_said_to_keep_the_int() {
     let (lab, file, path) = lab_and_counter();
@@ -404,8 +393,7 @@ fn a_full_stdout_is_blamed_on_where_it_goes() {
     lab.assert_clean();
 }
 
-/// A counter file a run is using right now: `--file` offers to join it,
-/// never to remove it (that would break the run).
+/// Removing it would break the run.
 #[test]
 fn a_counter_in_use_is_offered_for_joining_but_not_for_removal() {
     let (lab, file, path) = lab_and_counter();
