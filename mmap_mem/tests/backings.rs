@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use testkit::said::{says_first, says_last};
 use testkit::{Lab, change, text};
 use testkit::{exits, never_says, says};
 
@@ -13,32 +14,32 @@ const BIN: &str = env!("CARGO_BIN_EXE_mmap_mem");
 /// Cached, which all file activity moves, gets twice the slack.
 const SLACK_MIB: i64 = 4;
 
+/// `mmap_mem --size SIZE --hold 0` and then `rest`.
+fn sized<'a>(size: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    [&["--size", size, "--hold", "0"][..], rest].concat()
+}
+
+/// `mmap_mem` with `args`, once Cached has risen by the 64 MiB it maps.
+fn sixty_four_mib(lab: &Lab, args: &[&str]) -> (String, String) {
+    let out = testkit::run_until_cached_moves(lab, BIN, args, 64, 2 * SLACK_MIB);
+    let (stderr, stdout) = (exits(&out, 0), text(&out.stdout));
+    let rose = testkit::cached_rose_by(&stdout, 64, 2 * SLACK_MIB);
+    assert!(rose, "{stdout}");
+    (stderr, stdout)
+}
+
 #[test]
 fn a_posix_object_is_shmem_like_anonymous_memory_and_counts_in_df() {
     let lab = Lab::machine();
     let name = lab.name();
-    let out = testkit::run_until_cached_moves(
-        &lab,
-        BIN,
-        &["--size", "64M", "--hold", "0", "--posix", &name],
-        64,
-        2 * SLACK_MIB,
-    );
-    let (stderr, stdout) = (exits(&out, 0), text(&out.stdout));
+    let (stderr, stdout) = sixty_four_mib(&lab, &sized("64M", &["--posix", &name]));
     let mapped = format!(
         "shm_open(\"{name}\"), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB of /dev/shm{name} mapped\n"
     );
-    assert!(stdout.starts_with(&mapped), "{stdout}");
+    says_first(&stdout, &mapped);
     let near_64 = |row| (change(&stdout, row) - 64).abs() <= SLACK_MIB;
     assert!(near_64("Shmem") && near_64("/dev/shm"), "{stdout}");
-    assert!(
-        testkit::cached_rose_by(&stdout, 64, 2 * SLACK_MIB),
-        "{stdout}"
-    );
-    assert!(
-        stderr.starts_with("released (munmap, shm_unlink): "),
-        "{stderr}"
-    );
+    says_first(&stderr, "released (munmap, shm_unlink): ");
     assert!(!Path::new(&format!("/dev/shm{name}")).exists());
     lab.assert_clean();
 }
@@ -54,31 +55,15 @@ fn a_disk_file_is_page_cache_but_not_shmem() {
     }
     let file = dir.join("memory");
     let path = file.to_str().unwrap();
-    let out = testkit::run_until_cached_moves(
-        &lab,
-        BIN,
-        &["--size", "64M", "--hold", "0", "--file", path],
-        64,
-        2 * SLACK_MIB,
-    );
-    let (stderr, stdout) = (exits(&out, 0), text(&out.stdout));
+    let (stderr, stdout) = sixty_four_mib(&lab, &sized("64M", &["--file", path]));
     let mapped = format!(
         "open(\"{path}\", O_CREAT|O_EXCL), ftruncate, mmap(NULL, 67108864, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0): 64 MiB mapped\n"
     );
-    assert!(stdout.starts_with(&mapped), "{stdout}");
-    assert!(
-        change(&stdout, "Shmem").abs() <= SLACK_MIB,
-        "not Shmem: {stdout}"
-    );
-    assert!(
-        testkit::cached_rose_by(&stdout, 64, 2 * SLACK_MIB),
-        "{stdout}"
-    );
+    says_first(&stdout, &mapped);
+    let shmem = change(&stdout, "Shmem");
+    assert!(shmem.abs() <= SLACK_MIB, "not Shmem: {stdout}");
     says(&stdout, &["\nDirty ", "\nWriteback "]);
-    assert!(
-        stderr.starts_with("released (munmap, unlink): "),
-        "{stderr}"
-    );
+    says_first(&stderr, "released (munmap, unlink): ");
     assert!(!file.exists(), "the file is removed at the end");
     lab.assert_clean();
 }
@@ -88,28 +73,16 @@ fn an_existing_file_or_object_is_refused_and_left_alone() {
     let lab = Lab::new();
     let file = lab.tmpdir().join("precious");
     std::fs::write(&file, "important").unwrap();
-    let args = [
-        "--size",
-        "1M",
-        "--hold",
-        "0",
-        "--file",
-        file.to_str().unwrap(),
-    ];
-    says(
-        &exits(&lab.run(BIN, &args), 1),
-        &["failed: EEXIST (File exists)"],
-    );
+    let args = sized("1M", &["--file", file.to_str().unwrap()]);
+    let eexist = "failed: EEXIST (File exists)";
+    says(&exits(&lab.run(BIN, &args), 1), &[eexist]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "important");
     std::fs::remove_file(&file).unwrap();
 
     let name = lab.name();
     let object = format!("/dev/shm{name}");
     std::fs::write(&object, "important").unwrap();
-    let stderr = exits(
-        &lab.run(BIN, &["--size", "1M", "--hold", "0", "--posix", &name]),
-        1,
-    );
+    let stderr = exits(&lab.run(BIN, &sized("1M", &["--posix", &name])), 1);
     // Not provably this program's leftover: no rm, another name offered
     // with mmap_mem's own flag.
     never_says(&stderr, &["rm "]);
@@ -126,16 +99,12 @@ fn an_existing_file_or_object_is_refused_and_left_alone() {
 fn posix_and_file_are_one_or_the_other() {
     let lab = Lab::new();
     let stderr = exits(&lab.run(BIN, &["--posix", "/a", "--file", "/tmp/b"]), 2);
-    says(
-        &stderr,
-        &["the argument '--posix <NAME>' cannot be used with '--file <PATH>'"],
-    );
+    let either = "the argument '--posix <NAME>' cannot be used with '--file <PATH>'";
+    says(&stderr, &[either]);
     lab.assert_clean();
 }
 
-/// A full /dev/shm behind --posix, and a full file system behind --file:
-/// ENOSPC from fallocate, before a single page is touched (no SIGBUS), with
-/// `df -h` in the hint, and the object or the file removed again.
+/// ENOSPC from fallocate, before a single page is touched (no SIGBUS).
 #[test]
 fn a_full_file_system_is_enospc_and_leaves_nothing() {
     let lab = Lab::new();
@@ -176,18 +145,17 @@ fn a_full_file_system_is_enospc_and_leaves_nothing() {
     lab.assert_clean();
 }
 
-/// A directory this user may not write in: one error naming the path and
-/// a directory of one's own, and nothing created. (Root may write almost
-/// anywhere, but not in /sys.)
+/// Root may write almost anywhere, but not in /sys.
 #[test]
 fn a_directory_it_may_not_write_is_one_clear_error() {
     let lab = Lab::new();
-    let path = if testkit::is_root() {
-        "/sys/kernel/shm-lessons-memory"
+    let dir = if testkit::is_root() {
+        "/sys/kernel"
     } else {
-        "/etc/shm-lessons-memory"
+        "/etc"
     };
-    let out = lab.run(BIN, &["--size", "1M", "--hold", "0", "--file", path]);
+    let path = &format!("{dir}/shm-lessons-memory");
+    let out = lab.run(BIN, &sized("1M", &["--file", path]));
     let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty());
     assert_eq!(
@@ -201,9 +169,7 @@ fn a_directory_it_may_not_write_is_one_clear_error() {
     lab.assert_clean();
 }
 
-/// The object or file truncated by another process while mmap_mem zeroes
-/// it: the stores past its new end are SIGBUS. One line naming the cause,
-/// exit 1, and the object or file removed, as after a stopping signal.
+/// The stores past the new end are SIGBUS.
 #[test]
 fn a_backing_truncated_while_zeroing_ends_the_run_in_one_line() {
     use std::os::unix::fs::MetadataExt;
@@ -216,7 +182,7 @@ fn a_backing_truncated_while_zeroing_ends_the_run_in_one_line() {
         ("--posix", &*name, format!("/dev/shm{name}")),
         ("--file", file, file.into()),
     ] {
-        let mut run = lab.start(BIN, &["--size", "512M", "--hold", "0", flag, value]);
+        let mut run = lab.start(BIN, &sized("512M", &[flag, value]));
         // Stop it once its blocks are allocated (fallocate would undo an
         // earlier truncation), so that the truncation comes while it zeroes.
         run.wait_until("the backing allocated", || {
@@ -230,48 +196,30 @@ fn a_backing_truncated_while_zeroing_ends_the_run_in_one_line() {
         assert!(out.stdout.is_empty(), "no report: {}", text(&out.stdout));
         let went = "mmap_mem: the shared memory went away under its mapping while zeroing, after ";
         let why = " of 512 MiB (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n";
-        assert!(
-            stderr.starts_with(went) && stderr.ends_with(why),
-            "{flag}: {stderr}"
-        );
+        says_first(&stderr, went);
+        says_last(&stderr, why);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(!Path::new(&path).exists(), "{flag}: removed");
     }
     lab.assert_clean();
 }
 
-/// `--no-touch` writes no page, and with an object or a file it does not
-/// allocate one either (no fallocate): the object has its size, and
-/// neither Shmem nor /dev/shm's use moves, as the report says.
+/// No fallocate either: neither Shmem nor /dev/shm's use moves.
 #[test]
 fn no_touch_allocates_nothing_for_an_object_either() {
     let lab = Lab::machine();
     let name = lab.name();
-    let out = lab.run(
-        BIN,
-        &[
-            "--size",
-            "256M",
-            "--hold",
-            "0",
-            "--no-touch",
-            "--posix",
-            &name,
-        ],
-    );
+    let out = lab.run(BIN, &sized("256M", &["--no-touch", "--posix", &name]));
     exits(&out, 0);
     let stdout = text(&out.stdout);
-    says(
-        &stdout,
-        &["not zeroed (--no-touch): no page was written, so none needed memory yet"],
-    );
+    let not_zeroed = "not zeroed (--no-touch): no page was written, so none needed memory yet";
+    says(&stdout, &[not_zeroed]);
     assert!(change(&stdout, "Shmem").abs() <= SLACK_MIB, "{stdout}");
     assert!(change(&stdout, "/dev/shm").abs() <= SLACK_MIB, "{stdout}");
     lab.assert_clean();
 }
 
-/// Someone removes mmap_mem's file while it holds it: the last line says
-/// so instead of claiming this run unlinked it.
+/// The last line does not claim this run unlinked it.
 #[test]
 fn a_file_removed_during_the_hold_is_said_so() {
     let lab = Lab::new();

@@ -1,11 +1,8 @@
-//! racing_mmap as a user runs it: the binary, real fork, real shared memory.
-//!
-//! The race is nondeterministic, so results are checked as ranges: with N
-//! children the int ends between 1 (every child read 0) and N (no update lost).
-//! An anonymous mapping has no name, so these tests need no names of their
-//! own: each opens a `Lab` only to run the program and check it left nothing.
+//! racing_mmap as a user runs it. The race is nondeterministic, so results
+//! are ranges: with N children, between 1 (all read 0) and N (none lost).
 
-use testkit::{Lab, shm_p, text};
+use testkit::said::says_first;
+use testkit::{Lab, exits, says, shm_p, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 const NO_ARGS: [&str; 0] = [];
@@ -31,10 +28,7 @@ testkit::cases! { racing_mmap = BIN;
 fn with_no_arguments_it_runs_the_articles_experiment() {
     let lab = Lab::new();
     let (n, stderr) = testkit::race(&lab, BIN, &NO_ARGS, 100);
-    assert!(
-        stderr.contains(&format!("got {n}, so {} ", 100 - n)),
-        "lost updates counted: {stderr}"
-    );
+    says(&stderr, &[format!("got {n}, so {} ", 100 - n)]);
     lab.assert_clean();
 }
 
@@ -50,39 +44,27 @@ fn a_private_mapping_is_not_shared_so_the_parent_reads_zero() {
     // MAP_PRIVATE gives each child a copy-on-write copy: the article's point
     // that MAP_SHARED is what makes the children's writes visible.
     let out = lab.run(BIN, &["--private", "--count", "20"]);
-    assert!(out.status.success(), "{out:?}");
+    says(&exits(&out, 0), &["MAP_PRIVATE"]);
     assert_eq!(shm_p(&text(&out.stdout)), 0);
-    assert!(text(&out.stderr).contains("MAP_PRIVATE"));
     lab.assert_clean();
 }
 
-/// `--runs N`: N whole experiments, one histogram on stdout instead of N
-/// results; under a lock every run counts all its children.
+/// Under a lock every run counts all its children.
 #[test]
 fn runs_print_the_spread_as_a_histogram() {
     let lab = Lab::new();
     let out = lab.run(BIN, &["--runs", "5", "--lock", "atomic", "--count", "20"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    assert_eq!(
-        stdout,
-        format!(
-            "shm_p over 5 runs of 20 children (--lock atomic, --sleep-us 1): min 20, median 20, max 20\n{:>9}  {} 5\n",
-            "20",
-            "#".repeat(40)
-        )
-    );
+    exits(&out, 0);
+    let head =
+        "shm_p over 5 runs of 20 children (--lock atomic, --sleep-us 1): min 20, median 20, max 20";
+    let bar = "#".repeat(40);
+    assert_eq!(text(&out.stdout), format!("{head}\n{:>9}  {bar} 5\n", "20"));
     let out = lab.run(BIN, &["--runs", "8"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    exits(&out, 0);
     let stdout = text(&out.stdout);
     let mut lines = stdout.lines();
-    assert!(
-        lines
-            .next()
-            .unwrap()
-            .starts_with("shm_p over 8 runs of 100 children (--lock none, --sleep-us 1): min "),
-        "{stdout}"
-    );
+    let head = "shm_p over 8 runs of 100 children (--lock none, --sleep-us 1): min ";
+    says_first(lines.next().unwrap(), head);
     let counted: usize = lines
         .map(|l| l.rsplit(' ').next().unwrap().parse::<usize>().unwrap())
         .sum();

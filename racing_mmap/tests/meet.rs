@@ -7,6 +7,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use testkit::said::{says_first, says_last};
 use testkit::{Lab, Signal, child_pids, in_nanosleep, shm_p, start_asleep, text, truncate};
 use testkit::{exits, never_says, says};
 
@@ -43,12 +44,17 @@ fn int_in(path: &Path) -> i32 {
 /// What a file is, byte for byte and by its times, to show it untouched.
 fn fingerprint(path: &Path) -> Option<(Vec<u8>, i64, i64)> {
     let meta = std::fs::symlink_metadata(path).ok()?;
-    let bytes = if meta.is_file() {
-        std::fs::read(path).unwrap_or_default()
-    } else {
-        Vec::new()
+    let bytes = match meta.is_file() {
+        true => std::fs::read(path).unwrap_or_default(),
+        false => Vec::new(),
     };
     Some((bytes, meta.mtime(), meta.mtime_nsec()))
+}
+
+/// A run on `path` with `count` children, its children asleep in the race.
+fn asleep_on(lab: &Lab, path: &str, count: usize, sleep_us: &str) -> testkit::Running {
+    let args = on_file(path, &format!("--count {count} --sleep-us {sleep_us}"));
+    start_asleep(lab, BIN, &args, count)
 }
 
 #[test]
@@ -59,9 +65,9 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     assert_eq!(shm_p(&text(&out.stdout)), 20);
     let (page, path) = (page(), path.as_str());
     let od = format!("od -An -td4 -j {page} -N 4");
-    let kept =
-        format!("{path} keeps the int: {od} {path}; join it: racing_mmap --attach --file {path}\n");
-    assert!(stderr.ends_with(&kept), "{stderr}");
+    let join = format!("join it: racing_mmap --attach --file {path}\n");
+    let kept = format!("{path} keeps the int: {od} {path}; {join}");
+    says_last(&stderr, &kept);
     assert_eq!(int_in(&file), 20, "the run's result is in the file");
     // The header says what the file is, and how to read the int.
     let head = std::fs::read_to_string(&file).unwrap_or_default();
@@ -83,7 +89,7 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     let stderr = exits(&out, 0);
     assert_eq!(shm_p(&text(&out.stdout)), 30);
     let joined = format!("joined {path}: no process holds it now; only this process maps it\n");
-    assert!(stderr.starts_with(&joined), "{stderr}");
+    says_first(&stderr, &joined);
     let alone = ": not a child of the process that made it. It found the memory by its name alone.";
     says(
         &stderr,
@@ -101,15 +107,12 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     let flock = "its lock file is its own, made for its own children";
     for (mode, why) in [("semaphore", semaphore), ("flock", flock)] {
         let out = lab.run(BIN, &on_file(path, &format!("--attach --lock {mode}")));
-        let stderr = exits(&out, 1);
-        assert_eq!(
-            stderr,
-            format!(
-                "racing_mmap: --lock {mode} cannot join the run: {why}\n\
-                 hint: join with --lock atomic, which needs no lock object at all; a different lock, \
-                 or none, lets updates be lost.\n"
-            )
+        let refused = format!(
+            "racing_mmap: --lock {mode} cannot join the run: {why}\n\
+             hint: join with --lock atomic, which needs no lock object at all; a different lock, \
+             or none, lets updates be lost.\n"
         );
+        assert_eq!(exits(&out, 1), refused);
         assert_eq!(int_in(&file), 30);
     }
 
@@ -117,9 +120,7 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     lab.assert_clean();
 }
 
-/// Whatever is at a path that racing_mmap did not make is left as it is,
-/// by `--file` (which creates) and by `--attach --file` (which would add
-/// to the int); no hint offers to join it or to remove it.
+/// By `--file` (which creates) and by `--attach --file` (which would add).
 #[test]
 fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     let lab = Lab::new();
@@ -127,14 +128,8 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     let notes = dir.join("notes.txt");
     std::fs::write(&notes, "Dear diary, today I learned mmap.").unwrap();
     let fifo = dir.join("fifo");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success(),
-        "mkfifo"
-    );
+    let mkfifo = Command::new("mkfifo").arg(&fifo).status();
+    assert!(mkfifo.unwrap().success(), "mkfifo");
     let subdir = dir.join("subdir");
     std::fs::create_dir(&subdir).unwrap();
     let link = dir.join("link");
@@ -162,7 +157,7 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
         let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty(), "{q}");
         let not = format!("racing_mmap: {q} is not a racing_mmap counter: {what}");
-        assert!(stderr.starts_with(&not), "{q}: {stderr}");
+        says_first(&stderr, &not);
         says(&stderr, &["; nothing was written to it\n"]);
         never_says(&stderr, &["rm "]);
 
@@ -183,8 +178,7 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     lab.assert_clean();
 }
 
-/// Another user's file, and another user's counter, in a shared
-/// directory: no `rm` (this user may not remove them) nor `--attach` offered.
+/// In a shared directory: this user may not remove them.
 #[test]
 fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
     let lab = Lab::new();
@@ -218,8 +212,6 @@ fn another_users_file_or_counter_is_left_alone_and_never_offered_for_removal() {
     lab.assert_clean();
 }
 
-/// An earlier run's counter of this user's, that nobody maps: the hint
-/// offers to join it, to remove it, or a fresh path beside it.
 #[test]
 fn this_users_own_leftover_counter_may_be_joined_or_removed() {
     let (lab, file, path) = lab_and_counter();
@@ -238,9 +230,7 @@ fn this_users_own_leftover_counter_may_be_joined_or_removed() {
     lab.assert_clean();
 }
 
-/// Every command a hint or the closing line prints names the same file
-/// when pasted into a shell, whatever the path holds: a space, a quote, a
-/// newline. The printed `od` and `racing_mmap --attach` are run by bash.
+/// Whatever the path holds: a space, a quote, a newline.
 #[test]
 fn paths_in_hints_can_be_pasted_back_into_a_shell() {
     let lab = Lab::new();
@@ -253,19 +243,19 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
             .args(["-c", line])
             .env("TMPDIR", lab.tmpdir())
             .output()
+            .unwrap()
     };
     for name in ["my counter", "it's", "two\nlines"] {
         let file = lab.tmpdir().join(name);
         let flag = [OsStr::new("--file"), file.as_os_str()];
         let count = ["--count", "7", "--lock", "atomic"].map(OsStr::new);
-        let out = lab.run(BIN, &[&flag[..], &count].concat());
-        let stderr = exits(&out, 0);
+        let stderr = exits(&lab.run(BIN, &[&flag[..], &count].concat()), 0);
         let last = stderr.lines().last().unwrap();
         let kept = last.split_once(" keeps the int: ").unwrap().1;
         let (od, join) = kept.split_once("; join it: ").unwrap();
-        assert_eq!(text(&bash(od).unwrap().stdout).trim(), "7", "{last}");
+        assert_eq!(text(&bash(od).stdout).trim(), "7", "{last}");
         let join = join.replacen("racing_mmap", &lab.program(BIN).display().to_string(), 1);
-        let out = bash(&format!("{join} --count 3 --lock atomic")).unwrap();
+        let out = bash(&format!("{join} --count 3 --lock atomic"));
         assert_eq!(
             shm_p(&text(&out.stdout)),
             10,
@@ -278,15 +268,13 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
             .lines()
             .find_map(|l| l.trim().strip_prefix("or remove it: "));
         let rm = rm.unwrap_or_else(|| panic!("{stderr}"));
-        assert!(bash(rm).unwrap().status.success());
+        assert!(bash(rm).status.success());
         assert!(!file.exists(), "{rm} removed {name:?}");
     }
     lab.assert_clean();
 }
 
-/// A run that does not finish keeps no half-counted file: stopped by a
-/// signal, or unable to print its result, it removes the file it made, so
-/// the "released" line is true and the next run may use the path.
+/// No half-counted file is kept: the "released" line is true.
 #[test]
 fn a_file_run_cut_short_removes_its_file() {
     let (lab, file, path) = lab_and_counter();
@@ -307,8 +295,6 @@ fn a_file_run_cut_short_removes_its_file() {
     lab.assert_clean();
 }
 
-/// Someone removes the counter file during the run: the closing line
-/// does not claim that it keeps the int.
 #[test]
 fn a_file_removed_during_the_run_is_not_said_to_keep_the_int() {
     let (lab, file, path) = lab_and_counter();
@@ -316,10 +302,8 @@ fn a_file_removed_during_the_run_is_not_said_to_keep_the_int() {
     let run = start_asleep(&lab, BIN, &args, 2);
     std::fs::remove_file(&file).unwrap();
     let stderr = exits(&run.finish(), 0);
-    let removed = format!(
-        "{path} was removed or replaced by someone else during the run: the int went with the file it was in.\n"
-    );
-    assert!(stderr.ends_with(&removed), "{stderr}");
+    let removed = "was removed or replaced by someone else during the run: the int went with the file it was in.\n";
+    says_last(&stderr, &format!("{path} {removed}"));
     assert!(!file.exists());
     lab.assert_clean();
 }
@@ -344,8 +328,7 @@ fn attach_without_a_file_says_why_anonymous_memory_cannot_be_joined() {
 }
 
 /// In /proc/PID/maps, anonymous shared memory is the deleted file
-/// `/dev/zero`, and a mapped file is its path: seen from a child asleep in
-/// its critical section.
+/// `/dev/zero`, and a mapped file is its path.
 #[test]
 fn each_memory_shows_its_name_in_proc_maps() {
     let (lab, file, path) = lab_and_counter();
@@ -368,17 +351,11 @@ fn each_memory_shows_its_name_in_proc_maps() {
     lab.assert_clean();
 }
 
-/// The counter file truncated under the children's mapping while they
-/// sleep in their critical section: the half-counted file is removed.
+/// Truncated under the children's mapping: the half-counted file is removed.
 #[test]
 fn a_counter_file_truncated_during_the_race_ends_it_in_one_line() {
     let (lab, file, path) = lab_and_counter();
-    let run = start_asleep(
-        &lab,
-        BIN,
-        &on_file(&path, "--count 3 --sleep-us 1000000"),
-        3,
-    );
+    let run = asleep_on(&lab, &path, 3, "1000000");
     truncate(&file);
     let went_away = "the shared memory went away under this child's mapping (SIGBUS";
     testkit::assert_sigbus_said_once(&run.finish(), went_away, 3);
@@ -397,8 +374,7 @@ fn attach_and_private_are_a_usage_error() {
     lab.assert_clean();
 }
 
-/// Output to a full device: the hint blames the device stdout goes to,
-/// not /dev/shm.
+/// The hint blames the device stdout goes to, not /dev/shm.
 #[test]
 fn a_full_stdout_is_blamed_on_where_it_goes() {
     let lab = Lab::new();
@@ -412,22 +388,16 @@ fn a_full_stdout_is_blamed_on_where_it_goes() {
         .stdout(full);
     let stderr = exits(&lab.spawn(command).finish(), 1);
     let enospc = "racing_mmap: write(1, result) failed: ENOSPC (No space left on device)\nhint: stdout goes to a file or device that is full";
-    assert!(stderr.starts_with(enospc), "{stderr}");
+    says_first(&stderr, enospc);
     never_says(&stderr, &["/dev/shm"]);
     lab.assert_clean();
 }
 
-/// A counter file a run is using right now: `--file` offers to join it,
-/// never to remove it (that would break the run).
+/// Removing it would break the run.
 #[test]
 fn a_counter_in_use_is_offered_for_joining_but_not_for_removal() {
     let (lab, file, path) = lab_and_counter();
-    let run = start_asleep(
-        &lab,
-        BIN,
-        &on_file(&path, "--count 2 --sleep-us 2000000"),
-        2,
-    );
+    let run = asleep_on(&lab, &path, 2, "2000000");
     let pid = run.pid();
     let stderr = exits(&lab.run(BIN, &on_file(&path, "")), 1);
     let in_use = format!(

@@ -1,16 +1,13 @@
-//! racing_posix_shm as a user runs it, with real objects in /dev/shm.
-//!
-//! Each test opens a `testkit::Lab` and, unless the article's default name
-//! is the point, runs the program with a name of its own (`Lab::name`), so
-//! tests of several users at once never meet. Each ends by checking that
-//! what it created is gone, and never touches what others created.
+//! racing_posix_shm as a user runs it, with real objects in /dev/shm, each
+//! test under a name of its own (`Lab::name`) unless the article's is the
+//! point, so tests of several users at once never meet.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use testkit::cases::{assert_a_leftover_of_root_is_left_alone, lab_with_default};
-use testkit::output::assert_says;
-use testkit::{Article, Lab, me, text};
+use testkit::said::says_first;
+use testkit::{Article, Lab, exits, me, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_posix_shm");
 const NO_ARGS: [&str; 0] = [];
@@ -33,8 +30,7 @@ fn file_of(name: &str) -> String {
     format!("/dev/shm{name}")
 }
 
-/// A file in /dev/shm with `content`, as a crashed earlier run (or another
-/// program) would leave it; removed when dropped, even if the test fails.
+/// A file in /dev/shm as a crashed run would leave it; removed when dropped.
 struct StaleFile(String);
 
 impl StaleFile {
@@ -51,19 +47,15 @@ impl Drop for StaleFile {
     }
 }
 
-/// The article's run: the object /shm, 100 children, unlinked at the end.
 /// If another user's leftover holds /dev/shm/shm (a lab server), the
-/// program must refuse and leave it alone, and that is what is checked.
+/// refusal is what is checked.
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment_and_unlinks_the_object() {
     let Some(lab) = lab_with_default(Lab::machine(), BIN, &Article::name(), &[]) else {
         return;
     };
     let (_, stderr) = testkit::race(&lab, BIN, &NO_ARGS, 100);
-    assert!(
-        stderr.starts_with("created /shm as /dev/shm/shm\n"),
-        "{stderr}"
-    );
+    says_first(&stderr, "created /shm as /dev/shm/shm\n");
     assert!(!Path::new("/dev/shm/shm").exists());
     lab.assert_clean();
 }
@@ -75,8 +67,7 @@ fn one_child_gives_exactly_one_and_the_articles_bare_name_works() {
     let bare = name.trim_start_matches('/');
     let (n, stderr) = testkit::race(&lab, BIN, &["--name", bare, "--count", "1"], 1);
     assert_eq!(n, 1);
-    let created = format!("created {name} as /dev/shm{name}\n");
-    assert!(stderr.starts_with(&created), "{stderr}");
+    says_first(&stderr, &format!("created {name} as /dev/shm{name}\n"));
     lab.assert_clean();
 }
 
@@ -91,26 +82,21 @@ fn an_existing_object_is_reported_and_left_untouched() {
         let name = lab.name();
         let stale = StaleFile::new(file_of(&name), content);
         let out = lab.run(BIN, &named(&name));
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let stderr = exits(&out, 1);
         assert!(out.stdout.is_empty());
         let shm_open =
             "shm_open(\"{name}\", O_CREAT|O_EXCL|O_RDWR, 0600) failed: EEXIST (File exists)\n";
         let first = format!("racing_posix_shm: {}", shm_open.replace("{name}", &name));
-        assert!(stderr.starts_with(&first), "{stderr}");
+        says_first(&stderr, &first);
         let (owner, size) = (me(), content.len());
         let exists =
             format!("/dev/shm{name} already exists (owner {owner}, mode 0600, {size} bytes");
-        assert_says(&stderr, &[&exists, &format!("--name {name}-2")]);
+        says(&stderr, &[exists, format!("--name {name}-2")]);
         let offers_rm = stderr.contains(&format!("Remove it with: rm /dev/shm{name}"));
         assert_eq!(offers_rm, rm, "{stderr}");
+        let not_left = "not something this program left (it makes no object of\n      that size), so it is left alone.";
         if !rm {
-            assert_says(
-                &stderr,
-                &[
-                    "not something this program left (it makes no object of\n      that size), so it is left alone.",
-                ],
-            );
+            says(&stderr, &[not_left]);
         }
         // The article's O_TRUNC would have emptied it; O_EXCL leaves it be.
         assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), content);
@@ -130,14 +116,8 @@ fn another_users_object_names_the_owner() {
         "): uid 0 (root)'s, not yours; it is left alone.",
     ];
     let plant = || StaleFile::new(file_of(&name), "root's");
-    let stale = assert_a_leftover_of_root_is_left_alone(
-        &lab,
-        BIN,
-        &named(&name),
-        plant,
-        &says,
-        "rm /dev/shm",
-    );
+    let (args, rm) = (named(&name), "rm /dev/shm");
+    let stale = assert_a_leftover_of_root_is_left_alone(&lab, BIN, &args, plant, &says, rm);
     if let Some(stale) = stale {
         assert_eq!(std::fs::read_to_string(file_of(&name)).unwrap(), "root's");
         drop(stale);

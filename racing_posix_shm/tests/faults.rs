@@ -24,9 +24,7 @@ fn files_of(name: &str) -> (String, String) {
     )
 }
 
-/// Cells 2 and 7: a stale /dev/shm/sem.NAME makes `--lock semaphore` fail
-/// at sem_open *after* the memory object exists; the stale semaphore is
-/// left alone.
+/// Cells 2 and 7: sem_open fails *after* the memory object exists.
 #[test]
 fn a_stale_named_semaphore_fails_after_the_object_and_the_object_goes() {
     let lab = Lab::new();
@@ -44,22 +42,21 @@ fn a_stale_named_semaphore_fails_after_the_object_and_the_object_goes() {
         &[eexist, format!("Remove it with: rm {semaphore}")],
     );
     assert!(stale_left, "the stale semaphore is not touched");
-    let unlinked = !Path::new(&object).exists();
-    assert!(unlinked, "the object made before the failure is unlinked");
+    assert!(
+        !Path::new(&object).exists(),
+        "the object made before is unlinked"
+    );
     lab.assert_clean();
 }
 
-/// Cell 8 for the semaphore: root's /dev/shm/sem.NAME, the program run as
-/// nobody with `--lock semaphore`: the owner named, no `rm` suggested.
+/// Cell 8 for the semaphore: root's, the program run as nobody.
 #[test]
 fn another_users_named_semaphore_names_the_owner_and_no_command_that_fails() {
     let lab = Lab::new();
     let name = lab.name();
     let (object, semaphore) = files_of(&name);
     let Some(mut nobody) = lab.as_nobody(BIN, None) else {
-        testkit::skip(
-            "needs root to create a semaphore as one user and run the program as another",
-        );
+        testkit::skip("needs root to make a semaphore as one user and run as another");
         return;
     };
     std::fs::write(&semaphore, [0u8; 32]).unwrap();
@@ -76,8 +73,7 @@ fn another_users_named_semaphore_names_the_owner_and_no_command_that_fails() {
     lab.assert_clean();
 }
 
-/// Cell 2: someone removes /dev/shm/NAME while the children run: they
-/// finish (they have it mapped), and the parent's shm_unlink explains ENOENT.
+/// Cell 2: the children finish (they have it mapped).
 #[test]
 fn an_object_removed_from_outside_is_explained() {
     let lab = Lab::new();
@@ -88,20 +84,12 @@ fn an_object_removed_from_outside_is_explained() {
     let stderr = exits(&out, 1);
     assert!((1..=3).contains(&shm_p(&text(&out.stdout))));
     let enoent = format!("racing_posix_shm: shm_unlink(\"{name}\") failed: ENOENT");
-    says(
-        &stderr,
-        &[
-            enoent.as_str(),
-            "was removed by someone else while the run went on",
-        ],
-    );
+    let removed = "was removed by someone else while the run went on";
+    says(&stderr, &[enoent.as_str(), removed]);
     lab.assert_clean();
 }
 
-/// docs/racing_posix_shm.md, exercise 5: the object truncated to 0 while
-/// the children sleep between their read and their write. Their store
-/// lands past the end of the file: SIGBUS, said once for all three, and
-/// the object still unlinked.
+/// docs/racing_posix_shm.md, exercise 5: the store lands past the end.
 #[test]
 fn a_truncated_object_stops_the_children_with_one_line() {
     let lab = Lab::new();
@@ -117,10 +105,8 @@ fn a_truncated_object_stops_the_children_with_one_line() {
     lab.assert_clean();
 }
 
-/// The longest name the rule allows, 251 bytes, works with every lock:
-/// its semaphore, /dev/shm/sem.NAME, is 255 bytes, the most a file name
-/// may have. (252 to 255 bytes passed the old check and failed at
-/// sem_open with ENAMETOOLONG; now they are usage errors, see cli.rs.)
+/// Its semaphore, /dev/shm/sem.NAME, is 255 bytes: the most a file name
+/// may have.
 #[test]
 fn the_longest_name_allowed_works_with_every_lock() {
     let lab = Lab::new();
@@ -133,10 +119,7 @@ fn the_longest_name_allowed_works_with_every_lock() {
     lab.assert_clean();
 }
 
-/// A full /dev/shm (a 64 KiB tmpfs in a private mount namespace, filled):
-/// `ftruncate` alone reserves nothing there, and the first store through
-/// the mapping used to be SIGBUS, leaving the object. The pages are
-/// allocated up front now.
+/// `ftruncate` alone reserves nothing: the first store used to be SIGBUS.
 #[test]
 fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
     let lab = Lab::new();
@@ -152,10 +135,8 @@ fn a_full_dev_shm_is_enospc_not_sigbus_and_the_object_is_unlinked() {
         lab.assert_clean();
         return;
     };
-    assert_eq!(
-        stdout, "status=1\nfill\n",
-        "exit 1, and only the filler is left:\n{stderr}"
-    );
+    let only_the_filler = "exit 1, and only the filler is left";
+    assert_eq!(stdout, "status=1\nfill\n", "{only_the_filler}:\n{stderr}");
     let enospc = "racing_posix_shm: fallocate(3, 0, 0, 4) failed: ENOSPC (No space left on device)";
     says(&stderr, &[enospc, "df -h /dev/shm"]);
     never_says(&stderr, &["SIGBUS"]);
@@ -174,8 +155,7 @@ fn a_limit_is_explained(limit: &str, flags: &str, said: &[&str]) {
     lab.assert_clean();
 }
 
-/// `ulimit -f 0`: growing the object past the file-size limit used to kill
-/// the program with SIGXFSZ, leaving the object.
+/// `ulimit -f 0` used to kill the program with SIGXFSZ.
 #[test]
 fn a_file_size_limit_is_efbig_not_a_kill() {
     let efbig = "racing_posix_shm: ftruncate(3, 4) failed: EFBIG (File too large)";
@@ -185,10 +165,9 @@ fn a_file_size_limit_is_efbig_not_a_kill() {
 /// `ulimit -n 4`: the lock file cannot be opened.
 #[test]
 fn too_few_file_descriptors_is_emfile_explained() {
-    let emfile = "failed: EMFILE (Too many open files)";
-    a_limit_is_explained(
-        "--nofile=4:4",
-        "--lock flock",
-        &[emfile, "raise it: ulimit -n"],
-    );
+    let emfile = [
+        "failed: EMFILE (Too many open files)",
+        "raise it: ulimit -n",
+    ];
+    a_limit_is_explained("--nofile=4:4", "--lock flock", &emfile);
 }

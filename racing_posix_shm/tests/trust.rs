@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use testkit::racing::{Own, keeping, lingering_creator, release, start_as_someone_else};
+use testkit::said::{says_first, says_last};
 use testkit::{Lab, Running, Signal, child_pids, in_nanosleep, shm_p, text};
 use testkit::{exits, never_says, says, says_once};
 
@@ -25,8 +26,7 @@ fn creator(lab: &Lab, name: &str, flags: &str) -> Running {
 }
 
 /// One try of [`an_object_found_by_the_name_that_is_not_the_runs_is_left_alone`]:
-/// `None` if the fork loop ended before the test could stop it (the other
-/// object is still checked untouched), else the creator's stderr.
+/// `None` if the fork loop ended before the stop, else the creator's stderr.
 fn swap_under_a_stopped_creator(lab: &Lab) -> Option<(String, String)> {
     let name = lab.name();
     let object = format!("/dev/shm{name}");
@@ -39,11 +39,8 @@ fn swap_under_a_stopped_creator(lab: &Lab) -> Option<(String, String)> {
     let impostor = keeping(impostor, || Path::new(&object).exists());
     run.signal(Signal::SIGCONT);
     let out = run.finish();
-    let theirs = release(impostor);
-    says(
-        &theirs,
-        &["shm_p is still 1: nobody added to it meanwhile."],
-    );
+    let untouched = "shm_p is still 1: nobody added to it meanwhile.";
+    says(&release(impostor), &[untouched]);
     if !out.stdout.is_empty() {
         return None;
     }
@@ -51,10 +48,8 @@ fn swap_under_a_stopped_creator(lab: &Lab) -> Option<(String, String)> {
     Some((stderr, format!("{object} is another object now (inode ")))
 }
 
-/// The run's object removed and another made under its name while the
-/// children start: the children forked afterwards open someone else's
-/// object by the article's lookup. They leave it alone, say so once, and
-/// the run exits 1; the other object's int is untouched.
+/// The run's object replaced while the children start: the later children
+/// find someone else's object by the article's lookup.
 #[test]
 fn an_object_found_by_the_name_that_is_not_the_runs_is_left_alone() {
     let lab = Lab::new();
@@ -64,19 +59,13 @@ fn an_object_found_by_the_name_that_is_not_the_runs_is_left_alone() {
         .find_map(|_| swap_under_a_stopped_creator(&lab))
         .expect("the test stopped the fork loop before its end in one of 5 tries");
     says_once(&stderr, &once);
-    says(
-        &stderr,
-        &[
-            "), not the one this run works on (inode ",
-            "this child left it alone\n",
-        ],
-    );
+    let not_ours = "), not the one this run works on (inode ";
+    says(&stderr, &[not_ours, "this child left it alone\n"]);
     lab.assert_clean();
 }
 
-/// A joiner of the creator of `name` (which has `--lock semaphore`) with
-/// `count` children that pause `sleep_us` in the critical section, once
-/// one of them holds the semaphore: the joiner, and that child.
+/// A joiner of `name`'s creator (`--lock semaphore`) with `count` children
+/// pausing `sleep_us`, once one holds the semaphore: the joiner and it.
 fn joiner_holding(lab: &Lab, name: &str, count: &str, sleep_us: &str) -> (Running, testkit::Pid) {
     let flags = format!("--attach --count {count} --lock semaphore --sleep-us {sleep_us}");
     let mut joiner = lab.start(BIN, &named(name, &flags));
@@ -87,10 +76,8 @@ fn joiner_holding(lab: &Lab, name: &str, count: &str, sleep_us: &str) -> (Runnin
     (joiner, holder)
 }
 
-/// A joiner's child killed while it holds the creator's named semaphore
-/// leaves it taken for good (a POSIX semaphore is only a counter). The
-/// joiner's other child, and every later joiner, say so within seconds
-/// and end, instead of waiting forever.
+/// A POSIX semaphore is only a counter: its dead holder leaves it taken for
+/// good, and waiting for it would be forever.
 #[test]
 fn a_named_semaphore_whose_holder_died_is_said_so_within_seconds() {
     let lab = Lab::new();
@@ -113,8 +100,6 @@ fn a_named_semaphore_whose_holder_died_is_said_so_within_seconds() {
     lab.assert_clean();
 }
 
-/// A holder of another run that is only slow is waited for, and named
-/// once while the others wait; then both runs count.
 #[test]
 fn a_slow_holder_of_another_run_is_waited_for_and_named_once() {
     let lab = Lab::new();
@@ -135,8 +120,7 @@ fn a_slow_holder_of_another_run_is_waited_for_and_named_once() {
     lab.assert_clean();
 }
 
-/// The object truncated while its creator keeps it: reading the int then
-/// is SIGBUS. One line naming the cause, the object unlinked, exit 1.
+/// Reading the int of a truncated object is SIGBUS.
 #[test]
 fn an_object_truncated_while_it_is_kept_ends_the_run_in_one_line() {
     let lab = Lab::new();
@@ -147,13 +131,12 @@ fn an_object_truncated_while_it_is_kept_ends_the_run_in_one_line() {
     owner.signal(Signal::SIGINT);
     let stderr = exits(&owner.finish(), 1);
     let sigbus = "racing_posix_shm: the shared memory went away under its mapping while it was kept (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n";
-    assert!(stderr.ends_with(sigbus), "{stderr}");
+    says_last(&stderr, sigbus);
     assert!(!Path::new(&object).exists(), "unlinked");
     lab.assert_clean();
 }
 
-/// An empty object (or any that is not a counter) is not joined: mapping
-/// it and adding would be SIGBUS, or writing into someone else's data.
+/// Mapping it and adding would be SIGBUS, or write into someone's data.
 #[test]
 fn an_object_that_is_not_a_counter_is_not_joined() {
     let lab = Lab::new();
@@ -164,7 +147,7 @@ fn an_object_that_is_not_a_counter_is_not_joined() {
         let stderr = exits(&lab.run(BIN, &named(&name, "--attach --count 3")), 1);
         let bytes = content.len();
         let file = format!("racing_posix_shm: {object} is a file of {bytes} bytes (owner ");
-        assert!(stderr.starts_with(&file), "{stderr}");
+        says_first(&stderr, &file);
         let not = "not a racing_posix_shm counter, which is one int of 4 bytes (8 with --lock semaphore); nothing was written to it\n";
         says(&stderr, &[not]);
         assert_eq!(std::fs::read_to_string(&object).unwrap(), content);
@@ -173,9 +156,7 @@ fn an_object_that_is_not_a_counter_is_not_joined() {
     lab.assert_clean();
 }
 
-/// A live run's named semaphore is an object in use, never "left over":
-/// another run meeting it under that name is told who uses it, and no
-/// `rm` is offered.
+/// Another run meeting it under that name is told who uses it; no `rm`.
 #[test]
 fn a_live_runs_semaphore_is_never_called_left_over() {
     let lab = Lab::new();

@@ -1,17 +1,13 @@
-//! racing_xsi_shm as a user runs it, with real System V segments.
-//!
-//! Each test opens a `testkit::Lab` and, unless the article's default key
-//! is the point, runs the program with a key of its own (`--path` a file
-//! in the lab's directory, `--proj-id` one whose key is free), so tests of
-//! several users at once never meet. Each ends by checking that what it
-//! created is gone, and never touches what others created.
+//! racing_xsi_shm as a user runs it, with real System V segments, each test
+//! under a key of its own (`Lab::key`) unless the article's is the point,
+//! so tests of several users at once never meet.
 
 use common::SharedCounter;
 use common::system::sysvipc;
 use common::xsi::{Key, Segment};
 use testkit::cases::{assert_a_leftover_of_root_is_left_alone, lab_with_default};
-use testkit::output::assert_says;
-use testkit::{Article, Lab, me, text};
+use testkit::said::says_first;
+use testkit::{Article, Lab, exits, me, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 const NO_ARGS: [&str; 0] = [];
@@ -32,9 +28,8 @@ testkit::cases! { racing_xsi_shm = BIN;
             "a different file in\n      every process";
 }
 
-/// A segment made by the test under `key`, holding `marker`, as a crashed
-/// earlier run would leave it. Removed when the returned value drops,
-/// whether the test passes or not.
+/// A segment under `key` holding `marker`, as a crashed run would leave it;
+/// removed when dropped.
 fn stale_segment(key: Key, marker: i32) -> Segment {
     let segment =
         Segment::create_exclusive(key, 4, 0o600).expect("the test creates its stale segment");
@@ -49,9 +44,8 @@ fn marker_of(segment: &Segment) -> i32 {
     SharedCounter::at_start_of(&attachment).get()
 }
 
-/// The article's run: ftok("/etc/passwd", 1234), 100 children, the segment
-/// removed. If another user's leftover holds that key (a lab server), the
-/// program must refuse and leave it alone, and that is what is checked.
+/// If another user's leftover holds the article's key (a lab server), the
+/// refusal is what is checked.
 #[test]
 fn with_no_arguments_it_runs_the_articles_experiment_and_removes_the_segment() {
     let Some(lab) = lab_with_default(Lab::machine(), BIN, &Article::key(), &["--proj-id"]) else {
@@ -62,15 +56,8 @@ fn with_no_arguments_it_runs_the_articles_experiment_and_removes_the_segment() {
     let says = format!(
         "key {key} = ftok(\"/etc/passwd\", 1234): proj_id 1234 → 0xd2 (ftok keeps only its low 8 bits)"
     );
-    assert!(
-        stderr.starts_with(&says),
-        "stderr names the key and ftok's 8 bits: {stderr}"
-    );
-    assert_eq!(
-        sysvipc::segment_with_key(key.raw()),
-        None,
-        "the segment is removed"
-    );
+    says_first(&stderr, &says);
+    assert_eq!(sysvipc::segment_with_key(key.raw()), None, "removed");
     lab.assert_clean();
 }
 
@@ -84,7 +71,7 @@ fn one_child_gives_exactly_one_and_another_proj_id_another_key() {
         assert_eq!(n, 1);
         let (key, path, id) = (&own.key, own.path.display(), own.proj_id);
         let says = format!("key {key} = ftok(\"{path}\", {id}): proj_id {id} → {id:#04x}");
-        assert!(stderr.starts_with(&says), "{stderr}");
+        says_first(&stderr, &says);
     }
     lab.assert_clean();
 }
@@ -96,25 +83,18 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
     let key = own.key.clone();
     let stale = stale_segment(key.clone(), 0x5a5a);
     let out = lab.run(BIN, &own.with(&[]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(out.stdout.is_empty(), "no result: {:?}", text(&out.stdout));
-    let shmget = "shmget(key={key}, size=4, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST (File exists)";
-    assert_says(
+    let stderr = exits(&out, 1);
+    assert!(out.stdout.is_empty(), "no result");
+    let shmget = format!("shmget(key={key}, size=4, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST");
+    let (id, me) = (stale.id(), me());
+    says(
         &stderr,
         &[
-            &format!(
-                "racing_xsi_shm: {}",
-                shmget.replace("{key}", &key.to_string())
-            ),
-            &format!(
-                "(shmid {}, owner {}, mode 0600, 4 bytes, 0 attached)",
-                stale.id(),
-                me()
-            ),
-            &format!("Remove it with: ipcrm -M {key}"),
-            "or use another key: --proj-id ",
-            " is free)",
+            format!("racing_xsi_shm: {shmget} (File exists)"),
+            format!("(shmid {id}, owner {me}, mode 0600, 4 bytes, 0 attached)"),
+            format!("Remove it with: ipcrm -M {key}"),
+            String::from("or use another key: --proj-id "),
+            String::from(" is free)"),
         ],
     );
     // Not touched: same shmid, marker still there.
@@ -125,8 +105,7 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
     lab.assert_clean();
 }
 
-/// Root's segment under the key, the program run as nobody: EEXIST, the
-/// owner named, no `ipcrm` suggested (it would fail for nobody).
+/// No `ipcrm` suggested: it would fail for nobody.
 #[test]
 fn another_users_segment_names_the_owner_and_is_left_untouched() {
     let lab = Lab::new();
@@ -147,23 +126,21 @@ fn another_users_segment_names_the_owner_and_is_left_untouched() {
 fn a_killed_semaphore_holder_is_undone_by_the_kernel() {
     let lab = Lab::new();
     let stderr = testkit::assert_a_killed_holder_does_not_hang(&lab, BIN, &lab.key().with(&[]));
-    assert_says(&stderr, &["1 of 4 children failed: child "]);
-    assert!(!stderr.contains("was stuck"), "{stderr}");
+    says(&stderr, &["1 of 4 children failed: child "]);
+    never_says(&stderr, &["was stuck"]);
     lab.assert_clean();
 }
 
-/// `--runs N` creates and removes the segment (and the semaphore set) once
-/// per run: nothing is left, and every run under a lock is exact.
+/// Once per run: nothing is left, and every run under a lock is exact.
 #[test]
 fn every_run_of_runs_creates_and_removes_its_own_objects() {
     let lab = Lab::new();
     let own = lab.key();
     let args = own.with(&["--runs", "4", "--count", "10", "--lock", "semaphore"]);
     let out = lab.run(BIN, &args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    exits(&out, 0);
     let says = "shm_p over 4 runs of 10 children (--lock semaphore, --sleep-us 1): min 10, median 10, max 10\n";
-    assert!(stdout.starts_with(says), "{stdout}");
+    says_first(&testkit::text(&out.stdout), says);
     assert_eq!(sysvipc::segment_with_key(own.key.raw()), None);
     lab.assert_clean();
 }

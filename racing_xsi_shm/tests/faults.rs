@@ -11,9 +11,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
 testkit::racing_faults!(BIN, named);
 
-/// Cells 2 and 7: a stale semaphore set under the key makes `--lock
-/// semaphore` fail at semget *after* the segment exists; the stale set is
-/// left alone.
+/// Cells 2 and 7: semget fails *after* the segment exists.
 #[test]
 fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
     let lab = Lab::new();
@@ -49,16 +47,13 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
     lab.assert_clean();
 }
 
-/// Cell 8 for the semaphore: root's set under the key, the program run as
-/// nobody with `--lock semaphore`: the owner named, no `ipcrm` suggested.
+/// Cell 8 for the semaphore: root's set, the program run as nobody.
 #[test]
 fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
     let lab = Lab::new();
     let own = lab.key();
     let Some(mut nobody) = lab.as_nobody(BIN, None) else {
-        testkit::skip(
-            "needs root to create a semaphore set as one user and run the program as another",
-        );
+        testkit::skip("needs root to make a semaphore set as one user and run as another");
         return;
     };
     let roots = XsiSemaphore::create(&own.key).expect("root's set");
@@ -76,9 +71,7 @@ fn another_users_semaphore_set_names_the_owner_and_no_command_that_fails() {
     lab.assert_clean();
 }
 
-/// Cell 2: someone removes the segment (ipcrm -M) while the children run:
-/// they still finish (they are attached), and the parent's final IPC_RMID
-/// fails with a hint that explains it.
+/// Cell 2: the children still finish (they are attached).
 #[test]
 fn a_segment_removed_from_outside_is_explained() {
     let lab = Lab::new();

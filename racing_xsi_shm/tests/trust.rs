@@ -14,17 +14,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 
 testkit::racing_trust!(BIN);
 
-/// The first int of `segment`.
 fn int_of(segment: &Segment) -> i32 {
     let attachment = segment.attach().unwrap();
     SharedCounter::at_start_of(&attachment).get()
 }
 
-/// One try of [`a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone`],
-/// the creator's fork loop frozen (SIGSTOP) after 2 children while the key
-/// is made to lead elsewhere: `None` if the loop ended before the test
-/// could stop it (the other segment is still checked untouched), else the
-/// creator's stderr with the line it must say once.
+/// One try of [`a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone`]:
+/// `None` if the fork loop ended before the stop, else the creator's
+/// stderr with the line it must say once.
 fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, String)> {
     let own = lab.key();
     let mut creator = lab.start(BIN, &own.with(&["--count", "200", "--sleep-us", "300000"]));
@@ -51,18 +48,15 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
     };
     let args = own.with(&["--count", "1", "--lock", "atomic", "--linger", "forever"]);
     let impostor = start_as_someone_else(lab, BIN, &args);
-    let impostor = keeping(impostor, || {
-        sysvipc::segment_with_key(new_key.raw()).is_some()
-    });
+    let made = || sysvipc::segment_with_key(new_key.raw()).is_some();
+    let impostor = keeping(impostor, made);
     let theirs = sysvipc::segment_with_key(new_key.raw()).unwrap();
     assert_ne!(theirs.id, ours.id);
     creator.signal(Signal::SIGCONT);
     let out = creator.finish();
     // The impostor's int is untouched: only its own child added to it.
-    says(
-        &release(impostor),
-        &["shm_p is still 1: nobody added to it meanwhile."],
-    );
+    let untouched = "shm_p is still 1: nobody added to it meanwhile.";
+    says(&release(impostor), &[untouched]);
     if !out.stdout.is_empty() {
         return None;
     }
@@ -84,11 +78,8 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
     Some((stderr, once))
 }
 
-/// The parent's segment removed and another made under its key while the
-/// children start; or the file behind `--path` replaced (a new inode, a
-/// new key) and a segment made under the new key. Either way the children
-/// forked afterwards find someone else's segment by the article's lookup:
-/// they leave it alone, say so once, and the run exits 1.
+/// The run's segment replaced under its key, or the file behind `--path`
+/// (a new key): the later children find someone else's segment.
 #[test]
 fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
     for swap_file in [false, true] {
@@ -104,9 +95,7 @@ fn a_segment_found_by_the_key_that_is_not_the_runs_is_left_alone() {
     }
 }
 
-/// A segment under the key that is not a counter (64 bytes: another
-/// program's): `--attach` does not write to it, and a creator is not
-/// offered to remove it.
+/// 64 bytes: another program's segment.
 #[test]
 fn a_segment_that_is_not_a_counter_is_not_joined() {
     let lab = Lab::new();

@@ -96,3 +96,15 @@ pub fn faults(stdout: &str) -> u64 {
 pub fn me() -> String {
     common::system::users::user_name(nix::unistd::Uid::effective().as_raw())
 }
+
+/// Assert that `said` begins with `part`.
+#[track_caller]
+pub fn says_first(said: &str, part: &str) {
+    assert!(said.starts_with(part), "{part:?} does not begin:\n{said}");
+}
+
+/// Assert that `said` ends with `part`.
+#[track_caller]
+pub fn says_last(said: &str, part: &str) {
+    assert!(said.ends_with(part), "{part:?} does not end:\n{said}");
+}

@@ -3,7 +3,7 @@
 //! `ipcs -m` must hold exactly what it held before.
 
 use testkit::cases::{exists, segment_of};
-use testkit::{Lab, Signal, interrupt_when, sleeping, text};
+use testkit::{Lab, Signal, exits, interrupt_when, says, sleeping, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem");
 
@@ -20,9 +20,8 @@ testkit::cases! { xsi_shm_mem = BIN;
     fn a_size_above_shmmax_or_memory_is_refused() = more_than_the_machine_has_is_refused;
 }
 
-/// SIGKILL runs no cleanup at all. In the article's order (IPC_RMID at the
-/// end) the segment is leaked; with --rmid-early it was marked already, and
-/// the kernel destroys it when the killed process detaches.
+/// SIGKILL runs no cleanup: with --rmid-early the kernel destroys the
+/// segment marked already when the killed process detaches.
 #[test]
 fn sigkill_leaks_the_segment_unless_rmid_early() {
     let lab = Lab::machine();
@@ -31,17 +30,12 @@ fn sigkill_leaks_the_segment_unless_rmid_early() {
         (&["--size", "16M", "--rmid-early"][..], false),
     ] {
         let created = std::cell::Cell::new(None);
-        let (out, _) = interrupt_when(
-            &lab,
-            BIN,
-            args,
-            |pid| {
-                let seg = segment_of(pid);
-                created.set(seg.as_ref().map(|s| s.id));
-                seg.is_some() && sleeping(pid)
-            },
-            Signal::SIGKILL,
-        );
+        let held = |pid| {
+            let seg = segment_of(pid);
+            created.set(seg.as_ref().map(|s| s.id));
+            seg.is_some() && sleeping(pid)
+        };
+        let (out, _) = interrupt_when(&lab, BIN, args, held, Signal::SIGKILL);
         assert_eq!(out.status.code(), None, "killed by a signal");
         let id = created.get().expect("segment seen");
         if leaks {
@@ -49,9 +43,8 @@ fn sigkill_leaks_the_segment_unless_rmid_early() {
             // What a student would do (docs/xsi_shm_mem.md):
             let rm = std::process::Command::new("ipcrm")
                 .args(["-m", &id.to_string()])
-                .status()
-                .unwrap();
-            assert!(rm.success());
+                .status();
+            assert!(rm.unwrap().success());
         } else {
             assert!(
                 !exists(id),
@@ -66,25 +59,21 @@ fn sigkill_leaks_the_segment_unless_rmid_early() {
 fn rmid_early_shows_the_segment_as_dest_while_held() {
     let lab = Lab::machine();
     let seen = std::cell::Cell::new(None);
-    let (out, _) = interrupt_when(
-        &lab,
-        BIN,
-        &["--size", "16M", "--rmid-early"],
-        |pid| {
-            let seg = segment_of(pid);
-            let dest = seg.as_ref().is_some_and(|s| s.mode & 0o1000 != 0);
-            if dest && sleeping(pid) {
-                seen.set(seg);
-                return true;
-            }
-            false
-        },
-        Signal::SIGINT,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let held = |pid| {
+        let seg = segment_of(pid);
+        let dest = seg.as_ref().is_some_and(|s| s.mode & 0o1000 != 0);
+        let held = dest && sleeping(pid);
+        if held {
+            seen.set(seg);
+        }
+        held
+    };
+    let args = ["--size", "16M", "--rmid-early"];
+    let (out, _) = interrupt_when(&lab, BIN, &args, held, Signal::SIGINT);
+    let stderr = exits(&out, 0);
     let seg = seen.take().expect("segment seen while held");
     assert_eq!(seg.key, 0, "a segment marked for removal loses its key");
-    assert!(text(&out.stdout).contains("IPC_RMID already (--rmid-early)"));
-    assert!(text(&out.stderr).contains("status dest"));
+    says(&text(&out.stdout), &["IPC_RMID already (--rmid-early)"]);
+    says(&stderr, &["status dest"]);
     lab.assert_clean();
 }

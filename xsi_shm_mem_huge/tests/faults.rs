@@ -8,18 +8,17 @@ use testkit::cases::segment_of;
 use testkit::{
     Lab, Pid, Running, STOPPING, Signal, change, interrupt_when, nr_hugepages, sleeping, text,
 };
-use testkit::{exits, says};
+use testkit::{exits, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xsi_shm_mem_huge");
 
 testkit::demo_faults!(BIN);
 
-/// Whether `pid` holds its segment (made, zeroed, asleep in the hold).
+/// Whether `pid` holds its segment, asleep in the hold.
 fn holds(pid: Pid) -> bool {
     segment_of(pid).is_some() && sleeping(pid)
 }
 
-/// `BIN args`, once it holds its segment.
 fn holding(lab: &Lab, args: &[&str]) -> Running {
     let mut run = lab.start(BIN, args);
     let pid = run.pid();
@@ -27,7 +26,6 @@ fn holding(lab: &Lab, args: &[&str]) -> Running {
     run
 }
 
-/// A lab for a test that reserves huge pages, or `None`, saying why.
 fn root_lab() -> Option<Lab> {
     if !testkit::is_root() {
         testkit::skip("needs root to reserve huge pages (--reserve writes vm.nr_hugepages)");
@@ -36,30 +34,24 @@ fn root_lab() -> Option<Lab> {
     Some(Lab::machine())
 }
 
-/// Cells 3 and 4: every stopping signal while holding (Ctrl-C, SIGTERM, a
-/// closed terminal, Ctrl-\): release, exit 0, segment gone, reservation
-/// restored.
+/// Cells 3 and 4.
 #[test]
 fn every_stopping_signal_during_the_hold_exits_0_and_restores() {
     let Some(lab) = root_lab() else { return };
     let old = nr_hugepages();
     for (signal, _) in STOPPING {
         let (out, _) = interrupt_when(&lab, BIN, &["--size", "32M", "--reserve"], holds, signal);
-        let stderr = exits(&out, 0);
+        let releasing = format!("{signal}: releasing.");
         says(
-            &stderr,
-            &[
-                &format!("{signal}: releasing."),
-                "--reserve: nr_hugepages 16 → ",
-            ],
+            &exits(&out, 0),
+            &[&releasing, "--reserve: nr_hugepages 16 → "],
         );
         assert_eq!(nr_hugepages(), old, "{signal}");
     }
     lab.assert_clean();
 }
 
-/// Cells 3 and 4: every stopping signal while zeroing 1 GiB of huge pages:
-/// stop, release, exit 128 + signal, reservation restored.
+/// Cells 3 and 4.
 #[test]
 fn every_stopping_signal_while_zeroing_exits_128_plus_and_restores() {
     let Some(lab) = root_lab() else { return };
@@ -70,20 +62,12 @@ fn every_stopping_signal_while_zeroing_exits_128_plus_and_restores() {
         total >= 512 && (testkit::meminfo().huge_free as i64) <= total - 32
     };
     let args = ["--size", "1G", "--hold", "0", "--reserve"];
-    let restored = || nr_hugepages() == old;
-    testkit::assert_signals_end_the_run_cleanly(
-        &lab,
-        BIN,
-        &args,
-        zeroing,
-        "while zeroing, after ",
-        restored,
-    );
+    let (restored, said) = (|| nr_hugepages() == old, "while zeroing, after ");
+    testkit::assert_signals_end_the_run_cleanly(&lab, BIN, &args, zeroing, said, restored);
     lab.assert_clean();
 }
 
-/// Cell 9: two runs at once, with huge pages for one: the second refuses with
-/// the shortage and the exact command; the first is unaffected.
+/// Cell 9: the second refuses with the shortage and the exact command.
 #[test]
 fn two_runs_at_once_with_pages_for_one() {
     let Some(lab) = root_lab() else { return };
@@ -99,12 +83,8 @@ fn two_runs_at_once_with_pages_for_one() {
     lab.assert_clean();
 }
 
-/// Two `--reserve` runs that overlap (B starts while A holds; A ends while
-/// B holds): each adds only the pages it is missing, gives back only those
-/// it added, never shrinks the pool under the other's segment, and the
-/// pool ends where it began. (Each used to put back the value it had
-/// read: 32 pages stayed reserved for good.) Then two started at the same
-/// instant: the pool lock makes them take turns, and both get pages.
+/// Each used to put back the value it had read: 32 pages stayed reserved
+/// for good. Then two at the same instant take turns by the pool lock.
 #[test]
 fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
     let Some(lab) = root_lab() else { return };
@@ -139,10 +119,7 @@ fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
     lab.assert_clean();
 }
 
-/// vm.nr_overcommit_hugepages: a segment 16 pages bigger than the pool has
-/// free, with 16 pages of allowed surplus, fits (the kernel allocates
-/// surplus pages on demand). The preflight used to count only the pool
-/// and refuse.
+/// The preflight used to count only the pool and refuse.
 #[test]
 fn surplus_pages_allowed_by_overcommit_are_counted() {
     let Some(lab) = root_lab() else { return };
@@ -160,25 +137,18 @@ fn surplus_pages_allowed_by_overcommit_are_counted() {
     assert_eq!(refused.code(), Some(1), "without surplus it does not fit");
     std::fs::write(OVERCOMMIT, "16").unwrap();
     let stderr = exits(&lab.run(BIN, &["--size", &size, "--hold", "0"]), 0);
-    assert!(
-        !stderr.contains("--reserve:"),
-        "no reservation was needed: {stderr}"
-    );
+    never_says(&stderr, &["--reserve:"]);
     drop(_restore);
     lab.assert_clean();
 }
 
-/// docs/xsi_shm_mem_huge.md, "Rsvd: promised, not yet touched": with
-/// `--no-touch` the segment's pages are promised (HugePages_Rsvd up by 32)
-/// and none is used (HugePages_Free unchanged).
+/// docs/xsi_shm_mem_huge.md, "Rsvd: promised, not yet touched".
 #[test]
 fn untouched_huge_pages_are_promised_not_used() {
     let Some(lab) = root_lab() else { return };
     let old = nr_hugepages();
-    let out = lab.run(
-        BIN,
-        &["--size", "64M", "--reserve", "--no-touch", "--hold", "0"],
-    );
+    let args = ["--size", "64M", "--reserve", "--no-touch", "--hold", "0"];
+    let out = lab.run(BIN, &args);
     exits(&out, 0);
     let stdout = text(&out.stdout);
     assert_eq!(change(&stdout, "HugePages_Rsvd"), 32, "{stdout}");
@@ -187,10 +157,8 @@ fn untouched_huge_pages_are_promised_not_used() {
     lab.assert_clean();
 }
 
-/// docs/xsi_shm_mem_huge.md, "a leak pins the pool": a `--reserve` run
-/// killed with SIGKILL leaves its segment and its pages; giving the pool
-/// back then only turns them into surplus pages, and they go when the
-/// segment is removed.
+/// docs/xsi_shm_mem_huge.md, "a leak pins the pool": giving the pool back
+/// only turns the killed run's pages into surplus.
 #[test]
 fn a_killed_reserve_run_pins_the_pool_until_its_segment_goes() {
     let Some(lab) = root_lab() else { return };
