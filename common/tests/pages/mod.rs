@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 pub struct Edition {
     pub readme: &'static str,
     pub docs: &'static str,
+    /// The first section of every program chapter, and the mark below
+    /// which everything a student may skip goes.
+    pub quick_start: &'static str,
+    pub deeper: &'static str,
     pub exercises: &'static str,
     pub one_run: &'static str,
     pub articles_c: &'static str,
@@ -21,6 +25,8 @@ pub struct Edition {
 pub const ENGLISH: Edition = Edition {
     readme: "README.md",
     docs: "docs",
+    quick_start: "## Quick start",
+    deeper: "## Deeper",
     exercises: "## Exercises",
     one_run: "one run",
     articles_c: "the article's C",
@@ -29,12 +35,25 @@ pub const ENGLISH: Edition = Edition {
 pub const CHINESE: Edition = Edition {
     readme: "README.zh-CN.md",
     docs: "docs/zh",
+    quick_start: "## 快速上手",
+    deeper: "## 深入",
     exercises: "## 练习",
     one_run: "一次运行",
     articles_c: "原文的 C",
 };
 
 pub const EDITIONS: [&Edition; 2] = [&ENGLISH, &CHINESE];
+
+/// The program chapters in the order the article introduces their
+/// programs: the order a student reads them in.
+pub const ARTICLE_ORDER: [&str; 6] = [
+    "racing_mmap.md",
+    "mmap_mem.md",
+    "racing_xsi_shm.md",
+    "xsi_shm_mem.md",
+    "xsi_shm_mem_huge.md",
+    "racing_posix_shm.md",
+];
 
 /// The Chinese edition's glossary: a page of its own, with no English
 /// twin (the English chapters use the English terms it lists).
