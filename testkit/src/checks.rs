@@ -283,12 +283,18 @@ pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]
         "--sleep-us",
         "1000000",
     ];
-    let args = with(own, &flags);
-    let holder = |pid| {
+    kill_a_child_asleep(lab, bin, &with(own, &flags), 4)
+}
+
+/// `bin args` with `count` children, once they all exist: one asleep in
+/// its pause is killed with SIGKILL. The run ends within 8 s, exit 1, no
+/// result, naming the kill; its stderr.
+pub(crate) fn kill_a_child_asleep(lab: &Lab, bin: &str, args: &[String], count: usize) -> String {
+    let asleep = |pid| {
         let children = child_pids(pid);
-        (children.len() >= 4).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
+        (children.len() >= count).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
     };
-    let (out, took) = signal_when(lab, bin, &args, holder, Signal::SIGKILL);
+    let (out, took) = signal_when(lab, bin, args, asleep, Signal::SIGKILL);
     let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty(), "no result with a dead child");
     says(&stderr, &["was killed by SIGKILL"]);
@@ -377,16 +383,8 @@ pub fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
         return None;
     }
     let mut command = Command::new("unshare");
-    let unshare = [
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        script,
-    ];
-    command.args(unshare).stdin(Stdio::null());
+    command.args("--mount --propagation private -- sh -c".split(' '));
+    command.arg(script).stdin(Stdio::null());
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let out = lab.spawn(command).finish();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
