@@ -14,7 +14,7 @@ use common::system::sysvipc;
 use nix::sys::signal::Signal;
 
 use crate::cases::{self, Names, Program};
-use crate::checks::{kill_a_child_asleep, lab_tmpdir_is_empty, run_to_file};
+use crate::checks::{kill_a_child_asleep, lab_tmpdir_is_empty, run_to_file, with_flags};
 use crate::lab::{Lab, LabKey};
 use crate::output::{shm_p, text};
 use crate::plant::{PlantedSemaphore, PlantedSet};
@@ -71,11 +71,10 @@ pub enum Own {
 impl Own {
     /// The flags that name this memory, then `flags` (split at spaces).
     pub fn with(&self, flags: &str) -> Vec<String> {
-        let rest: Vec<&str> = flags.split_whitespace().collect();
         match self {
-            Own::Anonymous => crate::checks::with(&[], &rest),
-            Own::Key(key) => key.with(&rest),
-            Own::Name(name) => crate::checks::with(&[String::from("--name"), name.clone()], &rest),
+            Own::Anonymous => with_flags(&[], flags),
+            Own::Key(key) => with_flags(&key.with(&[]), flags),
+            Own::Name(name) => with_flags(&[String::from("--name"), name.clone()], flags),
         }
     }
 
