@@ -11,18 +11,16 @@ mod pages;
 use pages::read;
 use pages::{CHINESE, ENGLISH, GLOSSARY, assert_none, blocks, exercises, links, on_prose, prose};
 
-/// (English page, its Chinese twin), README first.
-fn twins() -> Vec<(String, String)> {
-    let twin = |name| {
-        (
-            format!("{}/{name}", ENGLISH.docs),
-            format!("{}/{name}", CHINESE.docs),
-        )
-    };
+/// What `check(en, zh, english, chinese)` finds wrong with each English
+/// page and its Chinese twin (their paths and texts), README first: none,
+/// or fail listing them all.
+fn assert_twins(check: impl Fn(&str, &str, &str, &str) -> Vec<String>) {
+    let chapters = ENGLISH.chapters().into_iter();
+    let chapters = chapters.map(|name| (format!("docs/{name}"), format!("docs/zh/{name}")));
     let readmes = (ENGLISH.readme.to_owned(), CHINESE.readme.to_owned());
-    std::iter::once(readmes)
-        .chain(ENGLISH.chapters().into_iter().map(twin))
-        .collect()
+    let twins = std::iter::once(readmes).chain(chapters);
+    let found = twins.flat_map(|(en, zh)| check(&en, &zh, &read(&en), &read(&zh)));
+    assert_none(found.collect());
 }
 
 #[test]
@@ -71,10 +69,9 @@ fn commands(text: &str) -> Vec<String> {
 
 #[test]
 fn twins_run_the_same_commands_and_show_the_same_blocks() {
-    let mut problems = Vec::new();
-    for (en, zh) in twins() {
-        let (english, chinese) = (read(&en), read(&zh));
-        let (ours, theirs) = (commands(&english), commands(&chinese));
+    assert_twins(|en, zh, english, chinese| {
+        let mut problems = Vec::new();
+        let (ours, theirs) = (commands(english), commands(chinese));
         if ours != theirs {
             for missing in ours.iter().filter(|c| !theirs.contains(c)) {
                 problems.push(format!("{en} runs `{missing}`; {zh} does not"));
@@ -88,13 +85,12 @@ fn twins_run_the_same_commands_and_show_the_same_blocks() {
             if a == b {
                 problems.push(format!("{en} and {zh} run their commands in another order"));
             }
-            continue;
+            return problems;
         }
-        let (ours, theirs) = (blocks(&english), blocks(&chinese));
+        let (ours, theirs) = (blocks(english), blocks(chinese));
         if ours.len() != theirs.len() {
             let (a, b) = (ours.len(), theirs.len());
-            problems.push(format!("{en} has {a} code blocks, {zh} has {b}"));
-            continue;
+            return vec![format!("{en} has {a} code blocks, {zh} has {b}")];
         }
         for (a, b) in ours.iter().zip(&theirs) {
             if a.info != b.info || a.body != b.body {
@@ -107,8 +103,8 @@ fn twins_run_the_same_commands_and_show_the_same_blocks() {
                 ));
             }
         }
-    }
-    assert_none(problems);
+        problems
+    });
 }
 
 /// The levels of a page's headings, in order: `#`, `##`, `###`.
@@ -124,24 +120,23 @@ fn heading_levels(text: &str) -> Vec<usize> {
 
 #[test]
 fn twins_have_the_same_sections_and_exercises() {
-    let mut problems = Vec::new();
-    for (en, zh) in twins() {
-        let (english, chinese) = (read(&en), read(&zh));
-        let (ours, theirs) = (heading_levels(&english), heading_levels(&chinese));
+    assert_twins(|en, zh, english, chinese| {
+        let mut problems = Vec::new();
+        let (ours, theirs) = (heading_levels(english), heading_levels(chinese));
         if ours != theirs {
             problems.push(format!(
                 "{en} and {zh} differ in their sections: heading levels {ours:?} against {theirs:?}"
             ));
         }
         let (ours, theirs) = (ENGLISH.exercises, CHINESE.exercises);
-        let (a, b) = (exercises(&english, ours), exercises(&chinese, theirs));
+        let (a, b) = (exercises(english, ours), exercises(chinese, theirs));
         if a != b {
             problems.push(format!(
                 "{en} has {a} exercises under {ours}, {zh} has {b} under {theirs}"
             ));
         }
-    }
-    assert_none(problems);
+        problems
+    });
 }
 
 /// The backticked words of a row's last cell that name a test file or a
@@ -187,14 +182,11 @@ fn chapter_links(text: &str) -> Vec<String> {
 
 #[test]
 fn twins_link_the_same_chapters_in_the_same_order() {
-    let mut problems = Vec::new();
-    for (en, zh) in twins() {
-        let (ours, theirs) = (chapter_links(&read(&en)), chapter_links(&read(&zh)));
-        if ours != theirs {
-            problems.push(format!("{en} links {ours:?}\n{zh} links {theirs:?}"));
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    assert_twins(|en, zh, english, chinese| {
+        let (ours, theirs) = (chapter_links(english), chapter_links(chinese));
+        let differ = format!("{en} links {ours:?}\n{zh} links {theirs:?}\n");
+        (ours != theirs).then_some(differ).into_iter().collect()
+    });
 }
 
 #[test]

@@ -25,7 +25,7 @@ const OURS: &[&str] = &[
 const MORE_OF_OURS: &[&str] = &["mmap(NULL", "shmget(IPC_PRIVATE", "released (", "Holding "];
 
 /// Does this block show what one of our programs printed?
-fn shows_our_output(block: &[&str]) -> bool {
+fn shows_our_output(block: &[String]) -> bool {
     block.iter().any(|line| {
         let line = line.trim_start_matches("^C");
         let command = line.strip_prefix("$ ").or_else(|| line.strip_prefix("# "));
@@ -70,25 +70,19 @@ fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
     for name in edition.pages() {
         let text = pages::read(&name);
         let lines: Vec<&str> = text.lines().collect();
-        let mut at = 0;
-        while at < lines.len() {
-            if lines[at].trim() != "```text" {
-                at += 1;
-                continue;
-            }
-            let end = (at + 1..lines.len())
-                .find(|&i| pages::is_fence(lines[i]))
-                .unwrap_or_else(|| panic!("{name}:{}: an unclosed block", at + 1));
-            let block = &lines[at + 1..end];
-            let lead = lead(&lines, at);
+        for block in pages::blocks(&text)
+            .into_iter()
+            .filter(|b| b.info == "text")
+        {
+            let lead = lead(&lines, block.line - 1);
             examples += 1;
-            let here = format!("{name}:{}", at + 1);
+            let here = format!("{name}:{}", block.line);
             if !lead.to_lowercase().contains(edition.one_run) {
                 let one_run = edition.one_run;
                 problems.push(format!(
                     "{here}: a text block not introduced as an example from one run ({one_run})"
                 ));
-            } else if shows_our_output(block) && !lead.contains(edition.articles_c) {
+            } else if shows_our_output(&block.body) && !lead.contains(edition.articles_c) {
                 match named_test(&lead) {
                     None => problems.push(format!(
                         "{here}: our output, but no `tests/….rs` and `test_name` checking it"
@@ -101,7 +95,6 @@ fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
                     }
                 }
             }
-            at = end + 1;
         }
     }
     let docs = edition.docs;

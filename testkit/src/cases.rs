@@ -385,10 +385,8 @@ pub const SLACK_MIB: i64 = 4;
 
 /// The memory demo's report of what it holds.
 fn memory(program: &Program) -> Memory {
-    let name = program.name;
-    program
-        .memory
-        .unwrap_or_else(|| panic!("{name} is not a memory demo"))
+    let not = || panic!("{} is not a memory demo", program.name);
+    program.memory.unwrap_or_else(not)
 }
 
 /// The shmid on the report's first line, `shmget(...) = shmid N, ...`, if
@@ -400,9 +398,8 @@ pub fn shmid(stdout: &str) -> Option<i32> {
 
 /// The segment process `pid` created, if it exists.
 pub fn segment_of(pid: Pid) -> Option<sysvipc::SegmentInfo> {
-    sysvipc::segments()
-        .into_iter()
-        .find(|s| s.creator_pid == pid.as_raw())
+    let mut segments = sysvipc::segments().into_iter();
+    segments.find(|s| s.creator_pid == pid.as_raw())
 }
 
 /// Whether a segment with this shmid exists.
@@ -426,10 +423,8 @@ pub fn a_touched_mapping_shows_up_as_shmem_and_cached(program: &Program, bin: &s
     let (stdout, stderr) = (text(&out.stdout), exits(&out, 0));
     assert!(stdout.starts_with(memory(program).mapped), "{stdout}");
     let shmem = change(&stdout, "Shmem");
-    assert!(
-        (64 - shmem).abs() <= SLACK_MIB,
-        "Shmem: {shmem} MiB:\n{stdout}"
-    );
+    let near = (64 - shmem).abs() <= SLACK_MIB;
+    assert!(near, "Shmem: {shmem} MiB:\n{stdout}");
     let cached = change(&stdout, "Cached");
     let rose = checks::cached_rose_by(&stdout, 64, 2 * SLACK_MIB);
     assert!(rose, "Cached changed by {cached} MiB:\n{stdout}");
@@ -483,10 +478,8 @@ pub fn every_stopping_signal_ends_the_hold(program: &Program, bin: &str) {
             assert!(!exists(id), "{signal}: shmid {id} still exists");
         }
         let back = shmem_mib() - base;
-        assert!(
-            back.abs() <= SLACK_MIB,
-            "{signal}: Shmem {back} MiB from where it was"
-        );
+        let where_it_was = back.abs() <= SLACK_MIB;
+        assert!(where_it_was, "{signal}: Shmem {back} MiB from where it was");
     }
     lab.assert_clean();
 }
@@ -525,10 +518,10 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
     let own = program.own(&lab);
     let (mut flags, runs) = match program.name {
         "xsi_shm_mem" => (memory_demo_flags(&mut random, &["--rmid-early"]), 80),
-        "xsi_shm_mem_huge" => (
-            memory_demo_flags(&mut random, &["--rmid-early", "--reserve"]),
-            80,
-        ),
+        "xsi_shm_mem_huge" => {
+            let switches = ["--rmid-early", "--reserve"];
+            (memory_demo_flags(&mut random, &switches), 80)
+        }
         _ if program.memory.is_some() => (memory_demo_flags(&mut random, &[]), 80),
         _ => (racing_flags(&mut random), 100),
     };
@@ -571,10 +564,8 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
             ]);
         }
     }
-    let mut defaults: Vec<(&str, &str)> = own
-        .chunks(2)
-        .map(|f| (f[0].as_str(), f[1].as_str()))
-        .collect();
+    let pairs = own.chunks(2).map(|f| (f[0].as_str(), f[1].as_str()));
+    let mut defaults: Vec<(&str, &str)> = pairs.collect();
     if program.memory.is_some() {
         defaults.extend(MEMORY_DEFAULTS);
     }
@@ -584,9 +575,9 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
     // Without root there are no huge pages: every valid run is refused
     // (exit 1, the shortage explained); as root, --reserve lets some run.
     let huge = program.name == "xsi_shm_mem_huge" && !crate::is_root();
-    let ran = if huge { ended[1] } else { ended[0] };
+    let (ran, refused) = (ended[usize::from(huge)], ended[2]);
     assert!(
-        ran > 0 && ended[2] > 0,
+        ran > 0 && refused > 0,
         "some runs, some usage errors: {ended:?}"
     );
     // racing_mmap --file keeps its file by design: a result, not a leftover.

@@ -36,6 +36,11 @@ pub fn with(own: &[String], rest: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `own` followed by `flags`, split at spaces.
+pub fn with_flags(own: &[String], flags: &str) -> Vec<String> {
+    with(own, &flags.split_whitespace().collect::<Vec<_>>())
+}
+
 /// A racing run of `count` children that succeeds: one `shm_p: N` line,
 /// 1 ≤ N ≤ count (the race is nondeterministic: a range, never a value),
 /// and stderr explaining it. Returns N and stderr.
@@ -163,10 +168,7 @@ pub fn assert_signals_release_every_lock(
     let during = "while 4 children ran; all were waited for";
     let gone = || released() && lab_tmpdir_is_empty(lab);
     for mode in ["none", "atomic", "flock", "semaphore"] {
-        let args = with(
-            own,
-            &["--count", "4", "--sleep-us", "5000000", "--lock", mode],
-        );
+        let args = with_flags(own, &format!("--count 4 --sleep-us 5000000 --lock {mode}"));
         assert_signals_end_the_run_cleanly(lab, bin, &args, ready, during, gone);
     }
 }
@@ -180,8 +182,10 @@ pub(crate) fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
 pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     for mode in ["atomic", "flock", "semaphore"] {
         for sleep in ["0", "1"] {
-            let flags = ["--count", "200", "--lock", mode, "--sleep-us", sleep];
-            let args = with(own, &flags);
+            let args = with_flags(
+                own,
+                &format!("--count 200 --lock {mode} --sleep-us {sleep}"),
+            );
             for _ in 0..5 {
                 let (n, stderr) = race(lab, bin, &args, 200);
                 assert_eq!(n, 200, "{args:?} lost updates:\n{stderr}");
@@ -234,13 +238,10 @@ pub fn assert_a_closed_stdout_fails_cleanly<S: AsRef<OsStr>>(
 /// children that started are waited for and counted, exit 1, no result.
 pub fn assert_fork_fails_part_way(lab: &Lab, bin: &str, program: &str, own: &[String]) -> String {
     let mut command = lab.with_few_processes(bin);
-    command.args(with(own, &["--count", "100", "--sleep-us", "100000"]));
+    command.args(with_flags(own, "--count 100 --sleep-us 100000"));
     let out = lab.spawn(command).finish();
     let stderr = exits(&out, 1);
-    assert!(
-        out.stdout.is_empty(),
-        "no result without all children: {out:?}"
-    );
+    assert!(out.stdout.is_empty(), "no result without all children");
     let prefix = format!("{program}: fork() failed after ");
     let line = stderr.lines().find(|l| l.starts_with(&prefix));
     let line = line.unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
@@ -275,20 +276,19 @@ pub fn assert_signals_stop_the_zeroing(lab: &Lab, bin: &str) {
 /// critical section) must not hang the parent. Returns stderr for each
 /// family's checks (a POSIX semaphore stays taken; SEM_UNDO gives it back).
 pub fn assert_a_killed_holder_does_not_hang(lab: &Lab, bin: &str, own: &[String]) -> String {
-    let flags = [
-        "--count",
-        "4",
-        "--lock",
-        "semaphore",
-        "--sleep-us",
-        "1000000",
-    ];
-    let args = with(own, &flags);
-    let holder = |pid| {
+    let args = with_flags(own, "--count 4 --lock semaphore --sleep-us 1000000");
+    kill_a_child_asleep(lab, bin, &args, 4)
+}
+
+/// `bin args` with `count` children, once they all exist: one asleep in
+/// its pause is killed with SIGKILL. The run ends within 8 s, exit 1, no
+/// result, naming the kill; its stderr.
+pub(crate) fn kill_a_child_asleep(lab: &Lab, bin: &str, args: &[String], count: usize) -> String {
+    let asleep = |pid| {
         let children = child_pids(pid);
-        (children.len() >= 4).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
+        (children.len() >= count).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
     };
-    let (out, took) = signal_when(lab, bin, &args, holder, Signal::SIGKILL);
+    let (out, took) = signal_when(lab, bin, args, asleep, Signal::SIGKILL);
     let stderr = exits(&out, 1);
     assert!(out.stdout.is_empty(), "no result with a dead child");
     says(&stderr, &["was killed by SIGKILL"]);
@@ -377,16 +377,8 @@ pub fn in_private_mounts(lab: &Lab, script: &str) -> Option<(String, String)> {
         return None;
     }
     let mut command = Command::new("unshare");
-    let unshare = [
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        script,
-    ];
-    command.args(unshare).stdin(Stdio::null());
+    command.args("--mount --propagation private -- sh -c".split(' '));
+    command.arg(script).stdin(Stdio::null());
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let out = lab.spawn(command).finish();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));

@@ -14,11 +14,11 @@ use common::system::sysvipc;
 use nix::sys::signal::Signal;
 
 use crate::cases::{self, Names, Program};
-use crate::checks::{lab_tmpdir_is_empty, run_to_file, signal_when};
+use crate::checks::{kill_a_child_asleep, lab_tmpdir_is_empty, run_to_file, with_flags};
 use crate::lab::{Lab, LabKey};
 use crate::output::{shm_p, text};
 use crate::plant::{PlantedSemaphore, PlantedSet};
-use crate::probe::{child_pids, children_of, in_nanosleep, sleeping};
+use crate::probe::{child_pids, children_of, sleeping};
 use crate::run::Running;
 use crate::said::{exits, never_says, says, says_once};
 
@@ -71,11 +71,10 @@ pub enum Own {
 impl Own {
     /// The flags that name this memory, then `flags` (split at spaces).
     pub fn with(&self, flags: &str) -> Vec<String> {
-        let rest: Vec<&str> = flags.split_whitespace().collect();
         match self {
-            Own::Anonymous => crate::checks::with(&[], &rest),
-            Own::Key(key) => key.with(&rest),
-            Own::Name(name) => crate::checks::with(&[String::from("--name"), name.clone()], &rest),
+            Own::Anonymous => with_flags(&[], flags),
+            Own::Key(key) => with_flags(&key.with(&[]), flags),
+            Own::Name(name) => with_flags(&[String::from("--name"), name.clone()], flags),
         }
     }
 
@@ -252,15 +251,7 @@ pub fn a_closed_stdout_is_an_error_and_the_memory_is_released(racer: &Racer) {
 pub fn a_child_killed_by_sigkill_is_reported_and_the_memory_released(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
         let args = own.with("--count 3 --sleep-us 1000000");
-        let asleep = |pid| {
-            let children = child_pids(pid);
-            (children.len() == 3)
-                .then(|| children.into_iter().find(|&c| in_nanosleep(c)))
-                .flatten()
-        };
-        let (out, _) = signal_when(lab, racer.bin, &args, asleep, Signal::SIGKILL);
-        let stderr = exits(&out, 1);
-        assert!(out.stdout.is_empty(), "no result with a dead child");
+        let stderr = kill_a_child_asleep(lab, racer.bin, &args, 3);
         let failed = format!("{}: 1 of 3 children failed: child ", racer.name());
         let outside = "A child killed by a signal was stopped from outside";
         says(&stderr, &[&failed, ") was killed by SIGKILL\n", outside]);

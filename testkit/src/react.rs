@@ -191,11 +191,7 @@ impl fmt::Display for Phase {
 
 impl fmt::Display for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let to = if self.to == Parent {
-            "the parent alone"
-        } else {
-            "the whole group"
-        };
+        let to = ["the parent alone", "the whole group"][usize::from(self.to == Group)];
         write!(
             f,
             "{} {}, {} to {to}",
@@ -329,10 +325,7 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
     own: &[String],
 ) {
     let cases: Vec<Case> = cases().filter(|c| c.program == program).collect();
-    assert!(
-        !cases.is_empty(),
-        "no row for {program} in testkit::react::CASES"
-    );
+    assert!(!cases.is_empty(), "no row for {program} in react::CASES");
     let mut late = Vec::new();
     for case in cases {
         if case.phase == Forking {
@@ -352,10 +345,10 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
         }
         let reaction = median(tries.iter().map(|t| t.reaction).collect());
         let ended = median(tries.iter().map(|t| t.ended).collect());
-        let each: Vec<String> = tries
+        let each = tries
             .iter()
-            .map(|t| format!("{}/{}", ms(t.reaction), ms(t.ended)))
-            .collect();
+            .map(|t| format!("{}/{}", ms(t.reaction), ms(t.ended)));
+        let each: Vec<String> = each.collect();
         let line = format!(
             "{case}: reaction {} ms, ended {} ms (medians; reaction/end per try: {} ms; {} tries in {:.1} s)",
             ms(reaction),
@@ -374,7 +367,7 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
     let late = late.join("\n  ");
     assert!(
         late.is_empty(),
-        "a stopping signal was not acted on promptly:\n  {late}"
+        "a stopping signal was acted on late:\n  {late}"
     );
 }
 
@@ -385,12 +378,9 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
 pub fn room_for_processes(n: u64) -> Result<(), String> {
     let margin = 200;
     let needs = format!("needs room for {n} more processes");
-    let tasks_now = std::fs::read_dir("/proc").map_or(0, |d| {
-        let pids = d
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok());
-        pids.count() as u64
-    });
+    let pids =
+        crate::entries("/proc".as_ref()).map(|e| e.file_name().to_string_lossy().into_owned());
+    let tasks_now = pids.filter(|name| name.parse::<u32>().is_ok()).count() as u64;
     for name in ["kernel/pid_max", "kernel/threads-max"] {
         if let Some(max) = common::system::sysctl(name) {
             if max < tasks_now + n + margin {
@@ -483,11 +473,9 @@ const LOOKS: usize = 20;
 /// `3× a, 1× b`: how often each item was seen.
 fn tally<'a>(items: impl Iterator<Item = &'a String>) -> String {
     let mut counts = BTreeMap::new();
-    for item in items {
-        *counts.entry(item).or_insert(0) += 1;
-    }
+    items.for_each(|item| *counts.entry(item).or_insert(0) += 1);
     let counts: Vec<String> = counts
-        .into_iter()
+        .iter()
         .map(|(item, n)| format!("{n}× {item}"))
         .collect();
     counts.join(", ")
@@ -513,12 +501,8 @@ pub fn assert_the_parent_blocks_in_wait4(
     let (mut syscalls, mut wchans) = (Vec::new(), Vec::new());
     for _ in 0..LOOKS {
         syscalls.extend(syscall(pid).ok().map(look));
-        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).ok();
-        wchans.extend(
-            wchan
-                .map(|w| w.trim().to_owned())
-                .filter(|w| !w.is_empty() && w != "0"),
-        );
+        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        wchans.extend(Some(wchan.trim().to_owned()).filter(|w| !w.is_empty() && w != "0"));
         std::thread::sleep(Duration::from_millis(10));
     }
     run.signal(Signal::SIGTERM);

@@ -4,9 +4,9 @@
 //! when stderr is not a terminal; stdout is what it is without it; and the
 //! flags it cannot go with are usage errors.
 
-use crate::checks::with;
+use crate::checks::{with, with_flags};
 use crate::lab::Lab;
-use crate::output::{assert_says, assert_usage_error, shm_p, text};
+use crate::output::{assert_says, assert_usage_error, exits, never_says, shm_p, text};
 use crate::probe::children_of;
 
 /// All of them, one after the other: what each racing program's
@@ -41,8 +41,7 @@ fn lost_in(trace: &str) -> i64 {
 /// A run that must succeed: its `shm_p`, and its stderr.
 fn run_ok(lab: &Lab, bin: &str, args: &[String]) -> (i64, String) {
     let out = lab.run(bin, args);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    let stderr = exits(&out, 0);
     (shm_p(&text(&out.stdout)), stderr)
 }
 
@@ -78,16 +77,12 @@ pub fn assert_the_trace_accounts_for_every_lost_update(lab: &Lab, bin: &str, own
 /// reading a different value: 0 to 7, each once.
 pub fn assert_no_lock_lets_two_children_read_the_same_value(lab: &Lab, bin: &str, own: &[String]) {
     for lock in ["atomic", "flock", "semaphore"] {
-        let mut args = with(own, &["--trace", "--count", "8", "--sleep-us", "2000"]);
-        args.extend([String::from("--lock"), lock.to_owned()]);
-        let (got, stderr) = run_ok(lab, bin, &args);
+        let flags = format!("--trace --count 8 --sleep-us 2000 --lock {lock}");
+        let (got, stderr) = run_ok(lab, bin, &with_flags(own, &flags));
         assert_eq!(got, 8, "--lock {lock}: {stderr}");
         let trace = trace_of(&stderr);
         assert_eq!(lost_in(trace), 0, "--lock {lock}: {trace}");
-        assert!(
-            !trace.contains(" read 0 and wrote"),
-            "--lock {lock}: {trace}"
-        );
+        never_says(trace, &[" read 0 and wrote"]);
         let rows = trace.lines().filter_map(|l| l.strip_prefix("child "));
         let pairs = rows.filter_map(|l| l.split_whitespace().nth(1));
         let mut reads: Vec<i64> = pairs
@@ -105,13 +100,12 @@ pub fn assert_the_trace_leaves_stdout_alone(lab: &Lab, bin: &str, own: &[String]
     let plain = with(own, &["--count", "3", "--sleep-us", "200000"]);
     let traced = with(own, &["--count", "3", "--sleep-us", "200000", "--trace"]);
     let (a, b) = (lab.run(bin, &plain), lab.run(bin, &traced));
-    assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
-    assert_eq!(b.status.code(), Some(0), "{}", text(&b.stderr));
+    let (_, stderr) = (exits(&a, 0), exits(&b, 0));
     let (stdout, traced_stdout) = (text(&a.stdout), text(&b.stdout));
     assert_eq!(a.stdout, b.stdout, "{stdout} / {traced_stdout}");
     assert_eq!(traced_stdout, "shm_p: 1\n");
     assert_says(
-        &text(&b.stderr),
+        &stderr,
         &["children 1–3 all read 0 and wrote 1: 2 updates lost"],
     );
 }
@@ -125,15 +119,12 @@ pub fn assert_a_traced_run_is_not_joined(lab: &Lab, bin: &str, own: &[String]) {
     let pid = creator.pid();
     creator.wait_until("both children", || children_of(pid) == 2);
     let out = lab.run(bin, &with(own, &["--attach", "--count", "1"]));
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits(&out, 1);
     assert_says(
         &stderr,
         &["a traced run cannot be joined", "nothing was written to it"],
     );
-    let done = creator.finish();
-    let told = text(&done.stderr);
-    assert_eq!(done.status.code(), Some(0), "{told}");
+    let told = exits(&creator.finish(), 0);
     // Nobody but its own two children wrote: the trace adds up.
     assert_says(&told, &["2 children − 1 lost = 1: the shm_p printed."]);
 }
@@ -141,11 +132,9 @@ pub fn assert_a_traced_run_is_not_joined(lab: &Lab, bin: &str, own: &[String]) {
 /// `--trace` with `--runs`, or with more children than it records: usage
 /// errors that name the rule, before anything is created.
 pub fn assert_trace_usage_errors(lab: &Lab, bin: &str, own: &[String]) {
+    let runs = "'--trace' cannot be used with '--runs <N>'";
     for (args, says) in [
-        (
-            ["--trace", "--runs", "2"],
-            "'--trace' cannot be used with '--runs <N>'",
-        ),
+        (["--trace", "--runs", "2"], runs),
         (["--trace", "--count", "10001"], "records at most 10000"),
     ] {
         let args = with(own, &args);
