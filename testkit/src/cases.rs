@@ -338,23 +338,36 @@ pub fn assert_a_leftover_of_root_is_left_alone<T>(
     Some(planted)
 }
 
-pub fn help_is_short_with_h_and_complete_with_help(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, _| {
-        checks::assert_help_is_short_and_long(lab, bin, program.help)
-    });
+/// Cases that are one check in a lab, given the run's own names: `NAME
+/// in LAB => CHECK;` is `pub fn NAME(program, bin)`, and nothing may be left.
+macro_rules! one_check {
+    (|$program:ident, $bin:ident, $lab:ident, $own:ident|
+        $($(#[$doc:meta])* $name:ident in $in:expr => $check:expr;)*) => {$(
+        $(#[$doc])*
+        #[allow(unused_variables)]
+        pub fn $name($program: &Program, $bin: &str) {
+            $program.check($in, |$lab, $own| $check);
+        }
+    )*};
 }
 
-pub fn every_lock_mode_gives_exactly_count(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        checks::assert_every_lock_is_exact(lab, bin, own)
-    });
-}
-
-/// Every stopping signal under every `--lock`: what the run created is removed.
-pub fn signals_under_every_lock(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        checks::assert_signals_release_every_lock(lab, bin, own, || program.released(own));
-    });
+one_check! { |program, bin, lab, own|
+    help_is_short_with_h_and_complete_with_help in Lab::new()
+        => checks::assert_help_is_short_and_long(lab, bin, program.help);
+    every_lock_mode_gives_exactly_count in Lab::new()
+        => checks::assert_every_lock_is_exact(lab, bin, own);
+    /// Every stopping signal under every `--lock`: what the run created is removed.
+    signals_under_every_lock in Lab::new()
+        => checks::assert_signals_release_every_lock(lab, bin, own, || program.released(own));
+    /// [`react::CASES`]: a stopping signal is acted on within 100 ms.
+    a_stopping_signal_is_acted_on_within_100_ms_in_every_phase in program.lab()
+        => react::assert_stopping_signals_are_acted_on_promptly(lab, program.name, bin, own);
+    the_parent_waits_for_its_children_in_a_blocking_wait4 in Lab::new()
+        => react::assert_the_parent_blocks_in_wait4(lab, program.name, bin, own);
+    the_trace_adds_up_shows_no_shared_read_under_a_lock_and_leaves_stdout_alone in Lab::new()
+        => trace::assert_the_trace_keeps_its_promises(lab, bin, own);
+    a_traced_run_is_not_joined in Lab::new()
+        => trace::assert_a_traced_run_is_not_joined(lab, bin, own);
 }
 
 /// A POSIX semaphore (unnamed in racing_mmap's mapping, named in
@@ -599,32 +612,4 @@ pub fn chapter_transcripts_match_the_program(program: &Program, bin: &str) {
         Names::Name => vec![Article::name()],
     };
     crate::check_transcripts(program.name, bin, program.chapters, &defaults);
-}
-
-/// [`react::CASES`]: a stopping signal is acted on within 100 ms.
-pub fn a_stopping_signal_is_acted_on_within_100_ms_in_every_phase(program: &Program, bin: &str) {
-    program.check(program.lab(), |lab, own| {
-        react::assert_stopping_signals_are_acted_on_promptly(lab, program.name, bin, own);
-    });
-}
-
-pub fn the_parent_waits_for_its_children_in_a_blocking_wait4(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        react::assert_the_parent_blocks_in_wait4(lab, program.name, bin, own);
-    });
-}
-
-pub fn the_trace_adds_up_shows_no_shared_read_under_a_lock_and_leaves_stdout_alone(
-    program: &Program,
-    bin: &str,
-) {
-    program.check(Lab::new(), |lab, own| {
-        trace::assert_the_trace_keeps_its_promises(lab, bin, own)
-    });
-}
-
-pub fn a_traced_run_is_not_joined(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        trace::assert_a_traced_run_is_not_joined(lab, bin, own)
-    });
 }
