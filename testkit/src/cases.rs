@@ -15,7 +15,7 @@ use crate::generated::{
 use crate::lab::{Article, Lab};
 use crate::output::{change, faults, text};
 use crate::probe::{shmem_mib, sleeping};
-use crate::said::{self, exits, never_says};
+use crate::said::{self, exits, fails_without_result, never_says};
 use crate::{STOPPING, checks, react, trace};
 
 /// How a program's runs get names of their own, so that tests of several
@@ -286,9 +286,7 @@ pub fn race_gives(
 /// with `says[0]` and holding the rest.
 pub fn assert_one_clear_error(bin: &str, args: &[&str], says: &[&str]) {
     let lab = Lab::new();
-    let out = lab.run(bin, args);
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "no result: {out:?}");
+    let stderr = fails_without_result(&lab.run(bin, args));
     assert!(stderr.starts_with(says[0]), "{stderr}");
     said::says(&stderr, &says[1..]);
     never_says(&stderr, &["child pid"]);
@@ -508,9 +506,7 @@ pub fn every_stopping_signal_while_zeroing(_: &Program, bin: &str) {
 /// tighter of MemAvailable and this process's memory cgroup is named.
 pub fn more_than_the_machine_has_is_refused(program: &Program, bin: &str) {
     let lab = Lab::machine();
-    let out = lab.run(bin, &["--size", "100000G"]);
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "nothing created, nothing reported");
+    let stderr = fails_without_result(&lab.run(bin, &["--size", "100000G"]));
     let more = format!("{}: 100000 GiB is more than this ", program.name);
     let machine = format!("{more}machine has available (MemAvailable ");
     let cgroup = format!("{more}process's memory cgroup has room for (");

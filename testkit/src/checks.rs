@@ -16,7 +16,7 @@ use crate::lab::Lab;
 use crate::output::{change, shm_p, text};
 use crate::probe::{child_pids, in_nanosleep, shmem_mib};
 use crate::run::Running;
-use crate::said::{exits, says};
+use crate::said::{exits, fails_without_result, says};
 
 /// The signals a person uses to stop a program, and the exit status each
 /// must give once the run has released everything: Ctrl-C, `kill`, a
@@ -239,9 +239,7 @@ pub fn assert_a_closed_stdout_fails_cleanly<S: AsRef<OsStr>>(
 pub fn assert_fork_fails_part_way(lab: &Lab, bin: &str, program: &str, own: &[String]) -> String {
     let mut command = lab.with_few_processes(bin);
     command.args(with_flags(own, "--count 100 --sleep-us 100000"));
-    let out = lab.spawn(command).finish();
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "no result without all children");
+    let stderr = fails_without_result(&lab.spawn(command).finish());
     let prefix = format!("{program}: fork() failed after ");
     let line = stderr.lines().find(|l| l.starts_with(&prefix));
     let line = line.unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
@@ -289,8 +287,7 @@ pub(crate) fn kill_a_child_asleep(lab: &Lab, bin: &str, args: &[String], count: 
         (children.len() >= count).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
     };
     let (out, took) = signal_when(lab, bin, args, asleep, Signal::SIGKILL);
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "no result with a dead child");
+    let stderr = fails_without_result(&out);
     says(&stderr, &["was killed by SIGKILL"]);
     assert!(took < Duration::from_secs(8), "took {took:?}");
     stderr
@@ -314,8 +311,7 @@ pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
 /// survived SIGBUS on a zero page of its own and ended; their common
 /// error (holding `went_away`) was said once, and no result printed.
 pub fn assert_sigbus_said_once(out: &Output, went_away: &str, children: usize) -> String {
-    let stderr = exits(out, 1);
-    assert!(out.stdout.is_empty(), "no shm_p: {out:?}");
+    let stderr = fails_without_result(out);
     crate::said::says_once(&stderr, went_away);
     let ended = stderr.matches("exited with status 1").count();
     assert_eq!(ended, children, "{stderr}");

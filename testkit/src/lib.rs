@@ -74,7 +74,8 @@ pub use lab::{Article, Lab, LabKey};
 pub use nix::sys::signal::Signal;
 pub use nix::unistd::Pid;
 pub use output::{
-    assert_usage_error, change, exits, faults, me, never_says, says, says_once, shm_p, text,
+    assert_usage_error, change, exits, fails_without_result, faults, me, never_says, says,
+    says_once, shm_p, text,
 };
 pub use probe::*;
 pub use run::{Running, WAIT};

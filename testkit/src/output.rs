@@ -16,6 +16,15 @@ pub fn exits(out: &Output, code: i32) -> String {
     stderr
 }
 
+/// Assert that the run failed with no result: exit 1, nothing on stdout;
+/// its stderr.
+#[track_caller]
+pub fn fails_without_result(out: &Output) -> String {
+    let stderr = exits(out, 1);
+    assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
+    stderr
+}
+
 /// Assert that `said` holds every one of `parts`.
 #[track_caller]
 pub fn says<S: AsRef<str>>(said: &str, parts: &[S]) {
