@@ -144,10 +144,7 @@ fn imports_between_the_files_form_no_cycle() {
         let left = cycle(&graph);
         let left: Vec<String> = left.iter().map(|m| m.join("::")).collect();
         let root = root.display();
-        assert!(
-            left.is_empty(),
-            "these files of {root} import each other in a cycle: {left:?}"
-        );
+        assert!(left.is_empty(), "files of {root} in a cycle: {left:?}");
     }
 }
 
@@ -184,19 +181,13 @@ fn imports_between_the_folders_go_down_the_floors_only() {
         let mine = folders.entry(me.clone()).or_default();
         for dep in deps.iter().filter_map(|d| d.first()).filter(|d| *d != me) {
             let module = module.join("::");
-            assert!(
-                floor(dep) <= floor(me),
-                "{module} imports {dep}, a floor above it"
-            );
+            assert!(floor(dep) <= floor(me), "{module} imports {dep} from above");
             mine.insert(dep.clone());
         }
     }
     assert_eq!(folders.len(), FLOORS.len(), "{folders:?}");
     let left = cycle(&folders);
-    assert!(
-        left.is_empty(),
-        "these folders import each other in a cycle: {left:?}"
-    );
+    assert!(left.is_empty(), "folders in a cycle: {left:?}");
 }
 
 #[test]
@@ -248,10 +239,7 @@ fn every_hint_is_written_in_the_explain_file_of_its_folder() {
             .any(|name| file.ends_with(name));
         let writes_hints = !exempt && code(&file).contains(".hint(");
         let file = file.display();
-        assert!(
-            !writes_hints,
-            "{file} writes a hint; hints belong in its folder's explain.rs"
-        );
+        assert!(!writes_hints, "{file} writes a hint: not in explain.rs");
     }
 }
 
@@ -263,18 +251,12 @@ fn every_common_file_the_docs_name_exists() {
         let mut named = 0;
         for word in text.split('`') {
             if word.starts_with("common/src/") && word.ends_with(".rs") {
-                assert!(
-                    root.join(word).is_file(),
-                    "{page} names {word}, which does not exist"
-                );
+                assert!(root.join(word).is_file(), "{page} names {word}, not a file");
                 named += 1;
             }
         }
         if page.ends_with("architecture.md") {
-            assert!(
-                named >= 20,
-                "{page} maps the concepts to files ({named} named)"
-            );
+            assert!(named >= 20, "{page} maps concepts to {named} files");
         }
     }
 }

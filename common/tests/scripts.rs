@@ -70,9 +70,7 @@ fn help_prints_the_whole_header_and_names_every_flag_the_script_takes() {
         .filter(|l| l.trim_start().starts_with("scripts/compare-with-c.sh"));
     let usage: String = usage.collect();
     for flag in flags {
-        assert!(
-            usage.contains(&format!("--{flag}")),
-            "--{flag} is not in the usage lines:\n{usage}"
-        );
+        let flag = format!("--{flag}");
+        assert!(usage.contains(&flag), "{flag} not in:\n{usage}");
     }
 }
