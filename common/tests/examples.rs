@@ -98,10 +98,7 @@ fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
         }
     }
     let docs = edition.docs;
-    assert!(
-        examples > 10,
-        "the chapters of {docs} were read ({examples} examples)"
-    );
+    assert!(examples > 10, "{docs}: only {examples} examples read");
     pages::assert_none(problems);
 }
 
@@ -126,10 +123,7 @@ fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
         let chapter = link.unwrap_or_else(|| panic!("no chapter link in: {section}"));
         let (docs, heading) = (edition.docs, edition.exercises);
         let exercises = pages::exercises(&pages::read(&format!("{docs}/{chapter}")), heading);
-        assert!(
-            exercises > 0,
-            "{docs}/{chapter} has no exercises under {heading}"
-        );
+        assert!(exercises > 0, "{docs}/{chapter}: none under {heading}");
         let lines = section.lines();
         let rows: Vec<&str> = lines
             .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))

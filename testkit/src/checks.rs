@@ -16,7 +16,7 @@ use crate::lab::Lab;
 use crate::output::{change, shm_p, text};
 use crate::probe::{child_pids, in_nanosleep, shmem_mib};
 use crate::run::Running;
-use crate::said::{exits, fails_without_result, says};
+use crate::said::{exits, fails_without_result, says, says_last};
 
 /// The signals a person uses to stop a program, and the exit status each
 /// must give once the run has released everything: Ctrl-C, `kill`, a
@@ -94,10 +94,7 @@ fn assert_race_explained<S: AsRef<OsStr> + Debug>(args: &[S], count: i64, n: i64
     let expected = format!(
         "{count} children each added 1 to the shared int: expected {count}, got {n}, so {lost} {updates} {were} lost.\n{why}\n"
     );
-    assert!(
-        stderr.ends_with(&expected),
-        "{args:?}: expected the explanation\n{expected}in\n{stderr}"
-    );
+    says_last(&stderr, &expected);
 }
 
 /// Start `bin args`, send `signal` to the process `target(pid)` picks (the
@@ -299,11 +296,8 @@ pub(crate) fn kill_a_child_asleep(lab: &Lab, bin: &str, args: &[String], count: 
 pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
     let died = ", which died without giving it back: a POSIX semaphore is only a counter in memory";
     crate::said::says_once(stderr, died);
-    assert_eq!(
-        stderr.matches(") exited with status 1").count(),
-        3,
-        "{stderr}"
-    );
+    let exited = stderr.matches(") exited with status 1").count();
+    assert_eq!(exited, 3, "{stderr}");
     crate::said::never_says(stderr, &["was stuck"]);
 }
 
@@ -354,10 +348,8 @@ pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, explains: &[&str]) {
             "-h: one line of at most 100 columns a flag:\n{line}\nin\n{short}"
         );
     }
-    assert!(
-        long.len() > short.len() * 2,
-        "--help explains more:\n{long}"
-    );
+    let more = long.len() > short.len() * 2;
+    assert!(more, "--help explains more:\n{long}");
     let narrow = long.lines().all(|line| line.chars().count() <= 100);
     assert!(narrow, "--help wraps at 100 columns:\n{long}");
     crate::said::never_says(&long, &["`"]);

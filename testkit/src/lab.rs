@@ -371,11 +371,8 @@ impl Lab {
         let left = self.leftovers();
         left.iter().for_each(Leftover::remove);
         let lines: Vec<String> = left.iter().map(Leftover::describe).collect();
-        assert!(
-            lines.is_empty(),
-            "the test left behind (now removed):\n  {}",
-            lines.join("\n  ")
-        );
+        let left = lines.join("\n  ");
+        assert!(lines.is_empty(), "left behind (now removed):\n  {left}");
     }
 
     /// What is new since the lab opened *and* this test's (rule 3).

@@ -365,10 +365,7 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
         }
     }
     let late = late.join("\n  ");
-    assert!(
-        late.is_empty(),
-        "a stopping signal was acted on late:\n  {late}"
-    );
+    assert!(late.is_empty(), "a signal was acted on late:\n  {late}");
 }
 
 /// Whether `n` more processes fit on this machine: kernel.pid_max and
