@@ -44,10 +44,7 @@ fn every_chapter_has_its_twin_in_the_other_edition() {
         problems.push(format!("{} is missing", CHINESE.readme));
     }
     let glossary = pages::root().join(CHINESE.docs).join(GLOSSARY);
-    assert!(
-        glossary.is_file(),
-        "the glossary docs/zh/{GLOSSARY} is missing"
-    );
+    assert!(glossary.is_file(), "docs/zh/{GLOSSARY} is missing");
     assert_none(problems);
 }
 
@@ -272,10 +269,8 @@ fn english_runs(line: &str) -> Vec<String> {
 
 #[test]
 fn the_chinese_edition_leaves_no_english_sentence_outside_code() {
-    assert_eq!(
-        english_runs("用 `a b c d e f` 看 [链接](x.md)，and so on, it is English"),
-        vec!["and so on it is English"]
-    );
+    let runs = english_runs("用 `a b c d e f` 看 [链接](x.md)，and so on, it is English");
+    assert_eq!(runs, vec!["and so on it is English"]);
     assert!(english_runs("`a b c d e f` 和 https://a.b/c d e [链接](p/q r/s t/u v.md)").is_empty());
     assert_none(on_prose(CHINESE.pages(), |line| {
         let runs = english_runs(line).into_iter();

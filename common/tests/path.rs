@@ -106,10 +106,8 @@ fn the_whole_path_is_a_few_sittings() {
         })
         .collect();
     let total: usize = counts.iter().map(|(_, n)| n).sum();
-    assert!(
-        total <= PATH_WORDS,
-        "the student's path is {total} words, at most {PATH_WORDS}: {counts:?}"
-    );
+    let most = format!("the student's path is {total} words, at most {PATH_WORDS}");
+    assert!(total <= PATH_WORDS, "{most}: {counts:?}");
 }
 
 #[test]
@@ -130,9 +128,6 @@ fn the_chapters_are_listed_in_the_articles_order() {
                 }
             }
         }
-        assert_eq!(
-            seen, ARTICLE_ORDER,
-            "{page} lists the chapters first in this order"
-        );
+        assert_eq!(seen, ARTICLE_ORDER, "{page}: the chapters' order");
     }
 }

@@ -60,15 +60,11 @@ fn untouched_starters_fail_or_are_not_started_and_nothing_is_left() {
             .lines()
             .find(|l| l.starts_with(&format!("{name} ")))
             .unwrap_or_else(|| panic!("no row for {name} in:\n{table}"));
-        assert!(
-            row.contains(" fail ") || row.contains(" not started "),
-            "{row}"
-        );
+        let failed = row.contains(" fail ") || row.contains(" not started ");
+        assert!(failed, "{row}");
     }
-    assert!(
-        table.contains("release_on_ctrl_c   fail         SIGINT left shmid "),
-        "{table}"
-    );
+    let left = "release_on_ctrl_c   fail         SIGINT left shmid ";
+    assert!(table.contains(left), "{table}");
     assert!(table.contains("(the check removed it)"), "{table}");
     lab.assert_clean();
 }

@@ -86,10 +86,8 @@ fn an_existing_file_or_object_is_refused_and_left_alone() {
     // Not provably this program's leftover: no rm, another name offered
     // with mmap_mem's own flag.
     never_says(&stderr, &["rm "]);
-    says(
-        &stderr,
-        &["it is left alone.\n      Use another name: --posix "],
-    );
+    let alone = "it is left alone.\n      Use another name: --posix ";
+    says(&stderr, &[alone]);
     assert_eq!(std::fs::read_to_string(&object).unwrap(), "important");
     std::fs::remove_file(&object).unwrap();
     lab.assert_clean();

@@ -85,16 +85,11 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
     let stderr = fails_without_result(&lab.run(BIN, &own.with(&[])));
     let shmget = format!("shmget(key={key}, size=4, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST");
     let (id, me) = (stale.id(), me());
-    says(
-        &stderr,
-        &[
-            format!("racing_xsi_shm: {shmget} (File exists)"),
-            format!("(shmid {id}, owner {me}, mode 0600, 4 bytes, 0 attached)"),
-            format!("Remove it with: ipcrm -M {key}"),
-            String::from("or use another key: --proj-id "),
-            String::from(" is free)"),
-        ],
-    );
+    let exists = format!("racing_xsi_shm: {shmget} (File exists)");
+    let owner = format!("(shmid {id}, owner {me}, mode 0600, 4 bytes, 0 attached)");
+    says(&stderr, &[exists, owner]);
+    says(&stderr, &[format!("Remove it with: ipcrm -M {key}")]);
+    says(&stderr, &["or use another key: --proj-id ", " is free)"]);
     // Not touched: same shmid, marker still there.
     let now = sysvipc::segment_with_key(key.raw()).map(|s| s.id);
     assert_eq!(now, Some(stale.id()));

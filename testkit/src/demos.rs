@@ -159,10 +159,8 @@ pub fn more_than_the_memory_cgroup_has_room_for_is_refused_before_anything_is_cr
             cgroup.setting()
         );
         let in_use = format!(" MiB in use: {})", cgroup.dir().display());
-        assert!(
-            stderr.starts_with(&limit) && errors[0].ends_with(&in_use),
-            "the first line names the limit and the cgroup:\n{stderr}"
-        );
+        let named = stderr.starts_with(&limit) && errors[0].ends_with(&in_use);
+        assert!(named, "line 1 names the limit and the cgroup:\n{stderr}");
         let hint = "\nhint: zeroing it would push this cgroup into swap or its OOM killer. Ask for less,\n      e.g. --size ";
         let offered: u64 = stderr
             .split_once(hint)

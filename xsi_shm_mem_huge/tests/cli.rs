@@ -55,10 +55,8 @@ fn without_enough_free_huge_pages_the_hint_has_the_exact_command() {
     let echo = format!("echo {} > {NR}", total + pages - available);
     says(&stderr, &[&echo]);
     if is_root() {
-        says(
-            &stderr,
-            &["hint: reserve them: echo ", "or run with --reserve"],
-        );
+        let reserve = "hint: reserve them: echo ";
+        says(&stderr, &[reserve, "or run with --reserve"]);
     } else {
         let ask = "hint: only root can reserve huge pages. Ask root (sudo) to run: echo ";
         says(&stderr, &[ask, "but only when the program runs as root"]);
@@ -139,10 +137,8 @@ fn reserve_and_shm_hugetlb_need_privileges() {
     let stderr = exits(&ordinary(&["--size", "16M", "--hold", "0"]), 1);
     let allow = "ask root to allow a group: echo GID > /proc/sys/vm/hugetlb_shm_group";
     let eperm = "SHM_HUGETLB|0600) failed: EPERM";
-    says(
-        &stderr,
-        &[eperm, "CAP_IPC_LOCK", "hugetlb_shm_group", allow],
-    );
+    says(&stderr, &[eperm, "CAP_IPC_LOCK"]);
+    says(&stderr, &["hugetlb_shm_group", allow]);
     drop(reserved);
     lab.assert_clean();
 }

@@ -42,10 +42,8 @@ fn every_stopping_signal_during_the_hold_exits_0_and_restores() {
     for (signal, _) in STOPPING {
         let (out, _) = interrupt_when(&lab, BIN, &["--size", "32M", "--reserve"], holds, signal);
         let releasing = format!("{signal}: releasing.");
-        says(
-            &exits(&out, 0),
-            &[&releasing, "--reserve: nr_hugepages 16 → "],
-        );
+        let stderr = exits(&out, 0);
+        says(&stderr, &[&releasing, "--reserve: nr_hugepages 16 → "]);
         assert_eq!(nr_hugepages(), old, "{signal}");
     }
     lab.assert_clean();
@@ -179,11 +177,7 @@ fn a_killed_reserve_run_pins_the_pool_until_its_segment_goes() {
             .map(|i| (i.huge_total, i.huge_surp))
             .unwrap()
     };
-    assert_eq!(
-        pool(),
-        (old + 32, 32),
-        "the 32 pages in use stay, as surplus"
-    );
+    assert_eq!(pool(), (old + 32, 32), "32 pages in use stay, as surplus");
     let rm = std::process::Command::new("ipcrm")
         .args(["-m", &id.to_string()])
         .status();
