@@ -215,11 +215,8 @@ fn links_in_the_chinese_edition_stay_in_it() {
     // Each README offers the other in its first lines.
     let readmes = [ENGLISH.readme, CHINESE.readme];
     for (page, other) in [(readmes[0], readmes[1]), (readmes[1], readmes[0])] {
-        if !read(page)
-            .lines()
-            .take(5)
-            .any(|l| links(l).contains(&other))
-        {
+        let text = read(page);
+        if !text.lines().take(5).any(|l| links(l).contains(&other)) {
             problems.push(format!("{page}: its first lines do not link {other}"));
         }
     }
@@ -283,11 +280,8 @@ fn the_chinese_edition_leaves_no_english_sentence_outside_code() {
 fn every_glossary_term_is_used_in_the_chinese_edition() {
     let glossary = read(&format!("{}/{GLOSSARY}", CHINESE.docs));
     let pages = CHINESE.pages();
-    let chapters: String = pages
-        .iter()
-        .filter(|p| !p.ends_with(GLOSSARY))
-        .map(|p| read(p))
-        .collect();
+    let chapters = pages.iter().filter(|p| !p.ends_with(GLOSSARY));
+    let chapters: String = chapters.map(|p| read(p)).collect();
     let mut terms = 0;
     let mut problems = Vec::new();
     for (n, line) in prose(&glossary) {

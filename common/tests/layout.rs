@@ -33,10 +33,8 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `src/xsi/segment.rs` → [xsi, segment]; `src/xsi/mod.rs` → [xsi].
 fn module_of(root: &Path, file: &Path) -> Module {
     let rel = file.strip_prefix(root).unwrap().with_extension("");
-    let mut parts: Module = rel
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let parts = rel.iter().map(|p| p.to_string_lossy().into_owned());
+    let mut parts: Module = parts.collect();
     if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
         parts.pop();
     }
@@ -47,11 +45,8 @@ fn module_of(root: &Path, file: &Path) -> Module {
 fn code(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
     let text = text.split("#[cfg(test)]").next().unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|line| line.split("//").next().unwrap())
-        .collect();
-    lines.join("\n")
+    let lines = text.lines().map(|line| line.split("//").next().unwrap());
+    lines.collect::<Vec<&str>>().join("\n")
 }
 
 /// Every `crate::a::b` or `super::a` path in `code`, as written.
@@ -65,14 +60,10 @@ fn paths(code: &str) -> Vec<(bool, Vec<String>)> {
             continue;
         }
         let path = code[at + 2..].chars();
-        let rest: String = path
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .collect();
-        let parts = rest
-            .split("::")
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let in_path = |c: &char| c.is_alphanumeric() || *c == '_' || *c == ':';
+        let rest: String = path.take_while(in_path).collect();
+        let parts = rest.split("::").filter(|p| !p.is_empty());
+        let parts = parts.map(str::to_owned).collect();
         found.push((head == "crate", parts));
     }
     found
@@ -234,9 +225,8 @@ fn every_hint_is_written_in_the_explain_file_of_its_folder() {
     for file in files {
         // error.rs defines `hint`; xsi/key.rs explains ftok's failures
         // itself, because xsi/explain.rs builds on keys (see its header).
-        let exempt = ["explain.rs", "error.rs", "key.rs"]
-            .iter()
-            .any(|name| file.ends_with(name));
+        let exempt = ["explain.rs", "error.rs", "key.rs"];
+        let exempt = exempt.iter().any(|name| file.ends_with(name));
         let writes_hints = !exempt && code(&file).contains(".hint(");
         let file = file.display();
         assert!(!writes_hints, "{file} writes a hint: not in explain.rs");

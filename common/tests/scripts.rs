@@ -11,10 +11,8 @@ fn script() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(script())
-        .args(args)
-        .output()
-        .expect("bash runs the script")
+    let out = Command::new(script()).args(args).output();
+    out.expect("bash runs the script")
 }
 
 /// A usage error (exit 2) whose stderr holds `says`.
