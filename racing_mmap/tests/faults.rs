@@ -41,21 +41,16 @@ fn a_lock_file_that_cannot_be_removed_is_named_not_called_released() {
         }
         None => lab.command(BIN),
     };
-    command
-        .args(["--lock", "flock", "--count", "2", "--sleep-us", "5000000"])
-        .env("TMPDIR", &dir);
+    command.args(["--lock", "flock", "--count", "2", "--sleep-us", "5000000"]);
+    command.env("TMPDIR", &dir);
     let mut run = lab.spawn(command);
     let pid = run.pid();
     run.wait_until("a child asleep holding the lock", || {
         let children = testkit::child_pids(pid);
         children.len() == 2 && children.into_iter().any(testkit::in_nanosleep)
     });
-    let lock = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let lock = std::fs::read_dir(&dir).unwrap().flatten().next();
+    let lock = lock.unwrap().path();
     /// Gives the directory back its write bit, even if the test fails, so
     /// that the lab can remove it.
     struct Writable<'a>(&'a std::path::Path);

@@ -30,10 +30,8 @@ pub const STOPPING: [(Signal, i32); 4] = [
 
 /// `own` followed by `rest`, as one argument list.
 pub fn with(own: &[String], rest: &[&str]) -> Vec<String> {
-    own.iter()
-        .cloned()
-        .chain(rest.iter().map(|s| (*s).to_owned()))
-        .collect()
+    let rest = rest.iter().map(|s| (*s).to_owned());
+    own.iter().cloned().chain(rest).collect()
 }
 
 /// `own` followed by `flags`, split at spaces.
@@ -240,10 +238,8 @@ pub fn assert_fork_fails_part_way(lab: &Lab, bin: &str, program: &str, own: &[St
     let prefix = format!("{program}: fork() failed after ");
     let line = stderr.lines().find(|l| l.starts_with(&prefix));
     let line = line.unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
-    let started = line[prefix.len()..]
-        .split(' ')
-        .next()
-        .and_then(|n| n.parse().ok());
+    let started = line[prefix.len()..].split(' ').next();
+    let started = started.and_then(|n| n.parse().ok());
     let started: usize = started.unwrap_or_else(|| panic!("{line}"));
     assert!((1..100).contains(&started), "{line}");
     let eagain = " of 100 children had started: EAGAIN (Resource temporarily unavailable)";

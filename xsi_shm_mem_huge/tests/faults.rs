@@ -105,9 +105,8 @@ fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
 
     // At the same instant. (Each run's HugePages_Free change now includes
     // the other's pages, so only success and the pool are checked.)
-    let runs: Vec<_> = (0..2)
-        .map(|_| lab.start(BIN, &["--size", "32M", "--reserve", "--hold", "1"]))
-        .collect();
+    let args = ["--size", "32M", "--reserve", "--hold", "1"];
+    let runs: Vec<_> = (0..2).map(|_| lab.start(BIN, &args)).collect();
     for run in runs {
         let out = run.finish();
         exits(&out, 0);
