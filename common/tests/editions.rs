@@ -31,14 +31,12 @@ fn every_chapter_has_its_twin_in_the_other_edition() {
     let mut problems = Vec::new();
     let lonely = |name: &&String, of: &Vec<String>| !of.contains(name);
     for name in english.iter().filter(|n| lonely(n, &chinese)) {
-        problems.push(format!(
-            "docs/{name} has no Chinese twin: write docs/zh/{name}"
-        ));
+        let twin = format!("docs/{name} has no Chinese twin: write docs/zh/{name}");
+        problems.push(twin);
     }
     for name in chinese.iter().filter(|n| lonely(n, &english)) {
-        problems.push(format!(
-            "docs/zh/{name} has no English twin: write docs/{name}"
-        ));
+        let twin = format!("docs/zh/{name} has no English twin: write docs/{name}");
+        problems.push(twin);
     }
     if !pages::root().join(CHINESE.readme).is_file() {
         problems.push(format!("{} is missing", CHINESE.readme));

@@ -177,10 +177,8 @@ pub(crate) fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
 pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     for mode in ["atomic", "flock", "semaphore"] {
         for sleep in ["0", "1"] {
-            let args = with_flags(
-                own,
-                &format!("--count 200 --lock {mode} --sleep-us {sleep}"),
-            );
+            let flags = format!("--count 200 --lock {mode} --sleep-us {sleep}");
+            let args = with_flags(own, &flags);
             for _ in 0..5 {
                 let (n, stderr) = race(lab, bin, &args, 200);
                 assert_eq!(n, 200, "{args:?} lost updates:\n{stderr}");
