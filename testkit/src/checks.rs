@@ -92,7 +92,7 @@ fn assert_race_explained<S: AsRef<OsStr> + Debug>(args: &[S], count: i64, n: i64
     let expected = format!(
         "{count} children each added 1 to the shared int: expected {count}, got {n}, so {lost} {updates} {were} lost.\n{why}\n"
     );
-    says_last(&stderr, &expected);
+    says_last(stderr, &expected);
 }
 
 /// Start `bin args`, send `signal` to the process `target(pid)` picks (the
