@@ -48,10 +48,8 @@ fn every_program_chapter_opens_with_a_quick_start_and_marks_its_depth() {
             let text = read(&page);
             let first = text.lines().find(|l| l.starts_with("## "));
             if first != Some(edition.quick_start) {
-                problems.push(format!(
-                    "{page}: the first section is not {}",
-                    edition.quick_start
-                ));
+                let start = edition.quick_start;
+                problems.push(format!("{page}: the first section is not {start}"));
                 continue;
             }
             if !text.contains(&format!("\n{}\n", edition.deeper)) {
