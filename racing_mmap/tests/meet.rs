@@ -229,11 +229,9 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
         return;
     }
     let bash = |line: &str| {
-        Command::new("bash")
-            .args(["-c", line])
-            .env("TMPDIR", lab.tmpdir())
-            .output()
-            .unwrap()
+        let mut bash = Command::new("bash");
+        bash.args(["-c", line]).env("TMPDIR", lab.tmpdir());
+        bash.output().unwrap()
     };
     for name in ["my counter", "it's", "two\nlines"] {
         let file = lab.tmpdir().join(name);
@@ -250,9 +248,8 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
         assert_eq!(shm_p(&text(&out.stdout)), 10, "{join}: {why}");
         // And the rm the next refusal offers removes exactly this file.
         let stderr = text(&lab.run(BIN, &flag).stderr);
-        let rm = stderr
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("or remove it: "));
+        let mut lines = stderr.lines().map(str::trim);
+        let rm = lines.find_map(|l| l.strip_prefix("or remove it: "));
         let rm = rm.unwrap_or_else(|| panic!("{stderr}"));
         assert!(bash(rm).status.success());
         assert!(!file.exists(), "{rm} removed {name:?}");

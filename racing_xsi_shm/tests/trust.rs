@@ -40,9 +40,8 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
         lab.claim_every_key_of(&own);
         key
     } else {
-        let ipcrm = std::process::Command::new("ipcrm")
-            .args(["-m", &ours.id.to_string()])
-            .status();
+        let mut command = std::process::Command::new("ipcrm");
+        let ipcrm = command.args(["-m", &ours.id.to_string()]).status();
         assert!(ipcrm.unwrap().success());
         own.key.clone()
     };

@@ -36,10 +36,9 @@ pub struct Demo {
 /// The demo at `bin` (`env!("CARGO_BIN_EXE_…")`).
 pub fn row(bin: &'static str) -> Demo {
     let name = Path::new(bin).file_name().and_then(|n| n.to_str());
-    let (_, huge, report_lines, name_flag) = DEMOS
-        .into_iter()
-        .find(|demo| Some(demo.0) == name)
-        .unwrap_or_else(|| panic!("{bin} is not a memory demo"));
+    let row = DEMOS.into_iter().find(|demo| Some(demo.0) == name);
+    let row = row.unwrap_or_else(|| panic!("{bin} is not a memory demo"));
+    let (_, huge, report_lines, name_flag) = row;
     let program = cases::program(name.unwrap_or(bin));
     Demo {
         bin,

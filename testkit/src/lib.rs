@@ -111,12 +111,9 @@ pub fn signal_pid(pid: Pid, signal: Signal) {
 
 /// Whether a command-line tool is installed.
 pub fn has(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    let mut command = Command::new(tool);
+    command.arg("--version").stdout(Stdio::null());
+    command.stderr(Stdio::null()).status().is_ok()
 }
 
 /// The entries of `dir`; none if it cannot be read.
