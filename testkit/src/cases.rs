@@ -89,10 +89,8 @@ pub const PROGRAMS: [Program; 6] = [
 
 /// The program of this name in [`PROGRAMS`].
 pub fn program(name: &str) -> &'static Program {
-    PROGRAMS
-        .iter()
-        .find(|p| p.name == name)
-        .unwrap_or_else(|| panic!("no {name} in testkit::cases::PROGRAMS"))
+    let found = PROGRAMS.iter().find(|p| p.name == name);
+    found.unwrap_or_else(|| panic!("no {name} in testkit::cases::PROGRAMS"))
 }
 
 impl Program {
@@ -142,9 +140,8 @@ impl Program {
 /// The key that `--path FILE --proj-id N` gives.
 fn own_key(own: &[String]) -> i32 {
     let proj_id: i32 = own[3].parse().expect("--proj-id N");
-    common::xsi::Key::ftok(Path::new(&own[1]), proj_id)
-        .expect("ftok of the lab's file")
-        .raw()
+    let key = common::xsi::Key::ftok(Path::new(&own[1]), proj_id);
+    key.expect("ftok of the lab's file").raw()
 }
 
 /// Runs shared cases for one program (`PROGRAM;` or `PROGRAM = BIN;`), one

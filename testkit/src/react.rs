@@ -462,11 +462,8 @@ const LOOKS: usize = 20;
 fn tally<'a>(items: impl Iterator<Item = &'a String>) -> String {
     let mut counts = BTreeMap::new();
     items.for_each(|item| *counts.entry(item).or_insert(0) += 1);
-    let counts: Vec<String> = counts
-        .iter()
-        .map(|(item, n)| format!("{n}× {item}"))
-        .collect();
-    counts.join(", ")
+    let counts = counts.iter().map(|(i, n)| format!("{n}× {i}"));
+    counts.collect::<Vec<String>>().join(", ")
 }
 
 /// While its 3 children sleep 5 s, the parent is blocked in the article's
