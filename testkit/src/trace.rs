@@ -104,10 +104,8 @@ pub fn assert_the_trace_leaves_stdout_alone(lab: &Lab, bin: &str, own: &[String]
     let (stdout, traced_stdout) = (text(&a.stdout), text(&b.stdout));
     assert_eq!(a.stdout, b.stdout, "{stdout} / {traced_stdout}");
     assert_eq!(traced_stdout, "shm_p: 1\n");
-    assert_says(
-        &stderr,
-        &["children 1–3 all read 0 and wrote 1: 2 updates lost"],
-    );
+    let lost = "children 1–3 all read 0 and wrote 1: 2 updates lost";
+    assert_says(&stderr, &[lost]);
 }
 
 /// A joiner (`--attach`) that finds a traced run's memory leaves it alone,
@@ -120,10 +118,8 @@ pub fn assert_a_traced_run_is_not_joined(lab: &Lab, bin: &str, own: &[String]) {
     creator.wait_until("both children", || children_of(pid) == 2);
     let out = lab.run(bin, &with(own, &["--attach", "--count", "1"]));
     let stderr = exits(&out, 1);
-    assert_says(
-        &stderr,
-        &["a traced run cannot be joined", "nothing was written to it"],
-    );
+    let refused = "a traced run cannot be joined";
+    assert_says(&stderr, &[refused, "nothing was written to it"]);
     let told = exits(&creator.finish(), 0);
     // Nobody but its own two children wrote: the trace adds up.
     assert_says(&told, &["2 children − 1 lost = 1: the shm_p printed."]);
