@@ -55,11 +55,9 @@ pub fn assert_the_trace_accounts_for_every_lost_update(lab: &Lab, bin: &str, own
     for _ in 0..12 {
         let (got, stderr) = run_ok(lab, bin, &args);
         let trace = trace_of(&stderr);
-        assert_eq!(lost_in(trace), count - got, "{trace}");
-        let adds_up = format!(
-            "{count} children − {} lost = {got}: the shm_p printed.",
-            count - got
-        );
+        let lost = count - got;
+        assert_eq!(lost_in(trace), lost, "{trace}");
+        let adds_up = format!("{count} children − {lost} lost = {got}: the shm_p printed.");
         assert_says(trace, &[&adds_up, "--trace: 30 of 30 children recorded"]);
         if got < count {
             let read = [" all read ", " both read ", "a late write"];
