@@ -537,10 +537,8 @@ mod tests {
             }
         }
         for program in ["racing_mmap", "racing_xsi_shm", "racing_posix_shm"] {
-            assert!(
-                any(&|c| c.program == program && c.phase == Sleeping),
-                "{program}"
-            );
+            let sleeping = any(&|c| c.program == program && c.phase == Sleeping);
+            assert!(sleeping, "{program}");
         }
         let programs = crate::cases::PROGRAMS.map(|p| p.name);
         assert!(cases().all(|c| programs[..5].contains(&c.program)));
