@@ -31,23 +31,18 @@ fn every_chapter_has_its_twin_in_the_other_edition() {
     let mut problems = Vec::new();
     let lonely = |name: &&String, of: &Vec<String>| !of.contains(name);
     for name in english.iter().filter(|n| lonely(n, &chinese)) {
-        problems.push(format!(
-            "docs/{name} has no Chinese twin: write docs/zh/{name}"
-        ));
+        let twin = format!("docs/{name} has no Chinese twin: write docs/zh/{name}");
+        problems.push(twin);
     }
     for name in chinese.iter().filter(|n| lonely(n, &english)) {
-        problems.push(format!(
-            "docs/zh/{name} has no English twin: write docs/{name}"
-        ));
+        let twin = format!("docs/zh/{name} has no English twin: write docs/{name}");
+        problems.push(twin);
     }
     if !pages::root().join(CHINESE.readme).is_file() {
         problems.push(format!("{} is missing", CHINESE.readme));
     }
     let glossary = pages::root().join(CHINESE.docs).join(GLOSSARY);
-    assert!(
-        glossary.is_file(),
-        "the glossary docs/zh/{GLOSSARY} is missing"
-    );
+    assert!(glossary.is_file(), "docs/zh/{GLOSSARY} is missing");
     assert_none(problems);
 }
 
@@ -218,11 +213,8 @@ fn links_in_the_chinese_edition_stay_in_it() {
     // Each README offers the other in its first lines.
     let readmes = [ENGLISH.readme, CHINESE.readme];
     for (page, other) in [(readmes[0], readmes[1]), (readmes[1], readmes[0])] {
-        if !read(page)
-            .lines()
-            .take(5)
-            .any(|l| links(l).contains(&other))
-        {
+        let text = read(page);
+        if !text.lines().take(5).any(|l| links(l).contains(&other)) {
             problems.push(format!("{page}: its first lines do not link {other}"));
         }
     }
@@ -272,10 +264,8 @@ fn english_runs(line: &str) -> Vec<String> {
 
 #[test]
 fn the_chinese_edition_leaves_no_english_sentence_outside_code() {
-    assert_eq!(
-        english_runs("用 `a b c d e f` 看 [链接](x.md)，and so on, it is English"),
-        vec!["and so on it is English"]
-    );
+    let runs = english_runs("用 `a b c d e f` 看 [链接](x.md)，and so on, it is English");
+    assert_eq!(runs, vec!["and so on it is English"]);
     assert!(english_runs("`a b c d e f` 和 https://a.b/c d e [链接](p/q r/s t/u v.md)").is_empty());
     assert_none(on_prose(CHINESE.pages(), |line| {
         let runs = english_runs(line).into_iter();
@@ -288,11 +278,8 @@ fn the_chinese_edition_leaves_no_english_sentence_outside_code() {
 fn every_glossary_term_is_used_in_the_chinese_edition() {
     let glossary = read(&format!("{}/{GLOSSARY}", CHINESE.docs));
     let pages = CHINESE.pages();
-    let chapters: String = pages
-        .iter()
-        .filter(|p| !p.ends_with(GLOSSARY))
-        .map(|p| read(p))
-        .collect();
+    let chapters = pages.iter().filter(|p| !p.ends_with(GLOSSARY));
+    let chapters: String = chapters.map(|p| read(p)).collect();
     let mut terms = 0;
     let mut problems = Vec::new();
     for (n, line) in prose(&glossary) {

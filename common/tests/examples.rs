@@ -98,10 +98,7 @@ fn shown_output_is_tested_or_an_example_naming_its_test(edition: &Edition) {
         }
     }
     let docs = edition.docs;
-    assert!(
-        examples > 10,
-        "the chapters of {docs} were read ({examples} examples)"
-    );
+    assert!(examples > 10, "{docs}: only {examples} examples read");
     pages::assert_none(problems);
 }
 
@@ -119,21 +116,14 @@ fn answer_key_covers_every_exercise_and_names_real_tests(edition: &Edition) {
     let answers = pages::read(&key);
     let mut checked = 0;
     for section in answers.split("\n## ").skip(1) {
-        let link = section
-            .split("](")
-            .nth(1)
-            .and_then(|rest| rest.split(')').next());
+        let link = section.split("](").nth(1);
+        let link = link.and_then(|rest| rest.split(')').next());
         let chapter = link.unwrap_or_else(|| panic!("no chapter link in: {section}"));
         let (docs, heading) = (edition.docs, edition.exercises);
         let exercises = pages::exercises(&pages::read(&format!("{docs}/{chapter}")), heading);
-        assert!(
-            exercises > 0,
-            "{docs}/{chapter} has no exercises under {heading}"
-        );
-        let lines = section.lines();
-        let rows: Vec<&str> = lines
-            .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
-            .collect();
+        assert!(exercises > 0, "{docs}/{chapter}: none under {heading}");
+        let row = |l: &&str| l.starts_with("| ") && !l.starts_with("| #");
+        let rows: Vec<&str> = section.lines().filter(row).collect();
         assert_eq!(
             rows.len(),
             exercises,

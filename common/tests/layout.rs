@@ -33,10 +33,8 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `src/xsi/segment.rs` → [xsi, segment]; `src/xsi/mod.rs` → [xsi].
 fn module_of(root: &Path, file: &Path) -> Module {
     let rel = file.strip_prefix(root).unwrap().with_extension("");
-    let mut parts: Module = rel
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let parts = rel.iter().map(|p| p.to_string_lossy().into_owned());
+    let mut parts: Module = parts.collect();
     if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
         parts.pop();
     }
@@ -47,11 +45,8 @@ fn module_of(root: &Path, file: &Path) -> Module {
 fn code(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
     let text = text.split("#[cfg(test)]").next().unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|line| line.split("//").next().unwrap())
-        .collect();
-    lines.join("\n")
+    let lines = text.lines().map(|line| line.split("//").next().unwrap());
+    lines.collect::<Vec<&str>>().join("\n")
 }
 
 /// Every `crate::a::b` or `super::a` path in `code`, as written.
@@ -65,14 +60,10 @@ fn paths(code: &str) -> Vec<(bool, Vec<String>)> {
             continue;
         }
         let path = code[at + 2..].chars();
-        let rest: String = path
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .collect();
-        let parts = rest
-            .split("::")
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let in_path = |c: &char| c.is_alphanumeric() || *c == '_' || *c == ':';
+        let rest: String = path.take_while(in_path).collect();
+        let parts = rest.split("::").filter(|p| !p.is_empty());
+        let parts = parts.map(str::to_owned).collect();
         found.push((head == "crate", parts));
     }
     found
@@ -144,10 +135,7 @@ fn imports_between_the_files_form_no_cycle() {
         let left = cycle(&graph);
         let left: Vec<String> = left.iter().map(|m| m.join("::")).collect();
         let root = root.display();
-        assert!(
-            left.is_empty(),
-            "these files of {root} import each other in a cycle: {left:?}"
-        );
+        assert!(left.is_empty(), "files of {root} in a cycle: {left:?}");
     }
 }
 
@@ -184,19 +172,13 @@ fn imports_between_the_folders_go_down_the_floors_only() {
         let mine = folders.entry(me.clone()).or_default();
         for dep in deps.iter().filter_map(|d| d.first()).filter(|d| *d != me) {
             let module = module.join("::");
-            assert!(
-                floor(dep) <= floor(me),
-                "{module} imports {dep}, a floor above it"
-            );
+            assert!(floor(dep) <= floor(me), "{module} imports {dep} from above");
             mine.insert(dep.clone());
         }
     }
     assert_eq!(folders.len(), FLOORS.len(), "{folders:?}");
     let left = cycle(&folders);
-    assert!(
-        left.is_empty(),
-        "these folders import each other in a cycle: {left:?}"
-    );
+    assert!(left.is_empty(), "folders in a cycle: {left:?}");
 }
 
 #[test]
@@ -243,15 +225,11 @@ fn every_hint_is_written_in_the_explain_file_of_its_folder() {
     for file in files {
         // error.rs defines `hint`; xsi/key.rs explains ftok's failures
         // itself, because xsi/explain.rs builds on keys (see its header).
-        let exempt = ["explain.rs", "error.rs", "key.rs"]
-            .iter()
-            .any(|name| file.ends_with(name));
+        let exempt = ["explain.rs", "error.rs", "key.rs"];
+        let exempt = exempt.iter().any(|name| file.ends_with(name));
         let writes_hints = !exempt && code(&file).contains(".hint(");
         let file = file.display();
-        assert!(
-            !writes_hints,
-            "{file} writes a hint; hints belong in its folder's explain.rs"
-        );
+        assert!(!writes_hints, "{file} writes a hint: not in explain.rs");
     }
 }
 
@@ -263,18 +241,12 @@ fn every_common_file_the_docs_name_exists() {
         let mut named = 0;
         for word in text.split('`') {
             if word.starts_with("common/src/") && word.ends_with(".rs") {
-                assert!(
-                    root.join(word).is_file(),
-                    "{page} names {word}, which does not exist"
-                );
+                assert!(root.join(word).is_file(), "{page} names {word}, not a file");
                 named += 1;
             }
         }
         if page.ends_with("architecture.md") {
-            assert!(
-                named >= 20,
-                "{page} maps the concepts to files ({named} named)"
-            );
+            assert!(named >= 20, "{page} maps concepts to {named} files");
         }
     }
 }

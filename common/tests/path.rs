@@ -48,10 +48,8 @@ fn every_program_chapter_opens_with_a_quick_start_and_marks_its_depth() {
             let text = read(&page);
             let first = text.lines().find(|l| l.starts_with("## "));
             if first != Some(edition.quick_start) {
-                problems.push(format!(
-                    "{page}: the first section is not {}",
-                    edition.quick_start
-                ));
+                let start = edition.quick_start;
+                problems.push(format!("{page}: the first section is not {start}"));
                 continue;
             }
             if !text.contains(&format!("\n{}\n", edition.deeper)) {
@@ -106,10 +104,8 @@ fn the_whole_path_is_a_few_sittings() {
         })
         .collect();
     let total: usize = counts.iter().map(|(_, n)| n).sum();
-    assert!(
-        total <= PATH_WORDS,
-        "the student's path is {total} words, at most {PATH_WORDS}: {counts:?}"
-    );
+    let most = format!("the student's path is {total} words, at most {PATH_WORDS}");
+    assert!(total <= PATH_WORDS, "{most}: {counts:?}");
 }
 
 #[test]
@@ -130,9 +126,6 @@ fn the_chapters_are_listed_in_the_articles_order() {
                 }
             }
         }
-        assert_eq!(
-            seen, ARTICLE_ORDER,
-            "{page} lists the chapters first in this order"
-        );
+        assert_eq!(seen, ARTICLE_ORDER, "{page}: the chapters' order");
     }
 }

@@ -11,10 +11,8 @@ fn script() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(script())
-        .args(args)
-        .output()
-        .expect("bash runs the script")
+    let out = Command::new(script()).args(args).output();
+    out.expect("bash runs the script")
 }
 
 /// A usage error (exit 2) whose stderr holds `says`.
@@ -70,9 +68,7 @@ fn help_prints_the_whole_header_and_names_every_flag_the_script_takes() {
         .filter(|l| l.trim_start().starts_with("scripts/compare-with-c.sh"));
     let usage: String = usage.collect();
     for flag in flags {
-        assert!(
-            usage.contains(&format!("--{flag}")),
-            "--{flag} is not in the usage lines:\n{usage}"
-        );
+        let flag = format!("--{flag}");
+        assert!(usage.contains(&flag), "{flag} not in:\n{usage}");
     }
 }

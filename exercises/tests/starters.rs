@@ -16,12 +16,9 @@ use testkit::{Lab, text};
 /// Whether the starters are as the repository has them (`None`: git cannot tell).
 fn starters_untouched() -> Option<bool> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
-    let status = Command::new("git")
-        .args(["diff", "--quiet", "HEAD", "--"])
-        .arg(&dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .ok()?;
+    let mut git = Command::new("git");
+    git.args(["diff", "--quiet", "HEAD", "--"]).arg(&dir);
+    let status = git.current_dir(env!("CARGO_MANIFEST_DIR")).status().ok()?;
     match status.code() {
         Some(0) => Some(true),
         Some(1) => Some(false),
@@ -42,11 +39,8 @@ fn untouched_starters_fail_or_are_not_started_and_nothing_is_left() {
     let lab = Lab::new();
     // Not run by cargo (no CARGO): the check grades the starters built for
     // this test, without building anything itself.
-    let out = Command::new(env!("CARGO_BIN_EXE_exercises"))
-        .arg("check")
-        .env_remove("CARGO")
-        .output()
-        .unwrap();
+    let mut check = Command::new(env!("CARGO_BIN_EXE_exercises"));
+    let out = check.arg("check").env_remove("CARGO").output().unwrap();
     let table = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{table}{}", text(&out.stderr));
     for name in [
@@ -56,19 +50,13 @@ fn untouched_starters_fail_or_are_not_started_and_nothing_is_left() {
         "release_on_ctrl_c",
         "posix_name",
     ] {
-        let row = table
-            .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("no row for {name} in:\n{table}"));
-        assert!(
-            row.contains(" fail ") || row.contains(" not started "),
-            "{row}"
-        );
+        let row = table.lines().find(|l| l.starts_with(&format!("{name} ")));
+        let row = row.unwrap_or_else(|| panic!("no row for {name} in:\n{table}"));
+        let failed = row.contains(" fail ") || row.contains(" not started ");
+        assert!(failed, "{row}");
     }
-    assert!(
-        table.contains("release_on_ctrl_c   fail         SIGINT left shmid "),
-        "{table}"
-    );
+    let left = "release_on_ctrl_c   fail         SIGINT left shmid ";
+    assert!(table.contains(left), "{table}");
     assert!(table.contains("(the check removed it)"), "{table}");
     lab.assert_clean();
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use testkit::said::{says_first, says_last};
 use testkit::{Lab, change, text};
-use testkit::{exits, never_says, says};
+use testkit::{exits, fails_without_result, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mmap_mem");
 
@@ -86,10 +86,8 @@ fn an_existing_file_or_object_is_refused_and_left_alone() {
     // Not provably this program's leftover: no rm, another name offered
     // with mmap_mem's own flag.
     never_says(&stderr, &["rm "]);
-    says(
-        &stderr,
-        &["it is left alone.\n      Use another name: --posix "],
-    );
+    let alone = "it is left alone.\n      Use another name: --posix ";
+    says(&stderr, &[alone]);
     assert_eq!(std::fs::read_to_string(&object).unwrap(), "important");
     std::fs::remove_file(&object).unwrap();
     lab.assert_clean();
@@ -155,9 +153,7 @@ fn a_directory_it_may_not_write_is_one_clear_error() {
         "/etc"
     };
     let path = &format!("{dir}/shm-lessons-memory");
-    let out = lab.run(BIN, &sized("1M", &["--file", path]));
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty());
+    let stderr = fails_without_result(&lab.run(BIN, &sized("1M", &["--file", path])));
     assert_eq!(
         stderr,
         format!(
@@ -191,9 +187,7 @@ fn a_backing_truncated_while_zeroing_ends_the_run_in_one_line() {
         run.signal(testkit::Signal::SIGSTOP);
         testkit::truncate(&path);
         run.signal(testkit::Signal::SIGCONT);
-        let out = run.finish();
-        let stderr = exits(&out, 1);
-        assert!(out.stdout.is_empty(), "no report: {}", text(&out.stdout));
+        let stderr = fails_without_result(&run.finish());
         let went = "mmap_mem: the shared memory went away under its mapping while zeroing, after ";
         let why = " of 512 MiB (SIGBUS: its file or /dev/shm object was truncated by another process); everything this run created has been released\n";
         says_first(&stderr, went);

@@ -2,8 +2,8 @@
 //! other test files do not cover. The cases all racing programs share are
 //! in testkit's racing table; here are the anonymous mapping's own.
 
-use testkit::exits;
 use testkit::{Lab, shm_p, text};
+use testkit::{exits, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 
@@ -41,21 +41,16 @@ fn a_lock_file_that_cannot_be_removed_is_named_not_called_released() {
         }
         None => lab.command(BIN),
     };
-    command
-        .args(["--lock", "flock", "--count", "2", "--sleep-us", "5000000"])
-        .env("TMPDIR", &dir);
+    command.args(["--lock", "flock", "--count", "2", "--sleep-us", "5000000"]);
+    command.env("TMPDIR", &dir);
     let mut run = lab.spawn(command);
     let pid = run.pid();
     run.wait_until("a child asleep holding the lock", || {
         let children = testkit::child_pids(pid);
         children.len() == 2 && children.into_iter().any(testkit::in_nanosleep)
     });
-    let lock = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let lock = std::fs::read_dir(&dir).unwrap().flatten().next();
+    let lock = lock.unwrap().path();
     /// Gives the directory back its write bit, even if the test fails, so
     /// that the lab can remove it.
     struct Writable<'a>(&'a std::path::Path);
@@ -74,12 +69,10 @@ fn a_lock_file_that_cannot_be_removed_is_named_not_called_released() {
     let _ = std::fs::remove_dir(&dir);
     let stderr = exits(&out, 130);
     assert!(left, "the directory kept it");
-    assert!(
-        stderr.contains(&format!(
-            "; everything this run created has been released except {} (Permission denied (os error 13))\n",
-            lock.display()
-        )),
-        "{stderr}"
+    let lock = lock.display();
+    let except = format!(
+        "; everything this run created has been released except {lock} (Permission denied (os error 13))\n"
     );
+    says(&stderr, &[except]);
     lab.assert_clean();
 }

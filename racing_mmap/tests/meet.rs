@@ -9,7 +9,7 @@ use std::process::Command;
 
 use testkit::said::{says_first, says_last};
 use testkit::{Lab, Signal, child_pids, in_nanosleep, shm_p, start_asleep, text, truncate};
-use testkit::{exits, never_says, says};
+use testkit::{exits, fails_without_result, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_mmap");
 
@@ -23,11 +23,9 @@ fn lab_and_counter() -> (Lab, PathBuf, String) {
 
 /// `racing_mmap` with `flags` (split at spaces) after `--file PATH`.
 fn on_file(path: &str, flags: &str) -> Vec<String> {
-    let rest = flags.split_whitespace().map(String::from);
-    [String::from("--file"), path.to_owned()]
-        .into_iter()
-        .chain(rest)
-        .collect()
+    let mut args = vec![String::from("--file"), path.to_owned()];
+    args.extend(flags.split_whitespace().map(String::from));
+    args
 }
 
 /// The page size: a counter file's header is one page, the int after it.
@@ -76,11 +74,9 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     let bytes = std::fs::read(&file).unwrap();
     assert!(bytes.starts_with(header.as_bytes()), "{head:?}");
     if testkit::has("od") {
-        let od = Command::new("od")
-            .args(od.split_whitespace().skip(1))
-            .arg(path)
-            .output();
-        assert_eq!(text(&od.unwrap().stdout).trim(), "20");
+        let mut command = Command::new("od");
+        command.args(od.split_whitespace().skip(1)).arg(path);
+        assert_eq!(text(&command.output().unwrap().stdout).trim(), "20");
     }
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
@@ -91,10 +87,8 @@ fn a_file_keeps_the_int_and_an_unrelated_process_joins_it() {
     let joined = format!("joined {path}: no process holds it now; only this process maps it\n");
     says_first(&stderr, &joined);
     let alone = ": not a child of the process that made it. It found the memory by its name alone.";
-    says(
-        &stderr,
-        &[alone, "10 children of this process each added 1: 20 → 30."],
-    );
+    let added = "10 children of this process each added 1: 20 → 30.";
+    says(&stderr, &[alone, added]);
     assert_eq!(int_in(&file), 30);
 
     let out = lab.run(BIN, &on_file(path, "--attach --count 0"));
@@ -153,19 +147,15 @@ fn what_racing_mmap_did_not_make_is_never_written_nor_offered_for_removal() {
     for (path, what) in &cases {
         let before = fingerprint(path);
         let q = path.to_str().unwrap();
-        let out = lab.run(BIN, &on_file(q, "--attach --count 3"));
-        let stderr = exits(&out, 1);
-        assert!(out.stdout.is_empty(), "{q}");
+        let stderr = fails_without_result(&lab.run(BIN, &on_file(q, "--attach --count 3")));
         let not = format!("racing_mmap: {q} is not a racing_mmap counter: {what}");
         says_first(&stderr, &not);
         says(&stderr, &["; nothing was written to it\n"]);
         never_says(&stderr, &["rm "]);
 
         let stderr = exits(&lab.run(BIN, &on_file(q, "--count 3")), 1);
-        says(
-            &stderr,
-            &["failed: EEXIST (File exists)", "it is left as it is."],
-        );
+        let eexist = "failed: EEXIST (File exists)";
+        says(&stderr, &[eexist, "it is left as it is."]);
         never_says(&stderr, &["--attach", "rm "]);
         assert_eq!(fingerprint(path), before, "{q} untouched");
     }
@@ -239,11 +229,9 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
         return;
     }
     let bash = |line: &str| {
-        Command::new("bash")
-            .args(["-c", line])
-            .env("TMPDIR", lab.tmpdir())
-            .output()
-            .unwrap()
+        let mut bash = Command::new("bash");
+        bash.args(["-c", line]).env("TMPDIR", lab.tmpdir());
+        bash.output().unwrap()
     };
     for name in ["my counter", "it's", "two\nlines"] {
         let file = lab.tmpdir().join(name);
@@ -256,17 +244,12 @@ fn paths_in_hints_can_be_pasted_back_into_a_shell() {
         assert_eq!(text(&bash(od).stdout).trim(), "7", "{last}");
         let join = join.replacen("racing_mmap", &lab.program(BIN).display().to_string(), 1);
         let out = bash(&format!("{join} --count 3 --lock atomic"));
-        assert_eq!(
-            shm_p(&text(&out.stdout)),
-            10,
-            "{join}: {}",
-            text(&out.stderr)
-        );
+        let why = text(&out.stderr);
+        assert_eq!(shm_p(&text(&out.stdout)), 10, "{join}: {why}");
         // And the rm the next refusal offers removes exactly this file.
         let stderr = text(&lab.run(BIN, &flag).stderr);
-        let rm = stderr
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("or remove it: "));
+        let mut lines = stderr.lines().map(str::trim);
+        let rm = lines.find_map(|l| l.strip_prefix("or remove it: "));
         let rm = rm.unwrap_or_else(|| panic!("{stderr}"));
         assert!(bash(rm).status.success());
         assert!(!file.exists(), "{rm} removed {name:?}");
@@ -312,11 +295,9 @@ fn a_file_removed_during_the_run_is_not_said_to_keep_the_int() {
 fn attach_without_a_file_says_why_anonymous_memory_cannot_be_joined() {
     let lab = Lab::new();
     let stderr = exits(&lab.run(BIN, &["--attach"]), 2);
-    assert_eq!(
-        stderr,
-        "error: --attach needs --file PATH: anonymous memory has no name, so no other process can \
-         find it; only the children forked after the mmap share it\n\nFor more information, try '--help'.\n"
-    );
+    let no_name = "error: --attach needs --file PATH: anonymous memory has no name, so no other process \
+         can find it; only the children forked after the mmap share it\n\nFor more information, try '--help'.\n";
+    assert_eq!(stderr, no_name);
     let missing = lab.tmpdir().join("missing");
     let missing = missing.to_str().unwrap();
     let stderr = exits(&lab.run(BIN, &on_file(missing, "--attach")), 1);
@@ -379,13 +360,9 @@ fn attach_and_private_are_a_usage_error() {
 fn a_full_stdout_is_blamed_on_where_it_goes() {
     let lab = Lab::new();
     let mut command = lab.command(BIN);
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    command
-        .args(["--count", "3", "--lock", "atomic"])
-        .stdout(full);
+    let full = std::fs::File::options().write(true).open("/dev/full");
+    command.args(["--count", "3", "--lock", "atomic"]);
+    command.stdout(full.unwrap());
     let stderr = exits(&lab.spawn(command).finish(), 1);
     let enospc = "racing_mmap: write(1, result) failed: ENOSPC (No space left on device)\nhint: stdout goes to a file or device that is full";
     says_first(&stderr, enospc);

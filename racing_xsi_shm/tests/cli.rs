@@ -7,7 +7,7 @@ use common::system::sysvipc;
 use common::xsi::{Key, Segment};
 use testkit::cases::{assert_a_leftover_of_root_is_left_alone, lab_with_default};
 use testkit::said::says_first;
-use testkit::{Article, Lab, exits, me, never_says, says};
+use testkit::{Article, Lab, exits, fails_without_result, me, never_says, says};
 
 const BIN: &str = env!("CARGO_BIN_EXE_racing_xsi_shm");
 const NO_ARGS: [&str; 0] = [];
@@ -82,21 +82,14 @@ fn a_stale_segment_with_the_key_is_reported_and_left_untouched() {
     let own = lab.key();
     let key = own.key.clone();
     let stale = stale_segment(key.clone(), 0x5a5a);
-    let out = lab.run(BIN, &own.with(&[]));
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "no result");
+    let stderr = fails_without_result(&lab.run(BIN, &own.with(&[])));
     let shmget = format!("shmget(key={key}, size=4, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST");
     let (id, me) = (stale.id(), me());
-    says(
-        &stderr,
-        &[
-            format!("racing_xsi_shm: {shmget} (File exists)"),
-            format!("(shmid {id}, owner {me}, mode 0600, 4 bytes, 0 attached)"),
-            format!("Remove it with: ipcrm -M {key}"),
-            String::from("or use another key: --proj-id "),
-            String::from(" is free)"),
-        ],
-    );
+    let exists = format!("racing_xsi_shm: {shmget} (File exists)");
+    let owner = format!("(shmid {id}, owner {me}, mode 0600, 4 bytes, 0 attached)");
+    says(&stderr, &[exists, owner]);
+    says(&stderr, &[format!("Remove it with: ipcrm -M {key}")]);
+    says(&stderr, &["or use another key: --proj-id ", " is free)"]);
     // Not touched: same shmid, marker still there.
     let now = sysvipc::segment_with_key(key.raw()).map(|s| s.id);
     assert_eq!(now, Some(stale.id()));

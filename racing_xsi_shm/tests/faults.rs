@@ -20,29 +20,17 @@ fn a_stale_semaphore_set_fails_after_the_segment_and_the_segment_goes() {
     let stale = XsiSemaphore::create(&key).expect("the test's stale set");
     let stderr = exits(&lab.run(BIN, &own.with(&["--lock", "semaphore"])), 1);
     let (id, me) = (stale.id(), me());
-    says(
-        &stderr,
-        &[
-            format!("racing_xsi_shm: semget(key={key}, 1, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST"),
-            format!(
-                "(semid {id}, owner {me}, mode 0600, 1 semaphores),\n      left by an earlier run"
-            ),
-            format!("Remove it with: ipcrm -S {key}"),
-        ],
-    );
+    let semget =
+        format!("racing_xsi_shm: semget(key={key}, 1, IPC_CREAT|IPC_EXCL|0600) failed: EEXIST");
+    let set =
+        format!("(semid {id}, owner {me}, mode 0600, 1 semaphores),\n      left by an earlier run");
+    says(&stderr, &[semget, set]);
+    says(&stderr, &[format!("Remove it with: ipcrm -S {key}")]);
     let segment = sysvipc::segment_with_key(key.raw());
-    assert_eq!(
-        segment, None,
-        "the segment made before the failure is removed"
-    );
-    let set = semaphore_sets()
-        .into_iter()
-        .find(|set| set.key == key.raw());
-    assert_eq!(
-        set.map(|set| set.mode),
-        Some(0o600),
-        "the stale set is still there"
-    );
+    assert_eq!(segment, None, "the segment made before is removed");
+    let sets = semaphore_sets();
+    let set = sets.iter().find(|set| set.key == key.raw());
+    assert_eq!(set.map(|set| set.mode), Some(0o600), "the stale set stays");
     drop(stale);
     lab.assert_clean();
 }

@@ -50,14 +50,11 @@ fn a_linger_that_runs_out_says_what_others_added_and_removes_the_segment() {
     );
     assert_eq!(shm_p(&text(&out.stdout)), 50, "{}", text(&out.stderr));
     let stderr = exits(&creator.finish(), 0);
-    let (path, proj_id) = (own.path.display(), own.proj_id);
-    says(
-        &stderr,
-        &[format!(
-            "Keeping key {} (shmid {shmid}) for 3 s (Ctrl-C ends it sooner). Join it from another terminal, as a process that is not this one's child:\n  racing_xsi_shm --attach --path {path} --proj-id {proj_id}\nTime is up: releasing.\nshm_p is 50 now: other processes added 30 while it was kept.\n",
-            own.key
-        )],
+    let (path, proj_id, own_key) = (own.path.display(), own.proj_id, &own.key);
+    let kept = format!(
+        "Keeping key {own_key} (shmid {shmid}) for 3 s (Ctrl-C ends it sooner). Join it from another terminal, as a process that is not this one's child:\n  racing_xsi_shm --attach --path {path} --proj-id {proj_id}\nTime is up: releasing.\nshm_p is 50 now: other processes added 30 while it was kept.\n"
     );
+    says(&stderr, &[kept]);
     assert_eq!(sysvipc::segment_with_key(key), None);
     lab.assert_clean();
 }

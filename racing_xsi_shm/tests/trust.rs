@@ -40,9 +40,8 @@ fn swap_under_a_stopped_creator(lab: &Lab, swap_file: bool) -> Option<(String, S
         lab.claim_every_key_of(&own);
         key
     } else {
-        let ipcrm = std::process::Command::new("ipcrm")
-            .args(["-m", &ours.id.to_string()])
-            .status();
+        let mut command = std::process::Command::new("ipcrm");
+        let ipcrm = command.args(["-m", &ours.id.to_string()]).status();
         assert!(ipcrm.unwrap().success());
         own.key.clone()
     };
@@ -105,11 +104,8 @@ fn a_segment_that_is_not_a_counter_is_not_joined() {
     SharedCounter::at_start_of(&attachment).set(77);
     attachment.detach().unwrap();
     let stderr = exits(&lab.run(BIN, &own.with(&["--attach", "--count", "5"])), 1);
-    let names = format!(
-        "\nracing_xsi_shm: key {} names shmid {} of 64 bytes (owner ",
-        own.key,
-        segment.id()
-    );
+    let (key, id) = (&own.key, segment.id());
+    let names = format!("\nracing_xsi_shm: key {key} names shmid {id} of 64 bytes (owner ");
     let not =
         "): not a racing_xsi_shm counter, which is one int of 4 bytes; nothing was written to it\n";
     says(&stderr, &[names.as_str(), not]);

@@ -15,7 +15,7 @@ use crate::generated::{
 use crate::lab::{Article, Lab};
 use crate::output::{change, faults, text};
 use crate::probe::{shmem_mib, sleeping};
-use crate::said::{self, exits, never_says};
+use crate::said::{self, exits, fails_without_result, never_says};
 use crate::{STOPPING, checks, react, trace};
 
 /// How a program's runs get names of their own, so that tests of several
@@ -89,10 +89,8 @@ pub const PROGRAMS: [Program; 6] = [
 
 /// The program of this name in [`PROGRAMS`].
 pub fn program(name: &str) -> &'static Program {
-    PROGRAMS
-        .iter()
-        .find(|p| p.name == name)
-        .unwrap_or_else(|| panic!("no {name} in testkit::cases::PROGRAMS"))
+    let found = PROGRAMS.iter().find(|p| p.name == name);
+    found.unwrap_or_else(|| panic!("no {name} in testkit::cases::PROGRAMS"))
 }
 
 impl Program {
@@ -142,9 +140,8 @@ impl Program {
 /// The key that `--path FILE --proj-id N` gives.
 fn own_key(own: &[String]) -> i32 {
     let proj_id: i32 = own[3].parse().expect("--proj-id N");
-    common::xsi::Key::ftok(Path::new(&own[1]), proj_id)
-        .expect("ftok of the lab's file")
-        .raw()
+    let key = common::xsi::Key::ftok(Path::new(&own[1]), proj_id);
+    key.expect("ftok of the lab's file").raw()
 }
 
 /// Runs shared cases for one program (`PROGRAM;` or `PROGRAM = BIN;`), one
@@ -286,9 +283,7 @@ pub fn race_gives(
 /// with `says[0]` and holding the rest.
 pub fn assert_one_clear_error(bin: &str, args: &[&str], says: &[&str]) {
     let lab = Lab::new();
-    let out = lab.run(bin, args);
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "no result: {out:?}");
+    let stderr = fails_without_result(&lab.run(bin, args));
     assert!(stderr.starts_with(says[0]), "{stderr}");
     said::says(&stderr, &says[1..]);
     never_says(&stderr, &["child pid"]);
@@ -338,23 +333,36 @@ pub fn assert_a_leftover_of_root_is_left_alone<T>(
     Some(planted)
 }
 
-pub fn help_is_short_with_h_and_complete_with_help(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, _| {
-        checks::assert_help_is_short_and_long(lab, bin, program.help)
-    });
+/// Cases that are one check in a lab, given the run's own names: `NAME
+/// in LAB => CHECK;` is `pub fn NAME(program, bin)`, and nothing may be left.
+macro_rules! one_check {
+    (|$program:ident, $bin:ident, $lab:ident, $own:ident|
+        $($(#[$doc:meta])* $name:ident in $in:expr => $check:expr;)*) => {$(
+        $(#[$doc])*
+        #[allow(unused_variables)]
+        pub fn $name($program: &Program, $bin: &str) {
+            $program.check($in, |$lab, $own| $check);
+        }
+    )*};
 }
 
-pub fn every_lock_mode_gives_exactly_count(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        checks::assert_every_lock_is_exact(lab, bin, own)
-    });
-}
-
-/// Every stopping signal under every `--lock`: what the run created is removed.
-pub fn signals_under_every_lock(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        checks::assert_signals_release_every_lock(lab, bin, own, || program.released(own));
-    });
+one_check! { |program, bin, lab, own|
+    help_is_short_with_h_and_complete_with_help in Lab::new()
+        => checks::assert_help_is_short_and_long(lab, bin, program.help);
+    every_lock_mode_gives_exactly_count in Lab::new()
+        => checks::assert_every_lock_is_exact(lab, bin, own);
+    /// Every stopping signal under every `--lock`: what the run created is removed.
+    signals_under_every_lock in Lab::new()
+        => checks::assert_signals_release_every_lock(lab, bin, own, || program.released(own));
+    /// [`react::CASES`]: a stopping signal is acted on within 100 ms.
+    a_stopping_signal_is_acted_on_within_100_ms_in_every_phase in program.lab()
+        => react::assert_stopping_signals_are_acted_on_promptly(lab, program.name, bin, own);
+    the_parent_waits_for_its_children_in_a_blocking_wait4 in Lab::new()
+        => react::assert_the_parent_blocks_in_wait4(lab, program.name, bin, own);
+    the_trace_adds_up_shows_no_shared_read_under_a_lock_and_leaves_stdout_alone in Lab::new()
+        => trace::assert_the_trace_keeps_its_promises(lab, bin, own);
+    a_traced_run_is_not_joined in Lab::new()
+        => trace::assert_a_traced_run_is_not_joined(lab, bin, own);
 }
 
 /// A POSIX semaphore (unnamed in racing_mmap's mapping, named in
@@ -495,9 +503,7 @@ pub fn every_stopping_signal_while_zeroing(_: &Program, bin: &str) {
 /// tighter of MemAvailable and this process's memory cgroup is named.
 pub fn more_than_the_machine_has_is_refused(program: &Program, bin: &str) {
     let lab = Lab::machine();
-    let out = lab.run(bin, &["--size", "100000G"]);
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "nothing created, nothing reported");
+    let stderr = fails_without_result(&lab.run(bin, &["--size", "100000G"]));
     let more = format!("{}: 100000 GiB is more than this ", program.name);
     let machine = format!("{more}machine has available (MemAvailable ");
     let cgroup = format!("{more}process's memory cgroup has room for (");
@@ -576,10 +582,8 @@ pub fn generated_flags_never_crash(program: &Program, bin: &str) {
     // (exit 1, the shortage explained); as root, --reserve lets some run.
     let huge = program.name == "xsi_shm_mem_huge" && !crate::is_root();
     let (ran, refused) = (ended[usize::from(huge)], ended[2]);
-    assert!(
-        ran > 0 && refused > 0,
-        "some runs, some usage errors: {ended:?}"
-    );
+    let both = ran > 0 && refused > 0;
+    assert!(both, "some runs, some usage errors: {ended:?}");
     // racing_mmap --file keeps its file by design: a result, not a leftover.
     if program.name == "racing_mmap" {
         for name in ["a", "b", "🦀"] {
@@ -599,32 +603,4 @@ pub fn chapter_transcripts_match_the_program(program: &Program, bin: &str) {
         Names::Name => vec![Article::name()],
     };
     crate::check_transcripts(program.name, bin, program.chapters, &defaults);
-}
-
-/// [`react::CASES`]: a stopping signal is acted on within 100 ms.
-pub fn a_stopping_signal_is_acted_on_within_100_ms_in_every_phase(program: &Program, bin: &str) {
-    program.check(program.lab(), |lab, own| {
-        react::assert_stopping_signals_are_acted_on_promptly(lab, program.name, bin, own);
-    });
-}
-
-pub fn the_parent_waits_for_its_children_in_a_blocking_wait4(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        react::assert_the_parent_blocks_in_wait4(lab, program.name, bin, own);
-    });
-}
-
-pub fn the_trace_adds_up_shows_no_shared_read_under_a_lock_and_leaves_stdout_alone(
-    program: &Program,
-    bin: &str,
-) {
-    program.check(Lab::new(), |lab, own| {
-        trace::assert_the_trace_keeps_its_promises(lab, bin, own)
-    });
-}
-
-pub fn a_traced_run_is_not_joined(program: &Program, bin: &str) {
-    program.check(Lab::new(), |lab, own| {
-        trace::assert_a_traced_run_is_not_joined(lab, bin, own)
-    });
 }

@@ -16,7 +16,7 @@ use crate::lab::Lab;
 use crate::output::{change, shm_p, text};
 use crate::probe::{child_pids, in_nanosleep, shmem_mib};
 use crate::run::Running;
-use crate::said::{exits, says};
+use crate::said::{exits, fails_without_result, says, says_last};
 
 /// The signals a person uses to stop a program, and the exit status each
 /// must give once the run has released everything: Ctrl-C, `kill`, a
@@ -30,10 +30,8 @@ pub const STOPPING: [(Signal, i32); 4] = [
 
 /// `own` followed by `rest`, as one argument list.
 pub fn with(own: &[String], rest: &[&str]) -> Vec<String> {
-    own.iter()
-        .cloned()
-        .chain(rest.iter().map(|s| (*s).to_owned()))
-        .collect()
+    let rest = rest.iter().map(|s| (*s).to_owned());
+    own.iter().cloned().chain(rest).collect()
 }
 
 /// `own` followed by `flags`, split at spaces.
@@ -94,10 +92,7 @@ fn assert_race_explained<S: AsRef<OsStr> + Debug>(args: &[S], count: i64, n: i64
     let expected = format!(
         "{count} children each added 1 to the shared int: expected {count}, got {n}, so {lost} {updates} {were} lost.\n{why}\n"
     );
-    assert!(
-        stderr.ends_with(&expected),
-        "{args:?}: expected the explanation\n{expected}in\n{stderr}"
-    );
+    says_last(stderr, &expected);
 }
 
 /// Start `bin args`, send `signal` to the process `target(pid)` picks (the
@@ -182,10 +177,8 @@ pub(crate) fn lab_tmpdir_is_empty(lab: &Lab) -> bool {
 pub fn assert_every_lock_is_exact(lab: &Lab, bin: &str, own: &[String]) {
     for mode in ["atomic", "flock", "semaphore"] {
         for sleep in ["0", "1"] {
-            let args = with_flags(
-                own,
-                &format!("--count 200 --lock {mode} --sleep-us {sleep}"),
-            );
+            let flags = format!("--count 200 --lock {mode} --sleep-us {sleep}");
+            let args = with_flags(own, &flags);
             for _ in 0..5 {
                 let (n, stderr) = race(lab, bin, &args, 200);
                 assert_eq!(n, 200, "{args:?} lost updates:\n{stderr}");
@@ -239,16 +232,12 @@ pub fn assert_a_closed_stdout_fails_cleanly<S: AsRef<OsStr>>(
 pub fn assert_fork_fails_part_way(lab: &Lab, bin: &str, program: &str, own: &[String]) -> String {
     let mut command = lab.with_few_processes(bin);
     command.args(with_flags(own, "--count 100 --sleep-us 100000"));
-    let out = lab.spawn(command).finish();
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "no result without all children");
+    let stderr = fails_without_result(&lab.spawn(command).finish());
     let prefix = format!("{program}: fork() failed after ");
     let line = stderr.lines().find(|l| l.starts_with(&prefix));
     let line = line.unwrap_or_else(|| panic!("a line names fork() and how many started: {stderr}"));
-    let started = line[prefix.len()..]
-        .split(' ')
-        .next()
-        .and_then(|n| n.parse().ok());
+    let started = line[prefix.len()..].split(' ').next();
+    let started = started.and_then(|n| n.parse().ok());
     let started: usize = started.unwrap_or_else(|| panic!("{line}"));
     assert!((1..100).contains(&started), "{line}");
     let eagain = " of 100 children had started: EAGAIN (Resource temporarily unavailable)";
@@ -289,8 +278,7 @@ pub(crate) fn kill_a_child_asleep(lab: &Lab, bin: &str, args: &[String], count: 
         (children.len() >= count).then(|| children.into_iter().find(|&c| in_nanosleep(c)))?
     };
     let (out, took) = signal_when(lab, bin, args, asleep, Signal::SIGKILL);
-    let stderr = exits(&out, 1);
-    assert!(out.stdout.is_empty(), "no result with a dead child");
+    let stderr = fails_without_result(&out);
     says(&stderr, &["was killed by SIGKILL"]);
     assert!(took < Duration::from_secs(8), "took {took:?}");
     stderr
@@ -302,11 +290,8 @@ pub(crate) fn kill_a_child_asleep(lab: &Lab, bin: &str, args: &[String], count: 
 pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
     let died = ", which died without giving it back: a POSIX semaphore is only a counter in memory";
     crate::said::says_once(stderr, died);
-    assert_eq!(
-        stderr.matches(") exited with status 1").count(),
-        3,
-        "{stderr}"
-    );
+    let exited = stderr.matches(") exited with status 1").count();
+    assert_eq!(exited, 3, "{stderr}");
     crate::said::never_says(stderr, &["was stuck"]);
 }
 
@@ -314,8 +299,7 @@ pub fn assert_the_waiters_said_the_holder_died(stderr: &str) {
 /// survived SIGBUS on a zero page of its own and ended; their common
 /// error (holding `went_away`) was said once, and no result printed.
 pub fn assert_sigbus_said_once(out: &Output, went_away: &str, children: usize) -> String {
-    let stderr = exits(out, 1);
-    assert!(out.stdout.is_empty(), "no shm_p: {out:?}");
+    let stderr = fails_without_result(out);
     crate::said::says_once(&stderr, went_away);
     let ended = stderr.matches("exited with status 1").count();
     assert_eq!(ended, children, "{stderr}");
@@ -358,10 +342,8 @@ pub fn assert_help_is_short_and_long(lab: &Lab, bin: &str, explains: &[&str]) {
             "-h: one line of at most 100 columns a flag:\n{line}\nin\n{short}"
         );
     }
-    assert!(
-        long.len() > short.len() * 2,
-        "--help explains more:\n{long}"
-    );
+    let more = long.len() > short.len() * 2;
+    assert!(more, "--help explains more:\n{long}");
     let narrow = long.lines().all(|line| line.chars().count() <= 100);
     assert!(narrow, "--help wraps at 100 columns:\n{long}");
     crate::said::never_says(&long, &["`"]);

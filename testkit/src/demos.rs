@@ -11,7 +11,7 @@ use crate::checks::{MemoryCgroup, assert_a_closed_stdout_fails_cleanly, run_to_f
 use crate::lab::Lab;
 use crate::output::{change, text};
 use crate::probe::nr_hugepages;
-use crate::said::exits;
+use crate::said::{exits, fails_without_result};
 
 /// What [`Program`] does not say about a memory demo: whether its memory
 /// is huge pages (which only root can reserve: every case skips without,
@@ -36,10 +36,9 @@ pub struct Demo {
 /// The demo at `bin` (`env!("CARGO_BIN_EXE_…")`).
 pub fn row(bin: &'static str) -> Demo {
     let name = Path::new(bin).file_name().and_then(|n| n.to_str());
-    let (_, huge, report_lines, name_flag) = DEMOS
-        .into_iter()
-        .find(|demo| Some(demo.0) == name)
-        .unwrap_or_else(|| panic!("{bin} is not a memory demo"));
+    let row = DEMOS.into_iter().find(|demo| Some(demo.0) == name);
+    let row = row.unwrap_or_else(|| panic!("{bin} is not a memory demo"));
+    let (_, huge, report_lines, name_flag) = row;
     let program = cases::program(name.unwrap_or(bin));
     Demo {
         bin,
@@ -149,9 +148,7 @@ pub fn more_than_the_memory_cgroup_has_room_for_is_refused_before_anything_is_cr
             command.args(with(&own, &["--size", size, "--hold", "0"]));
             lab.spawn(command).finish()
         };
-        let out = run("512M");
-        let stderr = exits(&out, 1);
-        assert!(out.stdout.is_empty(), "nothing was created, nothing reported");
+        let stderr = fails_without_result(&run("512M"));
         let program = demo.program.name;
         let prefix = format!("{program}: ");
         let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&prefix)).collect();
@@ -161,10 +158,8 @@ pub fn more_than_the_memory_cgroup_has_room_for_is_refused_before_anything_is_cr
             cgroup.setting()
         );
         let in_use = format!(" MiB in use: {})", cgroup.dir().display());
-        assert!(
-            stderr.starts_with(&limit) && errors[0].ends_with(&in_use),
-            "the first line names the limit and the cgroup:\n{stderr}"
-        );
+        let named = stderr.starts_with(&limit) && errors[0].ends_with(&in_use);
+        assert!(named, "line 1 names the limit and the cgroup:\n{stderr}");
         let hint = "\nhint: zeroing it would push this cgroup into swap or its OOM killer. Ask for less,\n      e.g. --size ";
         let offered: u64 = stderr
             .split_once(hint)

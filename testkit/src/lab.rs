@@ -240,9 +240,8 @@ impl Lab {
     /// Start `command`, recording its pid as the test's (the wrapper
     /// records its own too, but a program run as nobody cannot).
     pub fn spawn(&self, mut command: Command) -> Running {
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+        let child = command.spawn();
+        let child = child.unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
         self.claims.borrow_mut().pids.insert(child.id() as i32);
         Running::new(child, format!("{:?}", command.get_program()))
     }
@@ -355,10 +354,9 @@ impl Lab {
         let path = bin_dir.join(&name);
         std::fs::write(&path, script).expect("write the wrapper");
         let copied = for_nobody.then_some(&real);
-        [&bin_dir, &path]
-            .into_iter()
-            .chain(copied)
-            .for_each(|p| chmod(p, 0o755));
+        for p in [&bin_dir, &path].into_iter().chain(copied) {
+            chmod(p, 0o755);
+        }
         self.wrappers.borrow_mut().insert(key, path.clone());
         path
     }
@@ -371,20 +369,16 @@ impl Lab {
         let left = self.leftovers();
         left.iter().for_each(Leftover::remove);
         let lines: Vec<String> = left.iter().map(Leftover::describe).collect();
-        assert!(
-            lines.is_empty(),
-            "the test left behind (now removed):\n  {}",
-            lines.join("\n  ")
-        );
+        let left = lines.join("\n  ");
+        assert!(lines.is_empty(), "left behind (now removed):\n  {left}");
     }
 
     /// What is new since the lab opened *and* this test's (rule 3).
     fn leftovers(&self) -> Vec<Leftover> {
         let pids = std::fs::read_to_string(self.dir.join("pids")).unwrap_or_default();
         let mut claims = self.claims.borrow_mut();
-        claims
-            .pids
-            .extend(pids.split_whitespace().flat_map(str::parse::<i32>));
+        let pids = pids.split_whitespace().flat_map(str::parse::<i32>);
+        claims.pids.extend(pids);
         let (now, before) = (Snapshot::take(), &self.before);
         let mut left = Vec::new();
         for seg in now.segments.difference(&before.segments) {
@@ -427,11 +421,8 @@ impl Drop for Lab {
 
 /// `command` with TMPDIR `tmpdir`, stdin closed, stdout and stderr piped.
 fn piped(mut command: Command, tmpdir: &Path) -> Command {
-    command
-        .env("TMPDIR", tmpdir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.env("TMPDIR", tmpdir).stdin(Stdio::null());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     command
 }
 

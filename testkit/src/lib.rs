@@ -74,7 +74,8 @@ pub use lab::{Article, Lab, LabKey};
 pub use nix::sys::signal::Signal;
 pub use nix::unistd::Pid;
 pub use output::{
-    assert_usage_error, change, exits, faults, me, never_says, says, says_once, shm_p, text,
+    assert_usage_error, change, exits, fails_without_result, faults, me, never_says, says,
+    says_once, shm_p, text,
 };
 pub use probe::*;
 pub use run::{Running, WAIT};
@@ -110,12 +111,9 @@ pub fn signal_pid(pid: Pid, signal: Signal) {
 
 /// Whether a command-line tool is installed.
 pub fn has(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    let mut command = Command::new(tool);
+    command.arg("--version").stdout(Stdio::null());
+    command.stderr(Stdio::null()).status().is_ok()
 }
 
 /// The entries of `dir`; none if it cannot be read.

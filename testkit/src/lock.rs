@@ -84,9 +84,8 @@ pub fn acquire(name: &str, why: &str) -> Held {
             crate::say(&format!("waiting (up to {secs} s): {why}"));
         }
         // 10 to 40 ms, varied per process so that waiters do not move in step.
-        step = step
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(u64::from(std::process::id()) | 1);
+        let odd = u64::from(std::process::id()) | 1;
+        step = step.wrapping_mul(6364136223846793005).wrapping_add(odd);
         std::thread::sleep(Duration::from_millis(10 + (step >> 33) % 31));
     }
 }

@@ -16,6 +16,15 @@ pub fn exits(out: &Output, code: i32) -> String {
     stderr
 }
 
+/// Assert that the run failed with no result: exit 1, nothing on stdout;
+/// its stderr.
+#[track_caller]
+pub fn fails_without_result(out: &Output) -> String {
+    let stderr = exits(out, 1);
+    assert!(out.stdout.is_empty(), "no result: {}", text(&out.stdout));
+    stderr
+}
+
 /// Assert that `said` holds every one of `parts`.
 #[track_caller]
 pub fn says<S: AsRef<str>>(said: &str, parts: &[S]) {
@@ -65,13 +74,9 @@ pub fn assert_usage_error(args: &[&str], out: &Output, says: &str) {
 pub fn shm_p(stdout: &str) -> i64 {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "stdout must be one line: {stdout:?}");
-    assert!(
-        stdout.ends_with('\n'),
-        "the line ends with a newline: {stdout:?}"
-    );
-    let n = lines[0]
-        .strip_prefix("shm_p: ")
-        .and_then(|n| n.parse().ok());
+    says_last(stdout, "\n");
+    let n = lines[0].strip_prefix("shm_p: ");
+    let n = n.and_then(|n| n.parse().ok());
     n.unwrap_or_else(|| panic!("not a `shm_p: N` line: {stdout:?}"))
 }
 

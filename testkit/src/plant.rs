@@ -85,11 +85,8 @@ pub fn named_semaphore(name: &str, value: u32, owner: Option<u32>) -> PlantedSem
     let mode: libc::c_uint = 0o600;
     // SAFETY: a valid C string; with O_CREAT, a mode and a value follow.
     let sem = unsafe { libc::sem_open(c_name.as_ptr(), libc::O_CREAT | libc::O_EXCL, mode, value) };
-    assert!(
-        sem != libc::SEM_FAILED,
-        "sem_open({name}): {}",
-        Error::last_os_error()
-    );
+    let error = Error::last_os_error();
+    assert!(sem != libc::SEM_FAILED, "sem_open({name}): {error}");
     // SAFETY: `sem` came from sem_open and is closed once.
     unsafe { libc::sem_close(sem) };
     let path = PathBuf::from(format!("/dev/shm/sem.{}", name.trim_start_matches('/')));

@@ -38,10 +38,8 @@ pub fn sleeping(pid: Pid) -> bool {
 pub fn in_nanosleep(pid: Pid) -> bool {
     let sleeps = [nix::libc::SYS_clock_nanosleep, nix::libc::SYS_nanosleep];
     let syscall = proc(pid, "syscall").unwrap_or_default();
-    let number = syscall
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok());
+    let number = syscall.split_whitespace().next();
+    let number = number.and_then(|n| n.parse().ok());
     number.is_some_and(|n: i64| sleeps.contains(&n))
 }
 

@@ -20,7 +20,7 @@ use crate::output::{shm_p, text};
 use crate::plant::{PlantedSemaphore, PlantedSet};
 use crate::probe::{child_pids, children_of, sleeping};
 use crate::run::Running;
-use crate::said::{exits, never_says, says, says_once};
+use crate::said::{exits, fails_without_result, never_says, says, says_once};
 
 /// A racing program of [`cases::PROGRAMS`], with the path of its binary.
 #[derive(Debug, Clone, Copy)]
@@ -309,9 +309,7 @@ pub fn an_unwritable_lock_directory_is_one_clear_error(racer: &Racer) {
             }
         };
         command.args(own.with("--lock flock --count 20"));
-        let out = lab.spawn(command).finish();
-        let stderr = exits(&out, 1);
-        assert!(out.stdout.is_empty(), "no result: {out:?}");
+        let stderr = fails_without_result(&lab.spawn(command).finish());
         let errors = errors(&stderr, racer.name());
         assert_eq!(errors.len(), 1, "one error, not one per child:\n{stderr}");
         says(errors[0], &["failed: EACCES (Permission denied)"]);
@@ -515,9 +513,7 @@ pub fn a_joiner_started_on_its_own_reads_adds_and_leaves_the_memory_to_its_creat
 
 pub fn with_nothing_to_join_it_says_which_program_to_start(racer: &Racer) {
     racer.in_a_lab(|lab, own| {
-        let out = lab.run(racer.bin, &own.with("--attach"));
-        let stderr = exits(&out, 1);
-        assert!(out.stdout.is_empty());
+        let stderr = fails_without_result(&lab.run(racer.bin, &own.with("--attach")));
         // A key is said first as ftok made it, in one line.
         let (first, missing, flags) = match own {
             Own::Key(key) => (

@@ -192,11 +192,8 @@ impl fmt::Display for Phase {
 impl fmt::Display for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let to = ["the parent alone", "the whole group"][usize::from(self.to == Group)];
-        write!(
-            f,
-            "{} {}, {} to {to}",
-            self.program, self.phase, self.signal
-        )
+        let (program, phase, signal) = (self.program, self.phase, self.signal);
+        write!(f, "{program} {phase}, {signal} to {to}")
     }
 }
 
@@ -365,10 +362,7 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
         }
     }
     let late = late.join("\n  ");
-    assert!(
-        late.is_empty(),
-        "a stopping signal was acted on late:\n  {late}"
-    );
+    assert!(late.is_empty(), "a signal was acted on late:\n  {late}");
 }
 
 /// Whether `n` more processes fit on this machine: kernel.pid_max and
@@ -377,16 +371,14 @@ pub fn assert_stopping_signals_are_acted_on_promptly(
 /// ancestors. `Err` says which does not allow it.
 pub fn room_for_processes(n: u64) -> Result<(), String> {
     let margin = 200;
-    let needs = format!("needs room for {n} more processes");
+    let short = |why: String| Err(format!("needs room for {n} more processes: {why}"));
     let pids =
         crate::entries("/proc".as_ref()).map(|e| e.file_name().to_string_lossy().into_owned());
     let tasks_now = pids.filter(|name| name.parse::<u32>().is_ok()).count() as u64;
     for name in ["kernel/pid_max", "kernel/threads-max"] {
         if let Some(max) = common::system::sysctl(name) {
             if max < tasks_now + n + margin {
-                return Err(format!(
-                    "{needs}: {name} is {max}, {tasks_now} processes exist"
-                ));
+                return short(format!("{name} is {max}, {tasks_now} processes exist"));
             }
         }
     }
@@ -395,9 +387,7 @@ pub fn room_for_processes(n: u64) -> Result<(), String> {
         let (soft, _) = getrlimit(Resource::RLIMIT_NPROC).unwrap_or((u64::MAX, u64::MAX));
         let mine = crate::probe::my_tasks();
         if soft != RLIM_INFINITY && soft < mine + n + margin {
-            return Err(format!(
-                "{needs}: ulimit -u is {soft}, this user has {mine}"
-            ));
+            return short(format!("ulimit -u is {soft}, this user has {mine}"));
         }
     }
     for dir in pids_cgroups() {
@@ -409,9 +399,7 @@ pub fn room_for_processes(n: u64) -> Result<(), String> {
         };
         if max < current + n + margin {
             let dir = dir.display();
-            return Err(format!(
-                "{needs}: the cgroup {dir} allows {max}, {current} in use"
-            ));
+            return short(format!("the cgroup {dir} allows {max}, {current} in use"));
         }
     }
     Ok(())
@@ -474,11 +462,8 @@ const LOOKS: usize = 20;
 fn tally<'a>(items: impl Iterator<Item = &'a String>) -> String {
     let mut counts = BTreeMap::new();
     items.for_each(|item| *counts.entry(item).or_insert(0) += 1);
-    let counts: Vec<String> = counts
-        .iter()
-        .map(|(item, n)| format!("{n}× {item}"))
-        .collect();
-    counts.join(", ")
+    let counts = counts.iter().map(|(i, n)| format!("{n}× {i}"));
+    counts.collect::<Vec<String>>().join(", ")
 }
 
 /// While its 3 children sleep 5 s, the parent is blocked in the article's
@@ -552,10 +537,8 @@ mod tests {
             }
         }
         for program in ["racing_mmap", "racing_xsi_shm", "racing_posix_shm"] {
-            assert!(
-                any(&|c| c.program == program && c.phase == Sleeping),
-                "{program}"
-            );
+            let sleeping = any(&|c| c.program == program && c.phase == Sleeping);
+            assert!(sleeping, "{program}");
         }
         let programs = crate::cases::PROGRAMS.map(|p| p.name);
         assert!(cases().all(|c| programs[..5].contains(&c.program)));

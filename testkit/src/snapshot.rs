@@ -73,9 +73,8 @@ impl Snapshot {
     /// Every System V key in use.
     pub(crate) fn keys(&self) -> BTreeSet<i32> {
         let segments = self.segments.iter().map(|s| s.key);
-        segments
-            .chain(self.semaphores.iter().map(|s| s.key))
-            .collect()
+        let semaphores = self.semaphores.iter().map(|s| s.key);
+        segments.chain(semaphores).collect()
     }
 }
 

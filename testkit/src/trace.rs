@@ -55,11 +55,9 @@ pub fn assert_the_trace_accounts_for_every_lost_update(lab: &Lab, bin: &str, own
     for _ in 0..12 {
         let (got, stderr) = run_ok(lab, bin, &args);
         let trace = trace_of(&stderr);
-        assert_eq!(lost_in(trace), count - got, "{trace}");
-        let adds_up = format!(
-            "{count} children − {} lost = {got}: the shm_p printed.",
-            count - got
-        );
+        let lost = count - got;
+        assert_eq!(lost_in(trace), lost, "{trace}");
+        let adds_up = format!("{count} children − {lost} lost = {got}: the shm_p printed.");
         assert_says(trace, &[&adds_up, "--trace: 30 of 30 children recorded"]);
         if got < count {
             let read = [" all read ", " both read ", "a late write"];
@@ -104,10 +102,8 @@ pub fn assert_the_trace_leaves_stdout_alone(lab: &Lab, bin: &str, own: &[String]
     let (stdout, traced_stdout) = (text(&a.stdout), text(&b.stdout));
     assert_eq!(a.stdout, b.stdout, "{stdout} / {traced_stdout}");
     assert_eq!(traced_stdout, "shm_p: 1\n");
-    assert_says(
-        &stderr,
-        &["children 1–3 all read 0 and wrote 1: 2 updates lost"],
-    );
+    let lost = "children 1–3 all read 0 and wrote 1: 2 updates lost";
+    assert_says(&stderr, &[lost]);
 }
 
 /// A joiner (`--attach`) that finds a traced run's memory leaves it alone,
@@ -120,10 +116,8 @@ pub fn assert_a_traced_run_is_not_joined(lab: &Lab, bin: &str, own: &[String]) {
     creator.wait_until("both children", || children_of(pid) == 2);
     let out = lab.run(bin, &with(own, &["--attach", "--count", "1"]));
     let stderr = exits(&out, 1);
-    assert_says(
-        &stderr,
-        &["a traced run cannot be joined", "nothing was written to it"],
-    );
+    let refused = "a traced run cannot be joined";
+    assert_says(&stderr, &[refused, "nothing was written to it"]);
     let told = exits(&creator.finish(), 0);
     // Nobody but its own two children wrote: the trace adds up.
     assert_says(&told, &["2 children − 1 lost = 1: the shm_p printed."]);

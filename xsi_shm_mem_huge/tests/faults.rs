@@ -42,10 +42,8 @@ fn every_stopping_signal_during_the_hold_exits_0_and_restores() {
     for (signal, _) in STOPPING {
         let (out, _) = interrupt_when(&lab, BIN, &["--size", "32M", "--reserve"], holds, signal);
         let releasing = format!("{signal}: releasing.");
-        says(
-            &exits(&out, 0),
-            &[&releasing, "--reserve: nr_hugepages 16 → "],
-        );
+        let stderr = exits(&out, 0);
+        says(&stderr, &[&releasing, "--reserve: nr_hugepages 16 → "]);
         assert_eq!(nr_hugepages(), old, "{signal}");
     }
     lab.assert_clean();
@@ -107,9 +105,8 @@ fn overlapping_reserve_runs_compose_and_the_pool_ends_where_it_began() {
 
     // At the same instant. (Each run's HugePages_Free change now includes
     // the other's pages, so only success and the pool are checked.)
-    let runs: Vec<_> = (0..2)
-        .map(|_| lab.start(BIN, &["--size", "32M", "--reserve", "--hold", "1"]))
-        .collect();
+    let args = ["--size", "32M", "--reserve", "--hold", "1"];
+    let runs: Vec<_> = (0..2).map(|_| lab.start(BIN, &args)).collect();
     for run in runs {
         let out = run.finish();
         exits(&out, 0);
@@ -179,11 +176,7 @@ fn a_killed_reserve_run_pins_the_pool_until_its_segment_goes() {
             .map(|i| (i.huge_total, i.huge_surp))
             .unwrap()
     };
-    assert_eq!(
-        pool(),
-        (old + 32, 32),
-        "the 32 pages in use stay, as surplus"
-    );
+    assert_eq!(pool(), (old + 32, 32), "32 pages in use stay, as surplus");
     let rm = std::process::Command::new("ipcrm")
         .args(["-m", &id.to_string()])
         .status();

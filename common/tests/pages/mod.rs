@@ -60,10 +60,8 @@ pub const ARTICLE_ORDER: [&str; 6] = [
 pub const GLOSSARY: &str = "术语.md";
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap().to_owned()
 }
 
 impl Edition {
@@ -83,9 +81,8 @@ impl Edition {
     pub fn pages(&self) -> Vec<String> {
         let chapters = self.chapters().into_iter();
         let chapters = chapters.map(|name| format!("{}/{name}", self.docs));
-        std::iter::once(self.readme.to_owned())
-            .chain(chapters)
-            .collect()
+        let readme = std::iter::once(self.readme.to_owned());
+        readme.chain(chapters).collect()
     }
 }
 
@@ -164,11 +161,9 @@ pub fn lead(lines: &[&str], mut at: usize) -> String {
 
 /// The targets of the Markdown links on a line: `[text](target)`.
 pub fn links(line: &str) -> Vec<&str> {
-    line.split("](")
-        .skip(1)
-        .filter_map(|rest| rest.split(')').next())
-        .filter(|target| !target.contains(' '))
-        .collect()
+    let rests = line.split("](").skip(1);
+    let targets = rests.filter_map(|rest| rest.split(')').next());
+    targets.filter(|target| !target.contains(' ')).collect()
 }
 
 /// The numbered exercises of a chapter: the lines `N. **…` in the section
